@@ -1,0 +1,160 @@
+#include "cli/format.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+namespace rb {
+
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+// Units in ranking order: score high to low, ties in rulebook order.
+std::vector<size_t> ranking(const Result& r) {
+  std::vector<size_t> order(r.units.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r.units[a].score > r.units[b].score; });
+  return order;
+}
+
+// Competition ranks (1, 2, 2, 4) over the ranking order.
+std::vector<size_t> ranks(const Result& r, const std::vector<size_t>& order) {
+  std::vector<size_t> out(order.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    out[i] = (i > 0 && r.units[order[i]].score == r.units[order[i - 1]].score) ? out[i - 1] : i + 1;
+  return out;
+}
+
+uint32_t next_code_point(const std::string& s, size_t& i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  int len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+  uint32_t cp = len == 1 ? c : c & (0x3F >> (len - 1));
+  for (int k = 1; k < len && i + static_cast<size_t>(k) < s.size(); ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) & 0x3F);
+  i += static_cast<size_t>(len);
+  return cp;
+}
+
+bool wide(uint32_t cp) {
+  return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+         (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
+}
+
+std::string pad(const std::string& text, size_t width, bool right) {
+  size_t w = display_width(text);
+  std::string fill(w < width ? width - w : 0, ' ');
+  return right ? fill + text : text + fill;
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// The rows shared by the table and CSV formats.
+std::vector<std::vector<std::string>> rows(const Result& r, bool with_veto_names) {
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string> header = {"名次", "单位", "得分"};
+  for (const auto& c : r.category_names) header.push_back(c);
+  for (const auto& o : r.output_names) header.push_back(o);
+  header.push_back("否决");
+  out.push_back(header);
+  auto order = ranking(r);
+  auto rank = ranks(r, order);
+  for (size_t i = 0; i < order.size(); ++i) {
+    const auto& u = r.units[order[i]];
+    std::vector<std::string> row = {std::to_string(rank[i]), u.unit, format_decimal(u.score)};
+    for (const auto& [name, v] : u.categories) row.push_back(format_decimal(v));
+    for (const auto& [name, v] : u.outputs) row.push_back(format_decimal(v));
+    std::string veto;
+    if (u.vetoed) veto = with_veto_names ? fmt::format("{}", fmt::join(u.veto_items, "、")) : "是";
+    row.push_back(veto);
+    out.push_back(row);
+  }
+  return out;
+}
+
+}  // namespace
+
+size_t display_width(const std::string& text) {
+  size_t width = 0;
+  for (size_t i = 0; i < text.size();) width += wide(next_code_point(text, i)) ? 2 : 1;
+  return width;
+}
+
+std::string format_json(const Result& r) {
+  ordered_json doc;
+  doc["rulebook"] = r.title;
+  doc["period"] = {{"from", r.period_from}, {"to", r.period_to}};
+  ordered_json params = ordered_json::object();
+  for (const auto& [name, v] : r.params) params[name] = to_double_rounded(v, 6);
+  doc["params"] = params;
+  ordered_json units = ordered_json::array();
+  for (const auto& u : r.units) {
+    ordered_json j;
+    j["unit"] = u.unit;
+    j["score"] = to_double_rounded(u.score);
+    j["vetoed"] = u.vetoed;
+    ordered_json cats = ordered_json::object();
+    for (const auto& [name, v] : u.categories) cats[name] = to_double_rounded(v);
+    j["categories"] = cats;
+    j["vetoes"] = u.veto_items;
+    ordered_json items = ordered_json::object();
+    for (const auto& it : u.items)
+      if (it.kind != "veto") items[it.name] = to_double_rounded(it.value);
+    j["items"] = items;
+    ordered_json outputs = ordered_json::object();
+    for (const auto& [name, v] : u.outputs) outputs[name] = to_double_rounded(v);
+    j["outputs"] = outputs;
+    units.push_back(j);
+  }
+  doc["units"] = units;
+  return doc.dump(2) + "\n";
+}
+
+std::string format_table(const Result& r) {
+  auto table = rows(r, true);
+  std::vector<size_t> widths(table[0].size(), 0);
+  for (const auto& row : table)
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], display_width(row[c]));
+  std::string out = fmt::format("{}  ({} 至 {})\n\n", r.title, r.period_from, r.period_to);
+  for (size_t i = 0; i < table.size(); ++i) {
+    std::string line;
+    for (size_t c = 0; c < table[i].size(); ++c) {
+      bool numeric = c != 1 && c + 1 != table[i].size();
+      if (c > 0) line += "  ";
+      line += pad(table[i][c], widths[c], numeric && i > 0);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+    if (i == 0) {
+      size_t total = 0;
+      for (size_t w : widths) total += w + 2;
+      out += std::string(total > 2 ? total - 2 : 0, '-') + "\n";
+    }
+  }
+  return out;
+}
+
+std::string format_csv(const Result& r) {
+  std::string out = "\xEF\xBB\xBF";
+  for (const auto& row : rows(r, true)) {
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (c > 0) out += ',';
+      out += csv_cell(row[c]);
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+}  // namespace rb

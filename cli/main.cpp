@@ -1,0 +1,219 @@
+// The command-line tool: a thin layer that wires the compiler, the runtime and the output
+// formats together.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/format.hpp"
+#include "compiler/compiler.hpp"
+#include "runtime/disasm.hpp"
+#include "runtime/rbc_file.hpp"
+#include "runtime/reader.hpp"
+#include "runtime/vm.hpp"
+
+namespace {
+
+using namespace rb;
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void print_diagnostics(const Diagnostics& diags, const std::string& source) {
+  for (const auto& d : diags.all()) std::cerr << render(d, source);
+  size_t errors = diags.error_count();
+  if (errors > 0) std::cerr << fmt::format("{} error{}\n", errors, errors == 1 ? "" : "s");
+}
+
+// Loads a program from a `.rbc` file or compiles a `.rules` file; prints what went wrong.
+std::optional<Program> load_program(const std::string& path) {
+  if (ends_with(path, ".rbc")) {
+    auto loaded = read_rbc_file(path);
+    if (auto* err = std::get_if<LoadError>(&loaded)) {
+      std::cerr << fmt::format("{}: error: {}\n", path, err->message);
+      return std::nullopt;
+    }
+    return std::get<Program>(std::move(loaded));
+  }
+  Diagnostics diags;
+  std::string source;
+  auto program = compile_file(path, diags, &source);
+  print_diagnostics(diags, source);
+  if (!program) return std::nullopt;
+  auto problems = verify(*program);
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::cerr << fmt::format("{}: internal error: compiled code failed verification: {}\n", path, p);
+    return std::nullopt;
+  }
+  return program;
+}
+
+// Writes a whole output file at once via a temporary file, so a failure leaves nothing
+// half-written.
+bool write_file_atomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << content;
+    if (!out.flush()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+class MachineSink : public RecordSink {
+ public:
+  explicit MachineSink(Machine& m) : machine_(m) {}
+  void accept(const Record& r) override { machine_.accept(r); }
+
+ private:
+  Machine& machine_;
+};
+
+struct RunArgs {
+  std::string rules;
+  std::vector<std::string> events;
+  std::string format = "json";
+  std::vector<std::string> params;
+  std::string output;
+  std::string reject;
+  bool skip_bad = false;
+};
+
+int run(const RunArgs& a) {
+  auto program = load_program(a.rules);
+  if (!program) return 1;
+  Machine machine(*program);
+  for (const auto& p : a.params) {
+    auto eq = p.find('=');
+    auto value = eq == std::string::npos ? std::nullopt : parse_decimal(p.substr(eq + 1));
+    if (!value) {
+      std::cerr << fmt::format("error: --param {}: expected NAME=NUMBER, e.g. 折算分值=5\n", p);
+      return 2;
+    }
+    if (!machine.set_param(p.substr(0, eq), *value)) {
+      std::vector<std::string> names;
+      for (const auto& d : program->params) names.push_back(d.name);
+      std::cerr << fmt::format("error: the rulebook has no parameter {} (it has: {})\n", p.substr(0, eq),
+                               names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
+      return 2;
+    }
+  }
+  Symbols symbols(program->symbols);
+  ReadOptions options;
+  options.skip_bad = a.skip_bad;
+  options.reject_path = a.reject;
+  EventReader reader(*program, symbols, options);
+  MachineSink sink(machine);
+  bool io_ok = true;
+  try {
+    for (size_t i = 0; i < a.events.size(); ++i)
+      io_ok = reader.read_file(a.events[i], static_cast<uint32_t>(i), sink) && io_ok;
+    io_ok = reader.finish() && io_ok;
+  } catch (const RunError& e) {
+    std::cerr << fmt::format("{}:{}: error while scoring: {}\n", program->source_name, e.line, e.what());
+    return 1;
+  }
+  for (const auto& e : reader.errors()) {
+    if (e.line > 0) std::cerr << fmt::format("{}:{}: error: {}\n", e.file, e.line, e.message);
+    else std::cerr << fmt::format("{}: error: {}\n", e.file, e.message);
+  }
+  uint64_t problems = reader.error_count();
+  if (problems > reader.errors().size())
+    std::cerr << fmt::format("... and {} more problems\n", problems - reader.errors().size());
+  const auto& stats = reader.stats();
+  if (!io_ok || (problems > 0 && !a.skip_bad)) {
+    std::cerr << fmt::format("{} problem{} in the input; no scores were computed\n", problems, problems == 1 ? "" : "s");
+    return 1;
+  }
+  if (a.skip_bad && stats.rejected > 0)
+    std::cerr << fmt::format("skipped {} bad record{}{}\n", stats.rejected, stats.rejected == 1 ? "" : "s",
+                             a.reject.empty() ? "" : " into " + a.reject);
+  RunSummary summary{stats.records, stats.in_period, stats.out_of_period, stats.rejected};
+  Result result;
+  try {
+    result = machine.finish(summary);
+  } catch (const RunError& e) {
+    std::cerr << fmt::format("{}:{}: error while scoring: {}\n", program->source_name, e.line, e.what());
+    return 1;
+  }
+  std::string text;
+  if (a.format == "json") text = format_json(result);
+  else if (a.format == "table") text = format_table(result);
+  else if (a.format == "csv") text = format_csv(result);
+  if (a.output.empty()) {
+    std::cout << text;
+  } else if (!write_file_atomically(a.output, text)) {
+    std::cerr << fmt::format("error: cannot write {}\n", a.output);
+    return 1;
+  }
+  std::cerr << fmt::format("{} records read, {} scored, {} ignored as outside {} 至 {}, {} units\n", stats.records,
+                           stats.in_period, stats.out_of_period, result.period_from, result.period_to,
+                           result.units.size());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Rulebook: compile scoring rulebooks and score units from events"};
+  app.require_subcommand(1);
+
+  RunArgs run_args;
+  auto* run_cmd = app.add_subcommand("run", "Score every unit from events");
+  run_cmd->add_option("rules", run_args.rules, "Rulebook (.rules source or compiled .rbc)")->required();
+  run_cmd->add_option("--events", run_args.events, "Events file (.jsonl or .csv); repeat for several")->required();
+  run_cmd->add_option("--format", run_args.format, "Output format")->check(CLI::IsMember({"json", "table", "csv"}));
+  run_cmd->add_option("--param", run_args.params, "Override a rulebook parameter: NAME=NUMBER");
+  run_cmd->add_option("-o,--output", run_args.output, "Write the result to this file instead of standard output");
+  run_cmd->add_flag("--skip-bad", run_args.skip_bad, "Skip bad records instead of stopping (they are listed on stderr)");
+  run_cmd->add_option("--reject", run_args.reject, "With --skip-bad: write the skipped records to this file");
+
+  std::string check_rules;
+  auto* check_cmd = app.add_subcommand("check", "Compile a rulebook without running it and report every problem");
+  check_cmd->add_option("rules", check_rules, "Rulebook (.rules)")->required();
+
+  std::string compile_rules, compile_out;
+  auto* compile_cmd = app.add_subcommand("compile", "Compile a rulebook to a self-contained bytecode file");
+  compile_cmd->add_option("rules", compile_rules, "Rulebook (.rules)")->required();
+  compile_cmd->add_option("-o,--output", compile_out, "Output .rbc file")->required();
+
+  std::string disasm_input;
+  auto* disasm_cmd = app.add_subcommand("disasm", "Print the bytecode of a compiled rulebook");
+  disasm_cmd->add_option("program", disasm_input, "Compiled .rbc (or a .rules source)")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*run_cmd) return run(run_args);
+  if (*check_cmd) {
+    auto program = load_program(check_rules);
+    if (!program) return 1;
+    size_t items = 0;
+    for (const auto& n : program->nodes) items += n.kind == NodeKind::Item ? 1 : 0;
+    std::cout << fmt::format("{}: ok: {} units, {} event types, {} categories, {} items\n", check_rules,
+                             program->units.size(), program->events.size(), program->categories.size(), items);
+    return 0;
+  }
+  if (*compile_cmd) {
+    auto program = load_program(compile_rules);
+    if (!program) return 1;
+    std::string error;
+    if (!write_rbc_file(compile_out, *program, error)) {
+      std::cerr << fmt::format("{}: error: {}\n", compile_out, error);
+      return 1;
+    }
+    std::cerr << fmt::format("wrote {}\n", compile_out);
+    return 0;
+  }
+  if (*disasm_cmd) {
+    auto program = load_program(disasm_input);
+    if (!program) return 1;
+    std::cout << disassemble(*program);
+    return 0;
+  }
+  return 2;
+}

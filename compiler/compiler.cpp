@@ -1,0 +1,45 @@
+#include "compiler.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "parser.hpp"
+#include "state.hpp"
+
+namespace rb {
+
+std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string& base_dir, Diagnostics& diags) {
+  CompilerState state(rulebook, diags);
+  state.program.source_name = rulebook.path;
+  try {
+    declare_registries(state, base_dir);
+    lower_rules(state);
+    if (diags.has_errors()) return std::nullopt;
+    lay_out(state);
+  } catch (const LimitError& e) {
+    diags.error(rulebook.path, {1, 1, 0, 1}, fmt::format("the rulebook exceeds a limit: {}", e.what()));
+    return std::nullopt;
+  }
+  return std::move(state.program);
+}
+
+std::optional<Program> compile_file(const std::string& path, Diagnostics& diags, std::string* source_out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diags.error(path, {}, "cannot open the rulebook file");
+    return std::nullopt;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string source = buffer.str();
+  if (source_out) *source_out = source;
+  auto parsed = parse_rulebook(path, source, diags);
+  if (!parsed) return std::nullopt;
+  auto slash = path.find_last_of('/');
+  std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  return compile(*parsed, base_dir, diags);
+}
+
+}  // namespace rb

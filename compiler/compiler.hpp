@@ -1,0 +1,21 @@
+// The compiler's entry points: rulebook source -> checked Program, or diagnostics.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "ast.hpp"
+#include "diagnostics.hpp"
+#include "runtime/bytecode.hpp"
+
+namespace rb {
+
+// Checks a parsed rulebook and lowers it to bytecode. Reports every problem it finds into
+// `diags`; returns nullopt when there is any error. `base_dir` is where files the
+// rulebook names (来自 "x.csv") are looked up.
+std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string& base_dir, Diagnostics& diags);
+
+// Reads, parses and compiles a `.rules` file.
+std::optional<Program> compile_file(const std::string& path, Diagnostics& diags, std::string* source_out = nullptr);
+
+}  // namespace rb

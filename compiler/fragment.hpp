@@ -1,0 +1,74 @@
+// A piece of bytecode under construction. All code is emitted through a Fragment, which
+// checks operand ranges and records the rulebook line of every instruction; fragments are
+// later appended to the Program's code (jumps are relative, so code can move).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "runtime/bytecode.hpp"
+
+namespace rb {
+
+// Raised when a rulebook exceeds a limit of the encoding (e.g. more than 65536 constants).
+struct LimitError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Fragment {
+ public:
+  void emit(Op op, uint32_t line) {
+    mark(line);
+    bytes_.push_back(static_cast<uint8_t>(op));
+  }
+  void emit(Op op, uint32_t a, uint32_t line) {
+    emit(op, line);
+    operand(a);
+  }
+  void emit(Op op, uint32_t a, uint32_t b, uint32_t line) {
+    emit(op, a, line);
+    operand(b);
+  }
+  // Emits a jump with a placeholder offset; `patch` points it at the current end.
+  size_t jump(Op op, uint32_t line) {
+    emit(op, line);
+    size_t at = bytes_.size();
+    bytes_.push_back(0);
+    bytes_.push_back(0);
+    return at;
+  }
+  void patch(size_t at) {
+    long offset = static_cast<long>(bytes_.size()) - static_cast<long>(at + 2);
+    if (offset > 32767) throw LimitError("a rule's code is too long for a jump (32 KiB)");
+    auto v = static_cast<uint16_t>(static_cast<int16_t>(offset));
+    bytes_[at] = static_cast<uint8_t>(v & 0xFF);
+    bytes_[at + 1] = static_cast<uint8_t>(v >> 8);
+  }
+  // Appends another fragment's code.
+  void append(const Fragment& other) {
+    size_t base = bytes_.size();
+    for (const auto& e : other.lines_) lines_.push_back({static_cast<uint32_t>(base + e.offset), e.line});
+    bytes_.insert(bytes_.end(), other.bytes_.begin(), other.bytes_.end());
+  }
+  bool empty() const { return bytes_.empty(); }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  const std::vector<LineEntry>& lines() const { return lines_; }
+
+ private:
+  void mark(uint32_t line) {
+    if (line == 0 || (!lines_.empty() && lines_.back().line == line)) return;
+    lines_.push_back({static_cast<uint32_t>(bytes_.size()), line});
+  }
+  void operand(uint32_t v) {
+    if (v > kMaxIndex) throw LimitError("too many entries for a 16-bit operand (limit 65536)");
+    bytes_.push_back(static_cast<uint8_t>(v & 0xFF));
+    bytes_.push_back(static_cast<uint8_t>(v >> 8));
+  }
+
+  std::vector<uint8_t> bytes_;
+  std::vector<LineEntry> lines_;
+};
+
+}  // namespace rb

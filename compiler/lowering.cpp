@@ -1,0 +1,936 @@
+// Lowering of the scoring rules to bytecode. Each aggregate (每条, 每个不同, 取最高, 间隔,
+// 连续, ...) becomes an accumulator plus a handler fragment for the event types it reads;
+// items, groups and categories become per-unit code that reads finished accumulators;
+// rankings and substitutions become cross-unit steps between blocks of per-unit code.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "state.hpp"
+
+namespace rb {
+
+namespace {
+
+using ast::Expr;
+
+// Rulebook line of a span (bytecode remembers lines, not columns).
+uint32_t line(const ast::Span& s) { return s.line; }
+
+NodeDef named_node(std::string name, NodeKind kind) {
+  NodeDef n;
+  n.name = std::move(name);
+  n.kind = kind;
+  return n;
+}
+
+class Lowering {
+ public:
+  explicit Lowering(CompilerState& s) : s_(s) {}
+
+  void run() {
+    for (const auto& d : s_.rulebook.declarations) {
+      if (auto* c = std::get_if<ast::Category>(&d)) collect_names(*c);
+      if (auto* o = std::get_if<ast::Output>(&d)) all_names_.insert(o->name.text);
+    }
+    for (const auto& d : s_.rulebook.declarations)
+      if (auto* c = std::get_if<ast::Category>(&d)) category(*c);
+    score();
+    for (const auto& d : s_.rulebook.declarations)
+      if (auto* o = std::get_if<ast::Output>(&d)) output(*o);
+  }
+
+ private:
+  // Every name of an item, group, category or output, so a rule that uses one before it
+  // is computed can be told so.
+  void collect_names(const ast::Category& c) {
+    all_names_.insert(c.name.text);
+    collect_members(c.members);
+  }
+  void collect_members(const std::vector<ast::Member>& ms) {
+    for (const auto& m : ms) {
+      if (auto* it = std::get_if<ast::Item>(&m)) {
+        all_names_.insert(it->name.text);
+      } else {
+        const auto& g = *std::get<std::unique_ptr<ast::Group>>(m);
+        all_names_.insert(g.name.text);
+        collect_members(g.members);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ streams
+
+  std::optional<ResolvedStream> resolve(const ast::StreamRef& ref, int depth = 0) {
+    if (depth > 16) {
+      s_.error(ref.span, "named streams refer to each other in a loop");
+      return std::nullopt;
+    }
+    ResolvedStream rs;
+    if (auto e = s_.event_index.find(ref.base.text); e != s_.event_index.end()) {
+      rs.type = e->second;
+      rs.description = ref.base.text;
+    } else if (auto n = s_.streams.find(ref.base.text); n != s_.streams.end()) {
+      auto inner = resolve(n->second->stream, depth + 1);
+      if (!inner) return std::nullopt;
+      rs = *inner;
+      rs.description = ref.base.text;
+    } else {
+      std::vector<std::string> names = CompilerState::keys(s_.event_index);
+      for (const auto& [k, v] : s_.streams) names.push_back(k);
+      s_.error(ref.base.span, fmt::format("unknown event type or stream {}", ref.base.text),
+               s_.suggest(ref.base.text, names));
+      return std::nullopt;
+    }
+    for (const auto& f : ref.filters) rs.filters.push_back(f.get());
+    if (ref.exclusion) {
+      if (rs.exclusion) {
+        s_.error(ref.exclusion->span, "this stream already has an exclusion; a stream may have one");
+        return std::nullopt;
+      }
+      rs.exclusion = &*ref.exclusion;
+      auto slot = field_slot(rs.type, ref.exclusion->field);
+      if (!slot) return std::nullopt;
+      rs.exclusion_slot = *slot;
+      const auto* other_stream = find_stream_ref(ref.exclusion->other);
+      if (!other_stream && !s_.event_index.count(ref.exclusion->other.text)) {
+        std::vector<std::string> names = CompilerState::keys(s_.event_index);
+        s_.error(ref.exclusion->other.span, fmt::format("unknown event type or stream {}", ref.exclusion->other.text),
+                 s_.suggest(ref.exclusion->other.text, names));
+        return std::nullopt;
+      }
+    }
+    return rs;
+  }
+
+  const ast::StreamRef* find_stream_ref(const ast::Name& n) {
+    auto it = s_.streams.find(n.text);
+    return it == s_.streams.end() ? nullptr : &it->second->stream;
+  }
+
+  std::optional<int32_t> field_slot(uint32_t type, const ast::Name& field) {
+    const auto& def = s_.program.events[type];
+    for (size_t i = 0; i < def.fields.size(); ++i)
+      if (def.fields[i].name == field.text) return static_cast<int32_t>(i);
+    std::vector<std::string> names;
+    for (const auto& f : def.fields) names.push_back(f.name);
+    s_.error(field.span, fmt::format("{} has no field {}", def.name, field.text), s_.suggest(field.text, names));
+    return std::nullopt;
+  }
+
+  // A field usable as a key (distinct values, take-highest, exclusions): texts, enum
+  // members, units, dates and table keys are whole numbers in a record.
+  std::optional<int32_t> key_slot(uint32_t type, const ast::Name& field) {
+    auto slot = field_slot(type, field);
+    if (slot && s_.program.events[type].fields[static_cast<size_t>(*slot)].kind == FieldKind::Number) {
+      s_.error(field.span, fmt::format("{} is a number; a key must be a text, enum, unit or date field", field.text));
+      return std::nullopt;
+    }
+    return slot;
+  }
+
+  // The key set of the excluding stream's field values, shared by every user.
+  uint32_t exclusion_set(const ResolvedStream& rs) {
+    const ast::Exclusion& ex = *rs.exclusion;
+    std::string key = ex.other.text + "|" + ex.field.text;
+    if (auto it = s_.keyset_index.find(key); it != s_.keyset_index.end()) return it->second;
+    ast::StreamRef synthetic;
+    const ast::StreamRef* other = find_stream_ref(ex.other);
+    std::optional<ResolvedStream> ors;
+    if (other) {
+      ors = resolve(*other);
+    } else {
+      ResolvedStream r;
+      r.type = s_.event_index.at(ex.other.text);
+      r.description = ex.other.text;
+      ors = r;
+    }
+    AccumulatorDef acc;
+    acc.kind = AccKind::KeySet;
+    acc.description = fmt::format("{} of {}", ex.field.text, ex.other.text);
+    uint32_t a = s_.add_accumulator(acc);
+    s_.keyset_index[key] = a;
+    if (!ors) return a;
+    auto slot = key_slot(ors->type, ex.field);
+    if (!slot) return a;
+    Fragment f;
+    std::vector<size_t> skips;
+    DateBounds none;
+    guards(*ors, none, f, skips, line(ex.span));
+    f.emit(Op::ACC_KEY_MARK, a, static_cast<uint32_t>(*slot), line(ex.span));
+    for (size_t p : skips) f.patch(p);
+    s_.handlers[ors->type].push_back(std::move(f));
+    return a;
+  }
+
+  // Emits the checks that a record belongs to the stream; each failing check jumps past
+  // the accumulator update (the jumps are patched by the caller).
+  void guards(const ResolvedStream& rs, const DateBounds& bounds, Fragment& f, std::vector<size_t>& skips, uint32_t ln) {
+    if (bounds.has_from) {
+      f.emit(Op::DATE, ln);
+      f.emit(Op::CONST, s_.constant(Rational(bounds.from)), ln);
+      f.emit(Op::GE, ln);
+      skips.push_back(f.jump(Op::JUMP_IF_NOT, ln));
+    }
+    if (bounds.has_until) {
+      f.emit(Op::DATE, ln);
+      f.emit(Op::CONST, s_.constant(Rational(bounds.until)), ln);
+      f.emit(Op::LE, ln);
+      skips.push_back(f.jump(Op::JUMP_IF_NOT, ln));
+    }
+    for (const Expr* filter : rs.filters) {
+      record_expr(*filter, rs.type, f);
+      skips.push_back(f.jump(Op::JUMP_IF_NOT, line(filter->span)));
+    }
+  }
+
+  // Adds a handler fragment for `rs`: guards, then `body` (which pushes the amount, if
+  // any, and the accumulator update).
+  template <typename Body>
+  void handler(const ResolvedStream& rs, uint32_t ln, Body&& body) {
+    Fragment f;
+    std::vector<size_t> skips;
+    guards(rs, bounds_, f, skips, ln);
+    body(f);
+    for (size_t p : skips) f.patch(p);
+    s_.handlers[rs.type].push_back(std::move(f));
+  }
+
+  // ------------------------------------------------------------ record-level expressions
+
+  void record_expr(const Expr& e, uint32_t type, Fragment& f) {
+    uint32_t ln = line(e.span);
+    std::visit(
+        [&](const auto& n) {
+          using T = std::decay_t<decltype(n)>;
+          if constexpr (std::is_same_v<T, ast::Number>) {
+            number(n, e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::DateLit>) {
+            if (auto d = date_value(s_, n, e.span)) f.emit(Op::CONST, s_.constant(Rational(*d)), ln);
+          } else if constexpr (std::is_same_v<T, ast::Text>) {
+            f.emit(Op::CONST, s_.constant(Rational(s_.symbol(n.value))), ln);
+          } else if constexpr (std::is_same_v<T, ast::NameRef>) {
+            record_name(n.name, type, f);
+          } else if constexpr (std::is_same_v<T, ast::Unary>) {
+            record_expr(*n.operand, type, f);
+            f.emit(n.op == ast::UnaryOp::Neg ? Op::NEG : Op::NOT, ln);
+          } else if constexpr (std::is_same_v<T, ast::Binary>) {
+            binary(n, f, ln, [&](const Expr& x) { record_expr(x, type, f); });
+          } else if constexpr (std::is_same_v<T, ast::Conditional>) {
+            conditional(n, f, ln, [&](const Expr& x) { record_expr(x, type, f); });
+          } else if constexpr (std::is_same_v<T, ast::Call>) {
+            call(n, e.span, f, [&](const Expr& x) { record_expr(x, type, f); });
+          } else if constexpr (std::is_same_v<T, ast::InSet>) {
+            record_expr(*n.value, type, f);
+            f.emit(Op::IN_SET, value_set(n), ln);
+            if (n.negated) f.emit(Op::NOT, ln);
+          } else if constexpr (std::is_same_v<T, ast::UnitIn>) {
+            unit_in(n, f, ln);
+          } else if constexpr (std::is_same_v<T, ast::ByValue>) {
+            by_value(n, type, e.span, f);
+          } else {
+            s_.error(e.span, "this counts records of a unit; it cannot be used inside a condition or amount of one record");
+          }
+        },
+        e.node);
+  }
+
+  void number(const ast::Number& n, ast::Span span, Fragment& f) {
+    auto v = parse_decimal(n.text);
+    if (!v) {
+      s_.error(span, fmt::format("{} is not a number the rulebook can hold exactly", n.text));
+      return;
+    }
+    f.emit(Op::CONST, s_.constant(*v), line(span));
+  }
+
+  bool param(const ast::Name& name, Fragment& f) {
+    auto p = s_.param_index.find(name.text);
+    if (p == s_.param_index.end()) return false;
+    f.emit(Op::PARAM, p->second, line(name.span));
+    return true;
+  }
+
+  bool enum_member(const std::string& text) {
+    auto sym = s_.symbol_index.find(text);
+    if (sym == s_.symbol_index.end()) return false;
+    for (const auto& e : s_.program.enums)
+      if (std::find(e.members.begin(), e.members.end(), sym->second) != e.members.end()) return true;
+    return false;
+  }
+
+  void record_name(const ast::Name& name, uint32_t type, Fragment& f) {
+    uint32_t ln = line(name.span);
+    if (name.text == "日期") {
+      f.emit(Op::DATE, ln);
+      return;
+    }
+    const auto& def = s_.program.events[type];
+    for (size_t i = 0; i < def.fields.size(); ++i) {
+      if (def.fields[i].name == name.text) {
+        f.emit(Op::FIELD, static_cast<uint32_t>(i), ln);
+        return;
+      }
+    }
+    if (param(name, f)) return;
+    if (enum_member(name.text)) {
+      f.emit(Op::CONST, s_.constant(Rational(s_.symbol_index.at(name.text))), ln);
+      return;
+    }
+    std::vector<std::string> names = {"日期"};
+    for (const auto& fd : def.fields) names.push_back(fd.name);
+    for (const auto& p : s_.program.params) names.push_back(p.name);
+    s_.error(name.span, fmt::format("unknown name {}: not a field of {}, a parameter or an enum member", name.text, def.name),
+             s_.suggest(name.text, names));
+  }
+
+  uint32_t value_set(const ast::InSet& n) {
+    std::vector<Rational> values;
+    for (const auto& m : n.members) {
+      if (auto* r = std::get_if<ast::NameRef>(&m->node)) values.push_back(Rational(s_.symbol(r->name.text)));
+      else if (auto* t = std::get_if<ast::Text>(&m->node)) values.push_back(Rational(s_.symbol(t->value)));
+      else if (auto* num = std::get_if<ast::Number>(&m->node)) values.push_back(parse_decimal(num->text).value_or(Rational(0)));
+      else s_.error(m->span, "a set lists names, texts or numbers");
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    s_.program.value_sets.push_back(std::move(values));
+    return static_cast<uint32_t>(s_.program.value_sets.size() - 1);
+  }
+
+  void unit_in(const ast::UnitIn& n, Fragment& f, uint32_t ln) {
+    auto it = s_.unit_set_index.find(n.registry.text);
+    if (it == s_.unit_set_index.end()) {
+      s_.error(n.registry.span, fmt::format("unknown table or unit group {}", n.registry.text),
+               s_.suggest(n.registry.text, CompilerState::keys(s_.unit_set_index)));
+      return;
+    }
+    f.emit(Op::UNIT_IN, it->second, ln);
+    if (n.negated) f.emit(Op::NOT, ln);
+  }
+
+  // 按 FIELD { v: amount ... 其他: amount }: a chain of comparisons. Every member of an
+  // enum field needs an amount unless 其他 gives one.
+  void by_value(const ast::ByValue& n, uint32_t type, ast::Span span, Fragment& f) {
+    uint32_t ln = line(span);
+    auto slot = field_slot(type, n.field);
+    if (!slot) return;
+    const FieldDef& fd = s_.program.events[type].fields[static_cast<size_t>(*slot)];
+    if (fd.kind != FieldKind::Enum && fd.kind != FieldKind::Text) {
+      s_.error(n.field.span, fmt::format("按 chooses by a text or enum field; {} is neither", n.field.text));
+      return;
+    }
+    std::set<uint32_t> covered;
+    std::vector<size_t> ends;
+    for (const auto& arm : n.arms) {
+      uint32_t sym = s_.symbol(arm.key.text);
+      if (fd.kind == FieldKind::Enum) {
+        const auto& members = s_.program.enums[fd.ref].members;
+        if (std::find(members.begin(), members.end(), sym) == members.end()) {
+          std::vector<std::string> names;
+          for (uint32_t m : members) names.push_back(s_.program.symbols[m]);
+          s_.error(arm.key.span, fmt::format("{} is not a value of {} ({})", arm.key.text, s_.program.enums[fd.ref].name,
+                                             fmt::join(names, ", ")),
+                   s_.suggest(arm.key.text, names));
+          continue;
+        }
+      }
+      if (!covered.insert(sym).second) s_.error(arm.key.span, fmt::format("{} is given twice", arm.key.text));
+      f.emit(Op::FIELD, static_cast<uint32_t>(*slot), ln);
+      f.emit(Op::CONST, s_.constant(Rational(sym)), ln);
+      f.emit(Op::EQ, ln);
+      size_t next = f.jump(Op::JUMP_IF_NOT, ln);
+      record_expr(*arm.amount, type, f);
+      ends.push_back(f.jump(Op::JUMP, ln));
+      f.patch(next);
+    }
+    if (n.otherwise) {
+      record_expr(*n.otherwise, type, f);
+    } else {
+      if (fd.kind == FieldKind::Enum) {
+        for (uint32_t m : s_.program.enums[fd.ref].members)
+          if (!covered.count(m))
+            s_.error(span, fmt::format("no amount for {} = {}", n.field.text, s_.program.symbols[m]),
+                     fmt::format("add `{}: 0` (or `其他: AMOUNT`) to say what it is worth", s_.program.symbols[m]));
+      } else {
+        s_.error(span, fmt::format("{} is free text; say what any other value is worth with `其他: AMOUNT`", n.field.text));
+      }
+      f.emit(Op::CONST, s_.constant(Rational(0)), ln);
+    }
+    for (size_t e : ends) f.patch(e);
+  }
+
+  template <typename Sub>
+  void binary(const ast::Binary& n, Fragment& f, uint32_t ln, Sub&& sub) {
+    sub(*n.lhs);
+    if (n.op == ast::BinaryOp::And || n.op == ast::BinaryOp::Or) f.emit(Op::TRUTH, ln);
+    sub(*n.rhs);
+    switch (n.op) {
+      case ast::BinaryOp::Add: f.emit(Op::ADD, ln); break;
+      case ast::BinaryOp::Sub: f.emit(Op::SUB, ln); break;
+      case ast::BinaryOp::Mul: f.emit(Op::MUL, ln); break;
+      case ast::BinaryOp::Div: f.emit(Op::DIV, ln); break;
+      case ast::BinaryOp::Lt: f.emit(Op::LT, ln); break;
+      case ast::BinaryOp::Le: f.emit(Op::LE, ln); break;
+      case ast::BinaryOp::Gt: f.emit(Op::GT, ln); break;
+      case ast::BinaryOp::Ge: f.emit(Op::GE, ln); break;
+      case ast::BinaryOp::Eq: f.emit(Op::EQ, ln); break;
+      case ast::BinaryOp::Ne: f.emit(Op::NE, ln); break;
+      case ast::BinaryOp::And:
+        f.emit(Op::TRUTH, ln);
+        f.emit(Op::MUL, ln);
+        break;
+      case ast::BinaryOp::Or:
+        f.emit(Op::TRUTH, ln);
+        f.emit(Op::MAX, ln);
+        break;
+    }
+  }
+
+  template <typename Sub>
+  void conditional(const ast::Conditional& n, Fragment& f, uint32_t ln, Sub&& sub) {
+    sub(*n.cond);
+    size_t to_else = f.jump(Op::JUMP_IF_NOT, ln);
+    sub(*n.then_expr);
+    size_t to_end = f.jump(Op::JUMP, ln);
+    f.patch(to_else);
+    sub(*n.else_expr);
+    f.patch(to_end);
+  }
+
+  template <typename Sub>
+  void call(const ast::Call& n, ast::Span span, Fragment& f, Sub&& sub) {
+    uint32_t ln = line(span);
+    Op op;
+    if (n.function.text == "最大") op = Op::MAX;
+    else if (n.function.text == "最小") op = Op::MIN;
+    else {
+      s_.error(n.function.span, fmt::format("unknown function {}", n.function.text), "the functions are 最大 and 最小");
+      return;
+    }
+    if (n.args.empty()) {
+      s_.error(span, fmt::format("{} needs at least one value", n.function.text));
+      return;
+    }
+    sub(*n.args[0]);
+    for (size_t i = 1; i < n.args.size(); ++i) {
+      sub(*n.args[i]);
+      f.emit(op, ln);
+    }
+  }
+
+  // ------------------------------------------------------------ unit-level expressions
+
+  void unit_expr(const Expr& e, Fragment& f) {
+    uint32_t ln = line(e.span);
+    std::visit(
+        [&](const auto& n) {
+          using T = std::decay_t<decltype(n)>;
+          if constexpr (std::is_same_v<T, ast::Number>) {
+            number(n, e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::DateLit>) {
+            if (auto d = date_value(s_, n, e.span)) f.emit(Op::CONST, s_.constant(Rational(*d)), ln);
+          } else if constexpr (std::is_same_v<T, ast::NameRef>) {
+            unit_name(n.name, f);
+          } else if constexpr (std::is_same_v<T, ast::Unary>) {
+            unit_expr(*n.operand, f);
+            f.emit(n.op == ast::UnaryOp::Neg ? Op::NEG : Op::NOT, ln);
+          } else if constexpr (std::is_same_v<T, ast::Binary>) {
+            binary(n, f, ln, [&](const Expr& x) { unit_expr(x, f); });
+          } else if constexpr (std::is_same_v<T, ast::Conditional>) {
+            conditional(n, f, ln, [&](const Expr& x) { unit_expr(x, f); });
+          } else if constexpr (std::is_same_v<T, ast::Call>) {
+            call(n, e.span, f, [&](const Expr& x) { unit_expr(x, f); });
+          } else if constexpr (std::is_same_v<T, ast::UnitIn>) {
+            unit_in(n, f, ln);
+          } else if constexpr (std::is_same_v<T, ast::PerRecord>) {
+            per_record(n.stream, n.amount.get(), e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::Count>) {
+            per_record(n.stream, nullptr, e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::Exists>) {
+            per_record(n.stream, nullptr, e.span, f);
+            f.emit(Op::CONST, s_.constant(Rational(0)), ln);
+            f.emit(n.negated ? Op::EQ : Op::GT, ln);
+          } else if constexpr (std::is_same_v<T, ast::PerDistinct>) {
+            per_distinct(n.key, n.stream, n.amount.get(), e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::CountDistinct>) {
+            per_distinct(n.key, n.stream, nullptr, e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::TakeHighest>) {
+            take_highest(n, e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::Gaps>) {
+            day_rule(n.table, n.stream, n.days.get(), nullptr, nullptr, n.amount.get(), e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::Streak>) {
+            day_rule(n.table, n.stream, n.step_days.get(), n.times.get(), n.cond.get(), n.amount.get(), e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::Rank>) {
+            rank(n, e.span, f);
+          } else if constexpr (std::is_same_v<T, ast::ByValue>) {
+            s_.error(e.span, "按 chooses an amount by a field of each record; use it as the amount of 每条 ... 扣");
+          } else if constexpr (std::is_same_v<T, ast::InSet>) {
+            s_.error(e.span, "属于 { ... } tests a field of a record; use it in a 其中 condition");
+          } else if constexpr (std::is_same_v<T, ast::Text>) {
+            s_.error(e.span, "a text is not a value of a unit; compare a record's field with it inside 其中");
+          }
+        },
+        e.node);
+  }
+
+  void unit_name(const ast::Name& name, Fragment& f) {
+    if (param(name, f)) return;
+    if (auto it = s_.node_index.find(name.text); it != s_.node_index.end()) {
+      f.emit(Op::NODE, it->second, line(name.span));
+      return;
+    }
+    if (all_names_.count(name.text)) {
+      s_.error(name.span, fmt::format("{} is computed later in the rulebook", name.text),
+               "a rule can use the items, groups and categories written before it");
+      return;
+    }
+    std::vector<std::string> names = CompilerState::keys(s_.node_index);
+    for (const auto& p : s_.program.params) names.push_back(p.name);
+    std::string hint = s_.suggest(name.text, names);
+    if (s_.event_index.count(name.text) || s_.streams.count(name.text))
+      hint = fmt::format("{} is a kind of record; count it with 条数 {} or test it with 有 {}", name.text, name.text, name.text);
+    s_.error(name.span, fmt::format("unknown name {}: not a parameter, item, group or category", name.text), hint);
+  }
+
+  void per_record(const ast::StreamRef& ref, const Expr* amount, ast::Span span, Fragment& f) {
+    uint32_t ln = line(span);
+    auto rs = resolve(ref);
+    if (!rs) return;
+    AccumulatorDef acc;
+    acc.description = amount ? fmt::format("amounts of {}", rs->description) : fmt::format("count of {}", rs->description);
+    if (!bounds_desc_.empty()) acc.description += " " + bounds_desc_;
+    int32_t excl = -1;
+    if (rs->exclusion) {
+      excl = static_cast<int32_t>(exclusion_set(*rs));
+      acc.kind = AccKind::KeySum;
+      acc.exclude = excl;
+    }
+    uint32_t a = s_.add_accumulator(acc);
+    handler(*rs, ln, [&](Fragment& h) {
+      if (amount) record_expr(*amount, rs->type, h);
+      else h.emit(Op::CONST, s_.constant(Rational(1)), ln);
+      if (excl >= 0) h.emit(Op::ACC_KEY_ADD, a, static_cast<uint32_t>(rs->exclusion_slot), ln);
+      else h.emit(Op::ACC_ADD, a, ln);
+    });
+    f.emit(Op::ACC, a, ln);
+  }
+
+  void per_distinct(const ast::Name& key, const ast::StreamRef& ref, const Expr* amount, ast::Span span, Fragment& f) {
+    uint32_t ln = line(span);
+    auto rs = resolve(ref);
+    if (!rs) return;
+    auto slot = key_slot(rs->type, key);
+    if (!slot) return;
+    AccumulatorDef acc;
+    acc.kind = AccKind::KeyMax;
+    acc.description = fmt::format("per distinct {} of {}", key.text, rs->description);
+    if (rs->exclusion) {
+      if (rs->exclusion_slot != *slot) {
+        s_.error(key.span, fmt::format("{} excludes by {}; count distinct {} of it is not supported",
+                                       rs->description, rs->exclusion->field.text, key.text),
+                 "count distinct values of the exclusion's own field, or use 每条");
+        return;
+      }
+      acc.exclude = static_cast<int32_t>(exclusion_set(*rs));
+    }
+    uint32_t a = s_.add_accumulator(acc);
+    handler(*rs, ln, [&](Fragment& h) {
+      if (amount) record_expr(*amount, rs->type, h);
+      else h.emit(Op::CONST, s_.constant(Rational(1)), ln);
+      h.emit(Op::ACC_KEY_MAX, a, static_cast<uint32_t>(*slot), ln);
+    });
+    f.emit(Op::ACC, a, ln);
+  }
+
+  void take_highest(const ast::TakeHighest& n, ast::Span span, Fragment& f) {
+    uint32_t ln = line(span);
+    AccumulatorDef acc;
+    acc.kind = AccKind::KeyMax;
+    std::vector<std::string> names;
+    for (const auto& arm : n.arms) names.push_back(arm.stream.base.text);
+    acc.description = fmt::format("highest per {} of {}", n.key.text, fmt::join(names, "/"));
+    uint32_t a = s_.add_accumulator(acc);
+    for (const auto& arm : n.arms) {
+      auto rs = resolve(arm.stream);
+      if (!rs) continue;
+      if (rs->exclusion) {
+        s_.error(arm.stream.span, "取最高 does not take streams with an exclusion");
+        continue;
+      }
+      auto slot = key_slot(rs->type, n.key);
+      if (!slot) continue;
+      handler(*rs, line(arm.stream.span), [&](Fragment& h) {
+        record_expr(*arm.amount, rs->type, h);
+        h.emit(Op::ACC_KEY_MAX, a, static_cast<uint32_t>(*slot), line(arm.stream.span));
+      });
+    }
+    f.emit(Op::ACC, a, ln);
+  }
+
+  std::optional<int64_t> whole_number(const Expr* e, const char* what) {
+    if (e) {
+      if (auto* n = std::get_if<ast::Number>(&e->node)) {
+        auto v = parse_decimal(n->text);
+        if (v && v->is_integer() && v->num > 0 && v->num <= 100000) return v->num;
+      }
+      s_.error(e->span, fmt::format("{} must be a whole number written out, such as 14", what));
+    }
+    return std::nullopt;
+  }
+
+  // Gaps (cond == nullptr) and streaks over each row of a table, in date order.
+  void day_rule(const ast::Name& table, const ast::StreamRef& ref, const Expr* days, const Expr* times,
+                const Expr* cond, const Expr* amount, ast::Span span, Fragment& f) {
+    uint32_t ln = line(span);
+    auto t = s_.table_index.find(table.text);
+    if (t == s_.table_index.end()) {
+      s_.error(table.span, fmt::format("unknown table {}", table.text), s_.suggest(table.text, CompilerState::keys(s_.table_index)));
+      return;
+    }
+    auto rs = resolve(ref);
+    if (!rs) return;
+    const auto& ev = s_.program.events[rs->type];
+    if (ev.key_field < 0 || ev.fields[static_cast<size_t>(ev.key_field)].ref != t->second) {
+      s_.error(ref.span, fmt::format("{} records are not keyed by table {}", ev.name, table.text),
+               fmt::format("declare a field such as 账号: {}(...) on {}", table.text, ev.name));
+      return;
+    }
+    if (rs->exclusion) {
+      s_.error(ref.span, "date sequences do not take streams with an exclusion");
+      return;
+    }
+    auto d = whole_number(days, cond ? "the step in days" : "the number of days");
+    std::optional<int64_t> k = cond ? whole_number(times, "the number of times in a row") : std::optional<int64_t>(1);
+    if (!d || !k) return;
+    AccumulatorDef acc;
+    acc.kind = cond ? AccKind::DayStreak : AccKind::DayGaps;
+    acc.table = t->second;
+    acc.days = *d;
+    acc.times = *k;
+    acc.description = cond ? fmt::format("streaks of {} per {} every {} days, {} in a row", rs->description, table.text, *d, *k)
+                           : fmt::format("gaps in {} per {} beyond every {} days", rs->description, table.text, *d);
+    uint32_t a = s_.add_accumulator(acc);
+    handler(*rs, ln, [&](Fragment& h) {
+      if (cond) {
+        record_expr(*cond, rs->type, h);
+        h.emit(Op::ACC_DAY_FLAG, a, ln);
+      } else {
+        h.emit(Op::ACC_DAY_MARK, a, ln);
+      }
+    });
+    f.emit(Op::ACC, a, ln);
+    unit_expr(*amount, f);
+    f.emit(Op::MUL, ln);
+  }
+
+  std::optional<Rational> constant_value(const Expr* e, const char* what) {
+    if (auto* n = std::get_if<ast::Number>(&e->node))
+      if (auto v = parse_decimal(n->text)) return v;
+    s_.error(e->span, fmt::format("{} must be a number written out", what));
+    return std::nullopt;
+  }
+
+  void rank(const ast::Rank& n, ast::Span span, Fragment& f) {
+    uint32_t ln = line(span);
+    NodeDef in;
+    in.name = fmt::format("{}(排名依据)", current_item_);
+    in.source_line = ln;
+    uint32_t in_node = s_.add_node(in);
+    NodeDef out;
+    out.name = fmt::format("{}(排名)", current_item_);
+    out.source_line = ln;
+    uint32_t out_node = s_.add_node(out);
+    Task code;
+    unit_expr(*n.value, code.code);
+    code.code.emit(Op::STORE, in_node, ln);
+    s_.tasks.push_back(std::move(code));
+    Task t;
+    t.is_code = false;
+    t.step.kind = StepKind::Rank;
+    t.step.input = in_node;
+    t.step.output = out_node;
+    t.step.descending = n.descending;
+    if (!n.tie) s_.error(span, "a ranking must say how ties rank", "add 并列同名次 (1, 2, 2, 4) or 并列密集 (1, 2, 2, 3)");
+    t.step.tie = n.tie && *n.tie == ast::TieRule::Dense ? TieKind::Dense : TieKind::Competition;
+    if (n.skip_value) {
+      if (auto v = constant_value(n.skip_value->get(), "the value not ranked")) {
+        t.step.has_skip = true;
+        t.step.skip = *v;
+      }
+    }
+    std::set<int64_t> ranks;
+    for (const auto& award : n.awards) {
+      auto r = whole_number(award.rank.get(), "a rank");
+      auto amount = constant_value(award.amount.get(), "an award");
+      if (!r || !amount) continue;
+      if (!ranks.insert(*r).second) s_.error(award.rank->span, fmt::format("rank {} is given twice", *r));
+      t.step.awards.emplace_back(*r, *amount);
+    }
+    s_.tasks.push_back(std::move(t));
+    f.emit(Op::NODE, out_node, ln);
+  }
+
+  // ------------------------------------------------------------ items, groups, categories
+
+  bool declare(const ast::Name& name) {
+    if (!declared_.insert(name.text).second || s_.param_index.count(name.text)) {
+      s_.error(name.span, fmt::format("{} is already the name of an item, group, category or parameter", name.text));
+      return false;
+    }
+    return true;
+  }
+
+  // Stores the value on the stack into `node`, or, with a substitution, into a hidden raw
+  // node and lets a Mean step fill `node`.
+  void finish_node(Fragment& f, uint32_t node, const std::optional<ast::Substitution>& subst, uint32_t ln) {
+    if (!subst) {
+      f.emit(Op::STORE, node, ln);
+      s_.tasks.push_back(Task{true, std::move(f), {}});
+      return;
+    }
+    NodeDef raw;
+    raw.name = s_.program.nodes[node].name + "(替代前)";
+    raw.source_line = ln;
+    uint32_t raw_node = s_.add_node(raw);
+    f.emit(Op::STORE, raw_node, ln);
+    s_.tasks.push_back(Task{true, std::move(f), {}});
+    NodeDef cond;
+    cond.name = s_.program.nodes[node].name + "(适用)";
+    cond.source_line = line(subst->span);
+    uint32_t cond_node = s_.add_node(cond);
+    Task c;
+    unit_expr(*subst->cond, c.code);
+    c.code.emit(Op::TRUTH, line(subst->span));
+    c.code.emit(Op::STORE, cond_node, line(subst->span));
+    s_.tasks.push_back(std::move(c));
+    Task m;
+    m.is_code = false;
+    m.step.kind = StepKind::Mean;
+    m.step.input = raw_node;
+    m.step.condition = cond_node;
+    m.step.output = node;
+    s_.tasks.push_back(std::move(m));
+  }
+
+  std::optional<uint32_t> item(const ast::Item& it, int32_t parent, CategoryRole role) {
+    if (!declare(it.name)) return std::nullopt;
+    NodeDef def;
+    def.name = it.name.text;
+    def.kind = NodeKind::Item;
+    def.citation = it.citation;
+    def.parent = parent;
+    def.source_line = line(it.span);
+    uint32_t node = s_.add_node(def);
+    bounds_ = {};
+    bounds_desc_.clear();
+    if (it.from) {
+      if (auto d = date_value(s_, *it.from, it.from_span)) {
+        bounds_.has_from = true;
+        bounds_.from = *d;
+        bounds_desc_ += "from " + format_date(*d);
+      }
+    }
+    if (it.until) {
+      if (auto d = date_value(s_, *it.until, it.until_span)) {
+        bounds_.has_until = true;
+        bounds_.until = *d;
+        bounds_desc_ += (bounds_desc_.empty() ? "" : " ") + std::string("until ") + format_date(*d);
+      }
+    }
+    if (bounds_.has_from && bounds_.has_until && bounds_.from > bounds_.until)
+      s_.error(it.until_span, "this item ends before it starts");
+    current_item_ = it.name.text;
+    Fragment f;
+    uint32_t ln = line(it.span);
+    for (size_t i = 0; i < it.terms.size(); ++i) {
+      unit_expr(*it.terms[i], f);
+      if (i > 0) f.emit(Op::ADD, ln);
+    }
+    if (it.terms.empty()) f.emit(Op::CONST, s_.constant(Rational(0)), ln);
+    if (role == CategoryRole::Veto) f.emit(Op::TRUTH, ln);
+    bounds_ = {};
+    bounds_desc_.clear();
+    finish_node(f, node, it.substitution, ln);
+    s_.node_index[it.name.text] = node;
+    return node;
+  }
+
+  std::vector<uint32_t> members(const std::vector<ast::Member>& ms, uint32_t parent, CategoryRole role) {
+    std::vector<uint32_t> out;
+    for (const auto& m : ms) {
+      std::optional<uint32_t> n;
+      if (auto* it = std::get_if<ast::Item>(&m)) n = item(*it, static_cast<int32_t>(parent), role);
+      else n = group(*std::get<std::unique_ptr<ast::Group>>(m), parent, role);
+      if (n) out.push_back(*n);
+    }
+    return out;
+  }
+
+  // A group's or category's value: the sum of its members (veto items count as hits),
+  // cut by its cap, then substituted when the rulebook says so.
+  void sum_members(uint32_t node, const std::vector<ast::Member>& ms, CategoryRole role, const Expr* cap_expr,
+                   const std::optional<ast::Substitution>& subst, uint32_t ln) {
+    auto children = members(ms, node, role);
+    Fragment f;
+    f.emit(Op::CONST, s_.constant(Rational(0)), ln);
+    for (uint32_t c : children) {
+      f.emit(Op::NODE, c, ln);
+      f.emit(Op::ADD, ln);
+    }
+    if (auto c = cap(cap_expr)) {
+      s_.program.nodes[node].has_cap = true;
+      s_.program.nodes[node].cap = *c;
+      f.emit(Op::CONST, s_.constant(*c), ln);
+      f.emit(Op::MIN, ln);
+    }
+    finish_node(f, node, subst, ln);
+  }
+
+  std::optional<Rational> cap(const Expr* e) {
+    if (!e) return std::nullopt;
+    auto v = constant_value(e, "a cap");
+    if (v && *v < Rational(0)) {
+      s_.error(e->span, "a cap cannot be negative");
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<uint32_t> group(const ast::Group& g, uint32_t parent, CategoryRole role) {
+    if (!declare(g.name)) return std::nullopt;
+    NodeDef def;
+    def.name = g.name.text;
+    def.kind = NodeKind::Group;
+    def.citation = g.citation;
+    def.parent = static_cast<int32_t>(parent);
+    def.source_line = line(g.span);
+    uint32_t node = s_.add_node(def);
+    sum_members(node, g.members, role, g.cap.get(), g.substitution, line(g.span));
+    s_.node_index[g.name.text] = node;
+    return node;
+  }
+
+  void category(const ast::Category& c) {
+    if (!declare(c.name)) return;
+    CategoryRole role = c.kind == ast::CategoryKind::Veto        ? CategoryRole::Veto
+                        : c.kind == ast::CategoryKind::Deduction ? CategoryRole::Deduction
+                                                                 : CategoryRole::Bonus;
+    NodeDef def;
+    def.name = c.name.text;
+    def.kind = role == CategoryRole::Veto ? NodeKind::Veto : NodeKind::Category;
+    def.role = role;
+    def.source_line = line(c.span);
+    uint32_t node = s_.add_node(def);
+    if (role == CategoryRole::Veto && (c.cap || c.substitution))
+      s_.error(c.span, "a veto category has neither a cap nor a substitution");
+    sum_members(node, c.members, role, c.cap.get(), c.substitution, line(c.span));
+    s_.node_index[c.name.text] = node;
+    s_.program.categories.push_back(node);
+  }
+
+  // score = clamp(base - deductions + bonuses), and 0 for a unit hit by a veto.
+  void score() {
+    NodeDef clamped = named_node("得分(否决前)", NodeKind::Hidden);
+    uint32_t clamped_node = s_.add_node(clamped);
+    NodeDef vetoed = named_node("否决", NodeKind::Vetoed);
+    uint32_t vetoed_node = s_.add_node(vetoed);
+    NodeDef score = named_node("得分", NodeKind::Score);
+    uint32_t score_node = s_.add_node(score);
+    Fragment f;
+    f.emit(Op::CONST, s_.constant(s_.program.base_score), 0);
+    for (uint32_t c : s_.program.categories) {
+      auto role = s_.program.nodes[c].role;
+      if (role == CategoryRole::Veto) continue;
+      f.emit(Op::NODE, c, 0);
+      f.emit(role == CategoryRole::Deduction ? Op::SUB : Op::ADD, 0);
+    }
+    f.emit(Op::CONST, s_.constant(s_.program.score_low), 0);
+    f.emit(Op::MAX, 0);
+    f.emit(Op::CONST, s_.constant(s_.program.score_high), 0);
+    f.emit(Op::MIN, 0);
+    f.emit(Op::STORE, clamped_node, 0);
+    f.emit(Op::CONST, s_.constant(Rational(0)), 0);
+    for (uint32_t c : s_.program.categories) {
+      if (s_.program.nodes[c].role != CategoryRole::Veto) continue;
+      f.emit(Op::NODE, c, 0);
+      f.emit(Op::ADD, 0);
+    }
+    f.emit(Op::TRUTH, 0);
+    f.emit(Op::STORE, vetoed_node, 0);
+    f.emit(Op::NODE, vetoed_node, 0);
+    f.emit(Op::NOT, 0);
+    f.emit(Op::NODE, clamped_node, 0);
+    f.emit(Op::MUL, 0);
+    f.emit(Op::STORE, score_node, 0);
+    s_.tasks.push_back(Task{true, std::move(f), {}});
+    s_.program.score_node = score_node;
+    s_.program.vetoed_node = vetoed_node;
+    s_.node_index["得分"] = score_node;
+  }
+
+  void output(const ast::Output& o) {
+    if (!declare(o.name)) return;
+    NodeDef def = named_node(o.name.text, NodeKind::Output);
+    def.source_line = line(o.span);
+    uint32_t node = s_.add_node(def);
+    Fragment f;
+    current_item_ = o.name.text;
+    unit_expr(*o.value, f);
+    f.emit(Op::STORE, node, line(o.span));
+    s_.tasks.push_back(Task{true, std::move(f), {}});
+    s_.node_index[o.name.text] = node;
+    s_.program.outputs.push_back(node);
+  }
+
+  CompilerState& s_;
+  DateBounds bounds_;
+  std::string bounds_desc_;
+  std::string current_item_;
+  std::set<std::string> declared_;
+  std::set<std::string> all_names_;
+};
+
+CodeRange append_code(Program& p, const Fragment& f) {
+  CodeRange r;
+  r.begin = static_cast<uint32_t>(p.code.size());
+  for (const auto& e : f.lines()) p.lines.push_back({r.begin + e.offset, e.line});
+  p.code.insert(p.code.end(), f.bytes().begin(), f.bytes().end());
+  p.code.push_back(static_cast<uint8_t>(Op::HALT));
+  r.end = static_cast<uint32_t>(p.code.size());
+  return r;
+}
+
+}  // namespace
+
+void lower_rules(CompilerState& s) { Lowering(s).run(); }
+
+void lay_out(CompilerState& s) {
+  Program& p = s.program;
+  for (size_t t = 0; t < p.events.size(); ++t) {
+    Fragment all;
+    for (const auto& f : s.handlers[t]) all.append(f);
+    p.events[t].handler = append_code(p, all);
+  }
+  Fragment pending;
+  auto flush = [&]() {
+    if (pending.empty()) return;
+    Step step;
+    step.kind = StepKind::UnitCode;
+    step.code = append_code(p, pending);
+    p.steps.push_back(std::move(step));
+    pending = Fragment();
+  };
+  for (auto& task : s.tasks) {
+    if (task.is_code) {
+      pending.append(task.code);
+    } else {
+      flush();
+      p.steps.push_back(std::move(task.step));
+    }
+  }
+  flush();
+}
+
+}  // namespace rb

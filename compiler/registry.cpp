@@ -1,0 +1,496 @@
+// Declarations that are data: title, period, parameters, units, groups, aliases, enums,
+// tables and the event schema. They fill the Program's registries and the name tables.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "state.hpp"
+
+namespace rb {
+
+uint32_t CompilerState::symbol(const std::string& text) {
+  auto it = symbol_index.find(text);
+  if (it != symbol_index.end()) return it->second;
+  auto id = static_cast<uint32_t>(program.symbols.size());
+  program.symbols.push_back(text);
+  symbol_index.emplace(text, id);
+  return id;
+}
+
+uint32_t CompilerState::constant(Rational value) {
+  auto key = std::make_pair(value.num, value.den);
+  auto it = constant_index.find(key);
+  if (it != constant_index.end()) return it->second;
+  auto id = static_cast<uint32_t>(program.constants.size());
+  program.constants.push_back(value);
+  constant_index.emplace(key, id);
+  return id;
+}
+
+uint32_t CompilerState::add_node(NodeDef node) {
+  program.nodes.push_back(std::move(node));
+  return static_cast<uint32_t>(program.nodes.size() - 1);
+}
+
+uint32_t CompilerState::add_accumulator(AccumulatorDef acc) {
+  program.accumulators.push_back(std::move(acc));
+  return static_cast<uint32_t>(program.accumulators.size() - 1);
+}
+
+std::optional<int32_t> date_value(CompilerState& s, const ast::DateLit& d, ast::Span span) {
+  if (!valid_date(d.year, d.month, d.day)) {
+    s.error(span, fmt::format("{:04}-{:02}-{:02} is not a calendar date", d.year, d.month, d.day));
+    return std::nullopt;
+  }
+  return days_from_civil(d.year, d.month, d.day);
+}
+
+namespace {
+
+// A declaration's value that must be a number written in the rulebook (or its negation).
+std::optional<Rational> constant_number(CompilerState& s, const ast::Expr* e, const char* what) {
+  if (e) {
+    if (auto* n = std::get_if<ast::Number>(&e->node)) {
+      if (auto v = parse_decimal(n->text)) return v;
+    }
+    if (auto* u = std::get_if<ast::Unary>(&e->node); u && u->op == ast::UnaryOp::Neg) {
+      if (auto* n = std::get_if<ast::Number>(&u->operand->node))
+        if (auto v = parse_decimal(n->text)) return -*v;
+    }
+    s.error(e->span, fmt::format("{} must be a number written out, such as 100 or 2.5", what));
+  }
+  return std::nullopt;
+}
+
+class Registry {
+ public:
+  Registry(CompilerState& s, std::string base_dir) : s_(s), base_dir_(std::move(base_dir)) {}
+
+  void run() {
+    const auto& decls = s_.rulebook.declarations;
+    // Units first, so that everything after may name them in any order.
+    for (const auto& d : decls) {
+      if (auto* u = std::get_if<ast::Units>(&d)) units(*u);
+      if (auto* g = std::get_if<ast::UnitGroup>(&d)) group(*g);
+    }
+    for (const auto& d : decls)
+      if (auto* a = std::get_if<ast::Alias>(&d)) alias(*a);
+    for (const auto& d : decls) {
+      std::visit(
+          [&](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, ast::Title>) title(x);
+            else if constexpr (std::is_same_v<T, ast::Period>) period(x);
+            else if constexpr (std::is_same_v<T, ast::BaseScore>) base(x);
+            else if constexpr (std::is_same_v<T, ast::ScoreRange>) range(x);
+            else if constexpr (std::is_same_v<T, ast::Param>) param(x);
+            else if constexpr (std::is_same_v<T, ast::Enum>) enumeration(x);
+          },
+          d);
+    }
+    for (const auto& d : decls)
+      if (auto* t = std::get_if<ast::Table>(&d)) table(*t);
+    for (const auto& d : decls)
+      if (auto* e = std::get_if<ast::EventType>(&d)) event(*e);
+    for (const auto& d : decls)
+      if (auto* n = std::get_if<ast::NamedStream>(&d)) named_stream(*n);
+    if (!seen_period_) s_.error({1, 1, 0, 1}, "the rulebook has no assessment period", "add a line such as: 考核期 2022-01-01 至 2022-12-31");
+    if (s_.program.units.empty()) s_.error({1, 1, 0, 1}, "the rulebook declares no units", "add a block: 单位 { 县教育局 县财政局 }");
+    if (s_.program.title.empty()) s_.program.title = s_.rulebook.path;
+  }
+
+ private:
+  void title(const ast::Title& t) {
+    if (!s_.program.title.empty()) s_.error(t.span, "the title is given twice");
+    s_.program.title = t.text;
+  }
+
+  void period(const ast::Period& p) {
+    if (seen_period_) s_.error(p.span, "the assessment period is given twice");
+    seen_period_ = true;
+    auto from = date_value(s_, p.from, p.span);
+    auto to = date_value(s_, p.to, p.span);
+    if (from && to) {
+      if (*from > *to) s_.error(p.span, "the period ends before it starts");
+      if (*to - *from > 3660) s_.error(p.span, "the period is longer than ten years");
+      s_.program.period_from = *from;
+      s_.program.period_to = *to;
+    }
+  }
+
+  void base(const ast::BaseScore& b) {
+    if (auto v = constant_number(s_, b.value.get(), "the starting score")) s_.program.base_score = *v;
+  }
+
+  void range(const ast::ScoreRange& r) {
+    auto lo = constant_number(s_, r.low.get(), "the lowest score");
+    auto hi = constant_number(s_, r.high.get(), "the highest score");
+    if (lo && hi) {
+      if (*hi < *lo) s_.error(r.span, "the score range is empty: its upper bound is below the lower");
+      s_.program.score_low = *lo;
+      s_.program.score_high = *hi;
+    }
+  }
+
+  void param(const ast::Param& p) {
+    if (s_.param_index.count(p.name.text)) {
+      s_.error(p.name.span, fmt::format("parameter {} is declared twice", p.name.text));
+      return;
+    }
+    auto v = constant_number(s_, p.value.get(), "a parameter's default");
+    s_.param_index[p.name.text] = static_cast<uint32_t>(s_.program.params.size());
+    s_.program.params.push_back({p.name.text, v.value_or(Rational(0))});
+  }
+
+  uint32_t add_unit(const ast::Name& n, bool allow_existing) {
+    auto it = s_.unit_index.find(n.text);
+    if (it != s_.unit_index.end()) {
+      if (!allow_existing) s_.error(n.span, fmt::format("unit {} is declared twice", n.text));
+      return it->second;
+    }
+    auto id = static_cast<uint32_t>(s_.program.units.size());
+    s_.program.units.push_back(n.text);
+    s_.unit_index.emplace(n.text, id);
+    return id;
+  }
+
+  void units(const ast::Units& u) {
+    for (const auto& n : u.names) add_unit(n, false);
+  }
+
+  // A group's members are units assessed like any other; members not declared elsewhere
+  // are declared by the group.
+  void group(const ast::UnitGroup& g) {
+    if (s_.groups.count(g.name.text) || s_.unit_index.count(g.name.text)) {
+      s_.error(g.name.span, fmt::format("{} is already the name of a unit or group", g.name.text));
+      return;
+    }
+    std::vector<uint32_t> members;
+    for (const auto& n : g.members) {
+      bool was_known = s_.unit_index.count(n.text) > 0;
+      uint32_t u = add_unit(n, true);
+      if (was_known && std::find(members.begin(), members.end(), u) != members.end())
+        s_.error(n.span, fmt::format("{} is listed twice in group {}", n.text, g.name.text));
+      members.push_back(u);
+    }
+    s_.groups[g.name.text] = members;
+    add_unit_set(g.name.text, members);
+  }
+
+  void add_unit_set(const std::string& name, std::vector<uint32_t> members) {
+    std::sort(members.begin(), members.end());
+    members.erase(std::unique(members.begin(), members.end()), members.end());
+    s_.unit_set_index[name] = static_cast<uint32_t>(s_.program.unit_sets.size());
+    s_.program.unit_sets.push_back({name, std::move(members)});
+  }
+
+  void alias(const ast::Alias& a) {
+    auto target = s_.unit_index.find(a.target.text);
+    if (target == s_.unit_index.end()) {
+      s_.error(a.target.span, fmt::format("unknown unit {}", a.target.text),
+               s_.suggest(a.target.text, s_.program.units));
+      return;
+    }
+    if (s_.unit_index.count(a.alias.text)) {
+      s_.error(a.alias.span, fmt::format("{} is already a unit; an alias needs a new name", a.alias.text));
+      return;
+    }
+    for (const auto& [name, unit] : s_.program.aliases)
+      if (name == a.alias.text) s_.error(a.alias.span, fmt::format("alias {} is declared twice", name));
+    s_.program.aliases.emplace_back(a.alias.text, target->second);
+  }
+
+  void enumeration(const ast::Enum& e) {
+    if (s_.enum_index.count(e.name.text)) {
+      s_.error(e.name.span, fmt::format("enum {} is declared twice", e.name.text));
+      return;
+    }
+    EnumDef def;
+    def.name = e.name.text;
+    std::set<std::string> seen;
+    for (const auto& m : e.members) {
+      if (!seen.insert(m.text).second) s_.error(m.span, fmt::format("{} is listed twice in {}", m.text, e.name.text));
+      def.members.push_back(s_.symbol(m.text));
+    }
+    if (def.members.empty()) s_.error(e.span, fmt::format("enum {} has no members", e.name.text));
+    s_.enum_index[e.name.text] = static_cast<uint32_t>(s_.program.enums.size());
+    s_.program.enums.push_back(std::move(def));
+  }
+
+  // Units named in a table row: a unit, an alias, or a group that stands for its members.
+  bool resolve_units(const ast::Name& n, std::vector<uint32_t>& out) {
+    if (auto it = s_.unit_index.find(n.text); it != s_.unit_index.end()) {
+      out.push_back(it->second);
+      return true;
+    }
+    for (const auto& [name, unit] : s_.program.aliases)
+      if (name == n.text) {
+        out.push_back(unit);
+        return true;
+      }
+    if (auto g = s_.groups.find(n.text); g != s_.groups.end()) {
+      out.insert(out.end(), g->second.begin(), g->second.end());
+      return true;
+    }
+    std::vector<std::string> names = s_.program.units;
+    for (const auto& [g, m] : s_.groups) names.push_back(g);
+    s_.error(n.span, fmt::format("unknown unit {}", n.text), s_.suggest(n.text, names));
+    return false;
+  }
+
+  void table(const ast::Table& t) {
+    if (s_.table_index.count(t.name.text) || s_.unit_set_index.count(t.name.text)) {
+      s_.error(t.name.span, fmt::format("{} is already the name of a table or group", t.name.text));
+      return;
+    }
+    TableDef def;
+    def.name = t.name.text;
+    for (const auto& c : t.key_columns) def.columns.push_back(c.text);
+    std::vector<ast::Table::Row> file_rows;
+    const std::vector<ast::Table::Row>* rows = &t.rows;
+    if (t.source_file) {
+      file_rows = read_table_file(t, *t.source_file);
+      rows = &file_rows;
+    }
+    std::set<std::vector<uint32_t>> seen;
+    std::vector<uint32_t> all_units;
+    for (const auto& row : *rows) {
+      if (row.keys.size() != def.columns.size()) {
+        s_.error(row.span, fmt::format("this row of {} has {} key value(s); the table has {} column(s): {}",
+                                       t.name.text, row.keys.size(), def.columns.size(),
+                                       fmt::join(def.columns, ", ")));
+        continue;
+      }
+      TableDef::Row r;
+      for (const auto& k : row.keys) r.keys.push_back(s_.symbol(k.text));
+      for (const auto& u : row.units) resolve_units(u, r.units);
+      if (r.units.empty()) continue;
+      if (!seen.insert(r.keys).second) {
+        std::vector<std::string> texts;
+        for (const auto& k : row.keys) texts.push_back(k.text);
+        s_.error(row.span, fmt::format("duplicate key ({}) in table {}", fmt::join(texts, ", "), t.name.text));
+        continue;
+      }
+      all_units.insert(all_units.end(), r.units.begin(), r.units.end());
+      def.rows.push_back(std::move(r));
+    }
+    s_.table_index[t.name.text] = static_cast<uint32_t>(s_.program.tables.size());
+    s_.program.tables.push_back(std::move(def));
+    add_unit_set(t.name.text, all_units);
+  }
+
+  // Rows of a table kept in a CSV file beside the rulebook: a header row naming the key
+  // columns then 单位, then one row per entry; several units in one cell are separated by
+  // '、' or ','.
+  std::vector<ast::Table::Row> read_table_file(const ast::Table& t, const std::string& file) {
+    std::vector<ast::Table::Row> rows;
+    std::string path = file.empty() || file[0] == '/' ? file : base_dir_ + "/" + file;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      s_.error(t.source_span, fmt::format("cannot open table file {}", path));
+      return rows;
+    }
+    std::string line;
+    uint32_t line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+      if (line.empty()) continue;
+      std::vector<std::string> cells = split_csv_line(line);
+      if (line_no == 1) {
+        if (cells.size() != t.key_columns.size() + 1)
+          s_.error(t.source_span, fmt::format("{}:1: the header should name the {} key column(s) and then the unit column",
+                                              path, t.key_columns.size()));
+        continue;
+      }
+      ast::Table::Row row;
+      row.span = t.source_span;
+      if (cells.size() != t.key_columns.size() + 1) {
+        s_.error(t.source_span, fmt::format("{}:{}: expected {} cells, found {}", path, line_no,
+                                            t.key_columns.size() + 1, cells.size()));
+        continue;
+      }
+      for (size_t i = 0; i + 1 < cells.size(); ++i) row.keys.push_back({trim(cells[i]), t.source_span});
+      std::string units = cells.back();
+      for (std::string part : split_units(units)) {
+        part = trim(part);
+        if (!part.empty()) row.units.push_back({part, t.source_span});
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  static std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
+    size_t i = 0;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    return s.substr(i);
+  }
+
+  static std::vector<std::string> split_units(const std::string& cell) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (size_t i = 0; i < cell.size(); ++i) {
+      if (cell[i] == ',' ) {
+        out.push_back(cur);
+        cur.clear();
+      } else if (cell.compare(i, 3, "\xE3\x80\x81") == 0) {  // 、
+        out.push_back(cur);
+        cur.clear();
+        i += 2;
+      } else {
+        cur += cell[i];
+      }
+    }
+    out.push_back(cur);
+    return out;
+  }
+
+  static std::vector<std::string> split_csv_line(const std::string& line) {
+    std::vector<std::string> cells;
+    std::string cur;
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (quoted) {
+        if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+          cur += '"';
+          ++i;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          cur += c;
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        cells.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    cells.push_back(cur);
+    return cells;
+  }
+
+  void event(const ast::EventType& e) {
+    if (s_.event_index.count(e.name.text)) {
+      s_.error(e.name.span, fmt::format("event type {} is declared twice", e.name.text));
+      return;
+    }
+    EventTypeDef def;
+    def.name = e.name.text;
+    std::set<std::string> names;
+    for (const auto& f : e.fields) {
+      if (f.name.text == "type" || f.name.text == "date" || f.name.text == "日期") {
+        s_.error(f.name.span, fmt::format("{} is given to every record; do not declare it", f.name.text));
+        continue;
+      }
+      if (!names.insert(f.name.text).second) {
+        s_.error(f.name.span, fmt::format("field {} is declared twice in {}", f.name.text, e.name.text));
+        continue;
+      }
+      if (def.fields.size() >= kMaxFields) {
+        s_.error(f.span, fmt::format("an event type may have at most {} fields", kMaxFields));
+        break;
+      }
+      FieldDef fd;
+      fd.name = f.name.text;
+      fd.optional = f.optional;
+      auto slot = static_cast<int32_t>(def.fields.size());
+      const std::string& type = f.type.text;
+      if (!f.key_fields.empty()) {
+        auto t = s_.table_index.find(type);
+        if (t == s_.table_index.end()) {
+          s_.error(f.type.span, fmt::format("unknown table {}", type), s_.suggest(type, CompilerState::keys(s_.table_index)));
+          continue;
+        }
+        const auto& table = s_.program.tables[t->second];
+        if (f.key_fields.size() != table.columns.size()) {
+          s_.error(f.span, fmt::format("table {} is keyed by {} column(s) ({}), but {} field(s) are given",
+                                       type, table.columns.size(), fmt::join(table.columns, ", "), f.key_fields.size()));
+          continue;
+        }
+        fd.kind = FieldKind::TableKey;
+        fd.ref = t->second;
+        for (const auto& k : f.key_fields) fd.key_fields.push_back(k.text);
+        if (def.key_field >= 0 || def.unit_field >= 0)
+          s_.error(f.span, fmt::format("{} already has a field that gives its unit", e.name.text));
+        def.key_field = slot;
+      } else if (type == "单位") {
+        fd.kind = FieldKind::Unit;
+        if (def.key_field >= 0 || def.unit_field >= 0)
+          s_.error(f.span, fmt::format("{} already has a field that gives its unit", e.name.text));
+        def.unit_field = slot;
+      } else if (type == "文本") {
+        fd.kind = FieldKind::Text;
+      } else if (type == "数值") {
+        fd.kind = FieldKind::Number;
+      } else if (type == "日期") {
+        fd.kind = FieldKind::Date;
+      } else if (auto en = s_.enum_index.find(type); en != s_.enum_index.end()) {
+        fd.kind = FieldKind::Enum;
+        fd.ref = en->second;
+      } else {
+        std::vector<std::string> types = {"单位", "文本", "数值", "日期"};
+        for (const auto& [n, i] : s_.enum_index) types.push_back(n);
+        s_.error(f.type.span, fmt::format("unknown field type {}", type),
+                 s_.suggest(type, types).empty() ? "a field's type is 单位, 文本, 数值, 日期, an enum, or TABLE(fields)"
+                                                  : s_.suggest(type, types));
+        continue;
+      }
+      def.fields.push_back(std::move(fd));
+    }
+    if (def.unit_field < 0 && def.key_field < 0)
+      s_.error(e.name.span, fmt::format("event type {} has no unit", e.name.text),
+               "give it a field of type 单位, or a table key such as 账号: 新媒体账号(platform, account)");
+    for (const auto& u : e.unique) {
+      std::vector<uint32_t> slots;
+      for (const auto& n : u) {
+        if (n.text == "date" || n.text == "日期") {
+          slots.push_back(kMaxFields);
+          continue;
+        }
+        auto it = std::find_if(def.fields.begin(), def.fields.end(), [&](const FieldDef& f) { return f.name == n.text; });
+        if (it == def.fields.end()) {
+          std::vector<std::string> fields;
+          for (const auto& f : def.fields) fields.push_back(f.name);
+          s_.error(n.span, fmt::format("{} has no field {}", e.name.text, n.text), s_.suggest(n.text, fields));
+          continue;
+        }
+        slots.push_back(static_cast<uint32_t>(it - def.fields.begin()));
+      }
+      if (slots.size() > 4) s_.error(u.front().span, "a uniqueness rule may name at most 4 fields");
+      else def.unique.push_back(std::move(slots));
+    }
+    s_.event_index[e.name.text] = static_cast<uint32_t>(s_.program.events.size());
+    s_.program.events.push_back(std::move(def));
+  }
+
+  void named_stream(const ast::NamedStream& n) {
+    if (s_.streams.count(n.name.text) || s_.event_index.count(n.name.text)) {
+      s_.error(n.name.span, fmt::format("{} is already the name of an event type or stream", n.name.text));
+      return;
+    }
+    s_.streams[n.name.text] = &n;
+  }
+
+  CompilerState& s_;
+  std::string base_dir_;
+  bool seen_period_ = false;
+};
+
+}  // namespace
+
+void declare_registries(CompilerState& s, const std::string& base_dir) {
+  Registry(s, base_dir).run();
+  s.handlers.resize(s.program.events.size());
+}
+
+}  // namespace rb

@@ -1,0 +1,155 @@
+// Reading event records: JSON Lines or CSV files in, validated Records out.
+//
+// Everything the reader checks comes from the Program (the rulebook's declared schema):
+// event types, their fields and kinds, units and aliases, enums, tables and unique
+// constraints. Nothing about one particular rulebook is written here.
+//
+// Input formats (by file extension, case-insensitive):
+//   .jsonl .ndjson .json  JSON Lines: one JSON object per line.
+//   .csv                  RFC 4180 CSV whose first non-blank record is the header.
+// A UTF-8 byte order mark at the start is skipped in both. Blank lines (and in CSV, rows
+// whose cells are all empty) are skipped but still counted for line numbers.
+//
+// Values: every text (type, units, table keys, texts, enum members, dates, numbers given as
+// strings) is trimmed of ASCII space, tab and U+3000 first. A field that is absent, JSON
+// null, or empty after trimming (so an empty CSV cell, and likewise "" in JSON) is absent.
+// A JSON number is accepted where text is expected (its text as written, so {"id": 12}
+// and the CSV cell 12 read the same); booleans, arrays and objects are not. Numbers are
+// parsed exactly from the text as written (parse_decimal), never through a double:
+// exponents, more than 18 decimals or values beyond 64 bits are errors, not roundings.
+// Fields the record's event type does not declare are ignored.
+//
+// Errors: every problem with a record is reported as one InputError (file, 1-based line,
+// message); a record may have several. Reading goes on through the whole input. Only the
+// first max_errors are kept as messages (building them, suggestions included, costs
+// nothing after that), error_count() counts them all. Messages:
+//   not valid JSON: <simdjson's reason>                 (also invalid UTF-8 in a JSON line)
+//   not valid JSON: bad value 'tru' for 'other'        (a malformed literal, 01, 1., nul)
+//   not a JSON object
+//   text after the JSON object
+//   invalid UTF-8                                      (a CSV row)
+//   <CSV splitter message>                             e.g. unterminated quoted field
+//   row has 3 cells but the header has 5
+//   header has no 'type' column / column 'x' appears twice in the header /
+//   header: <CSV splitter message> / header: invalid UTF-8  (the file's rows are all rejected)
+//   missing field 'type' / missing field 'date' / missing field 'level'
+//   field 'id' given twice
+//   field 'level' must be a string, not a boolean      (also array, object)
+//   unknown event type 'portal_warnin' (did you mean portal_warning?)
+//   field 'date' is not a date (YYYY-MM-DD): '2022/4/1'
+//   field 'date' is not a calendar date: '2022-02-30'
+//   unknown unit '县审记局' (did you mean 县审计局?)
+//   field 'score' is not a number: 'one'
+//   field 'score' is not a number: '1e3' (exponents are not accepted)
+//   field 'score' is not a number: '0.1234567890123456789' (more than 18 decimals or beyond 64 bits)
+//   level 'town' is not one of province, city, county
+//   unknown account (微博, 云和公安) (did you mean (微信订阅号, 云和公安)?)
+//   account (x, y) has no unit in table T              (a table row without units)
+//   unit '县教育局' does not match account (抖音, 云和交警) of 县公安局
+//   duplicate nm_weekly_score for (抖音, 云和交警, 2022-09-04): first at events.jsonl:3
+// Values quoted in messages are cut to 60 characters and control characters escaped.
+//
+// Records: a record is valid when it has no problem at all. Valid records dated within
+// [period_from, period_to] go to the sink in input order; valid records outside the period
+// are counted (out_of_period) and dropped. Bad records never reach the sink, whatever the
+// options; stats.rejected counts them (so records == in_period + out_of_period + rejected).
+// Unique constraints are checked over all valid records (in period or not) of all files
+// read by this reader; the later record is the bad one.
+//
+// Record contents: type, date, file, line (the line the record starts on), present (bit i
+// when slot i was given), fields[i] per slot (units as unit index, texts and enum members
+// as symbols, numbers exact, dates as days, table keys as row index; absent slots and
+// slots past the type's fields are 0).
+// unit: the Unit field's unit, else the key field's table row's first unit, else 0 (an
+// event type with neither has no unit). row: the key field's row, else the row of the
+// type's first TableKey field when given, else 0.
+// When an event type takes its unit from a table key, a unit given as well (its declared
+// Unit field, or else an input field named like any Unit field of the program, or `unit`)
+// must be that row's unit.
+//
+// skip_bad only decides what happens to bad records besides being reported and counted:
+// with it they are written to the reject file (when reject_path is set); the caller decides
+// whether a run with errors goes on. Without reject_path they are only counted.
+//
+// Reject file (options.skip_bad with a non-empty reject_path): the raw text of each bad
+// record, one per line (a CSV record keeps its embedded line breaks), in input order. Rows
+// from a CSV file are preceded by that file's header line, written once before its first
+// rejected row (and again only when a later CSV file has a different header); JSON lines
+// are written as they are. The file is written to `<reject_path>.tmp` while reading and
+// renamed over reject_path by finish(). When nothing was rejected, finish() creates no file
+// and removes an existing file at reject_path (left from an earlier run), so the file
+// exists exactly when this run rejected something. finish() refuses to write over one of
+// the input files.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bytecode.hpp"
+#include "record.hpp"
+
+namespace rb {
+
+struct InputError {
+  std::string file;
+  uint32_t line = 0;  // 0: the whole file (e.g. cannot open)
+  std::string message;
+};
+
+// "file:line: message", or "file: message" for line 0.
+std::string to_string(const InputError& error);
+
+struct ReadOptions {
+  bool skip_bad = false;
+  std::string reject_path;
+  size_t max_errors = 100;
+};
+
+struct ReadStats {
+  uint64_t records = 0;        // non-blank records read (header rows not counted)
+  uint64_t in_period = 0;      // valid and passed to the sink
+  uint64_t out_of_period = 0;  // valid but dated outside the period
+  uint64_t rejected = 0;       // bad records (never passed on)
+};
+
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void accept(const Record& r) = 0;
+};
+
+class EventReader {
+ public:
+  EventReader(const Program& program, Symbols& symbols, ReadOptions options);
+  ~EventReader();
+  EventReader(const EventReader&) = delete;
+  EventReader& operator=(const EventReader&) = delete;
+
+  // Reads one file (JSON Lines for .jsonl/.ndjson/.json, CSV with header for .csv; any other
+  // extension is an error), passes every valid in-period record to sink and validates all
+  // records. Returns false when the file cannot be read (or has an unsupported extension,
+  // or the reject file cannot be written); problems with records do not make it false.
+  bool read_file(const std::string& path, uint32_t file_index, RecordSink& sink);
+
+  // Reads records from a buffer as if it were the file `name` (format from its extension).
+  // read_file uses it; tests and tools may call it directly.
+  bool read_buffer(std::string_view data, const std::string& name, uint32_t file_index, RecordSink& sink);
+
+  // After all files: completes the reject file (see above). Returns false on I/O failure,
+  // which is also reported as an error with line 0.
+  bool finish();
+
+  const ReadStats& stats() const;
+  const std::vector<InputError>& errors() const;  // the first max_errors problems
+  uint64_t error_count() const;                    // all problems, even past the cap
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rb

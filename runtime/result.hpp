@@ -1,0 +1,47 @@
+// The outcome of a run, independent of how it is printed: formatters (json, table, csv)
+// read this and never the VM.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rational.hpp"
+
+namespace rb {
+
+struct NodeValue {
+  std::string name;
+  std::string citation;
+  std::string kind;    // "item", "group", "category", "veto"
+  std::string parent;  // the enclosing group or category, empty at the top
+  Rational value;
+};
+
+struct UnitResult {
+  std::string unit;
+  Rational score;
+  bool vetoed = false;
+  std::vector<std::string> veto_items;                   // the veto items that hit
+  std::vector<std::pair<std::string, Rational>> categories;  // deduction and bonus categories
+  std::vector<NodeValue> items;                          // every item and group, rulebook order
+  std::vector<std::pair<std::string, Rational>> outputs;  // 输出 values
+};
+
+struct RunSummary {
+  uint64_t records = 0;        // records read
+  uint64_t in_period = 0;      // records scored
+  uint64_t out_of_period = 0;  // records ignored as outside the period
+  uint64_t rejected = 0;       // bad records skipped into the reject file
+};
+
+struct Result {
+  std::string title;
+  std::string period_from, period_to;
+  std::vector<std::pair<std::string, Rational>> params;  // the values used in this run
+  std::vector<std::string> category_names;               // column order for tables
+  std::vector<std::string> output_names;
+  std::vector<UnitResult> units;  // in rulebook order
+  RunSummary summary;
+};
+
+}  // namespace rb
