@@ -19,21 +19,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 JSONL = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "events.jsonl")
 CSVF = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "events.csv")
 
-from generate_events import ANNEX4, TOWNS  # one list of the units, in the generator
-UNITS = set(ANNEX4 + TOWNS)
-ALIAS = {"县行政复议局": "县司法局"}
-ACCOUNTS = {
-    ("微信订阅号", "云和县教育局"): "县教育局",
-    ("微信订阅号", "云和公安"): "县公安局",
-    ("微信视频号", "云和公安"): "县公安局",
-    ("抖音", "云和交警"): "县公安局",
-    ("微信订阅号", "云和人社"): "县人力社保局",
-    ("微信订阅号", "云和文旅"): "县文广旅体局",
-    ("抖音", "云和文旅"): "县文广旅体局",
-    ("微信订阅号", "健康云和"): "县卫健局",
-    ("微信订阅号", "云和市场监督管理局"): "县市场监管局",
-    ("微信订阅号", "云和发布"): "县大数据中心",
-}
+import yunhe_registry  # noqa: E402
+
+UNITS = set(yunhe_registry.UNITS)
+ALIAS = yunhe_registry.ALIAS
+ACCOUNTS = {(p, a): u for p, a, u in yunhe_registry.ACCOUNTS}
 
 # type -> required fields besides type/date (spec section 2 table)
 SCHEMA = {
