@@ -12,8 +12,7 @@
 #include "compiler/compiler.hpp"
 #include "runtime/disasm.hpp"
 #include "runtime/rbc_file.hpp"
-#include "runtime/reader.hpp"
-#include "runtime/vm.hpp"
+#include "runtime/session.hpp"
 
 namespace {
 
@@ -65,15 +64,6 @@ bool write_file_atomically(const std::string& path, const std::string& content) 
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-class MachineSink : public RecordSink {
- public:
-  explicit MachineSink(Machine& m) : machine_(m) {}
-  void accept(const Record& r) override { machine_.accept(r); }
-
- private:
-  Machine& machine_;
-};
-
 struct RunArgs {
   std::string rules;
   std::vector<std::string> events;
@@ -87,7 +77,11 @@ struct RunArgs {
 int run(const RunArgs& a) {
   auto program = load_program(a.rules);
   if (!program) return 1;
-  Machine machine(*program);
+  ReadOptions options;
+  options.skip_bad = a.skip_bad;
+  options.reject_path = a.reject;
+  Session session(*program, options);
+  Machine& machine = session.machine();
   for (const auto& p : a.params) {
     auto eq = p.find('=');
     auto value = eq == std::string::npos ? std::nullopt : parse_decimal(p.substr(eq + 1));
@@ -103,25 +97,15 @@ int run(const RunArgs& a) {
       return 2;
     }
   }
-  Symbols symbols(program->symbols);
-  ReadOptions options;
-  options.skip_bad = a.skip_bad;
-  options.reject_path = a.reject;
-  EventReader reader(*program, symbols, options);
-  MachineSink sink(machine);
   bool io_ok = true;
   try {
-    for (size_t i = 0; i < a.events.size(); ++i)
-      io_ok = reader.read_file(a.events[i], static_cast<uint32_t>(i), sink) && io_ok;
-    io_ok = reader.finish() && io_ok;
+    io_ok = session.read(a.events);
   } catch (const RunError& e) {
     std::cerr << fmt::format("{}:{}: error while scoring: {}\n", program->source_name, e.line, e.what());
     return 1;
   }
-  for (const auto& e : reader.errors()) {
-    if (e.line > 0) std::cerr << fmt::format("{}:{}: error: {}\n", e.file, e.line, e.message);
-    else std::cerr << fmt::format("{}: error: {}\n", e.file, e.message);
-  }
+  const EventReader& reader = session.reader();
+  for (const auto& e : reader.errors()) std::cerr << to_string(e) << "\n";
   uint64_t problems = reader.error_count();
   if (problems > reader.errors().size())
     std::cerr << fmt::format("... and {} more problems\n", problems - reader.errors().size());
@@ -133,10 +117,9 @@ int run(const RunArgs& a) {
   if (a.skip_bad && stats.rejected > 0)
     std::cerr << fmt::format("skipped {} bad record{}{}\n", stats.rejected, stats.rejected == 1 ? "" : "s",
                              a.reject.empty() ? "" : " into " + a.reject);
-  RunSummary summary{stats.records, stats.in_period, stats.out_of_period, stats.rejected};
   Result result;
   try {
-    result = machine.finish(summary);
+    result = session.finish();
   } catch (const RunError& e) {
     std::cerr << fmt::format("{}:{}: error while scoring: {}\n", program->source_name, e.line, e.what());
     return 1;

@@ -58,7 +58,9 @@ class Fragment {
 
  private:
   void mark(uint32_t line) {
-    if (line == 0 || (!lines_.empty() && lines_.back().line == line)) return;
+    // Line 0 marks code no rulebook line asks for (the score formula); it is recorded so
+    // that the code is not attributed to the line before it.
+    if (!lines_.empty() && lines_.back().line == line) return;
     lines_.push_back({static_cast<uint32_t>(bytes_.size()), line});
   }
   void operand(uint32_t v) {

@@ -10,6 +10,8 @@
 //   failure raises `error_message<R>` at the place where R should have started.
 // - Rules that only exist to carry a message (`amount`, `category_open`, ...) derive from
 //   the rule they stand for, so the same token can be explained differently in each place.
+//   Such a rule runs its base's matching code directly, so in the parse tree it is the
+//   derived rule, not the base, that can be selected as a node (`title_text`, not `quoted`).
 #pragma once
 
 #include <cstddef>

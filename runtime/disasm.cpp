@@ -116,6 +116,7 @@ class Listing {
     for (uint32_t offset = range.begin; offset < range.end;) {
       const uint32_t source = source_line(range, offset);
       if (source != 0 && source != shown_line) line("  ; line {}", source);
+      if (source == 0 && shown_line != 0) line("  ; no rulebook line: the score formula");
       shown_line = source;
 
       Instruction ins;

@@ -579,6 +579,8 @@ TEST_CASE("syntax errors point at the offending token", "[parser][errors]") {
       {"参数 a = 5分", "test.rules:1:13: a number or date must not run into a name; put a space or an operator after it"},
       {"输出 y = 1 < 2 < 3", "test.rules:1:18: comparisons cannot be chained; combine them with 且"},
       {"输出 y = 若 a 则 1", "test.rules:1:23: expected 否则: every 若 ... 则 ... needs an 否则 branch"},
+      // A keyword run into a name is a name: the error points at the start of the word.
+      {"输出 y = 若 a 则1 否则 2", "test.rules:1:18: expected 则 after the condition of 若"},
       {"记录 r = s 其中 a = \"abc\n", "test.rules:1:29: unterminated string: expected '\"' before the end of the line"},
       {"事件 ev { unit 单位 }", "test.rules:1:18: expected ':' after the field name (fields are written NAME: TYPE)"},
       {"表 t (a) -> 单位 { x -> }", "test.rules:1:28: expected the unit (or units, separated by ',') after '->'"},

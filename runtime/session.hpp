@@ -1,0 +1,42 @@
+// One scoring run: the reader feeding the VM over every input file, then the VM's second
+// phase. The CLI, the tests and the benchmark share it so they score the same way.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reader.hpp"
+#include "vm.hpp"
+
+namespace rb {
+
+class Session {
+ public:
+  Session(const Program& program, ReadOptions options);
+
+  Machine& machine() { return machine_; }
+  // Reads every file in order, scoring valid in-period records as they come. Returns
+  // false on an I/O failure; bad records are in reader().errors().
+  bool read(const std::vector<std::string>& files);
+  const EventReader& reader() const { return reader_; }
+  // The second phase; call once, after read().
+  Result finish();
+
+ private:
+  class Sink : public RecordSink {
+   public:
+    explicit Sink(Machine& m) : machine_(m) {}
+    void accept(const Record& r) override { machine_.accept(r); }
+
+   private:
+    Machine& machine_;
+  };
+
+  Machine machine_;
+  Symbols symbols_;
+  EventReader reader_;
+  Sink sink_;
+};
+
+}  // namespace rb
