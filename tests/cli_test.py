@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Command-line behaviour of `rulebook`, run by ctest: usage: cli_test.py BUILD_DIR SOURCE_DIR.
+
+Each check runs the real binary and asserts on its exit status, stdout, stderr and files."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BUILD, SRC = sys.argv[1], sys.argv[2]
+CLI = os.path.join(BUILD, "rulebook")
+RULES = os.path.join(SRC, "rules", "yunhe-2022.rules")
+EVENTS = os.path.join(SRC, "examples", "yunhe-2022", "events.jsonl")
+TMP = tempfile.mkdtemp(prefix="rulebook-cli-")
+failures = []
+
+
+def run(*args):
+    return subprocess.run([CLI, *args], capture_output=True)
+
+
+def check(name, condition, detail=""):
+    print(("ok   " if condition else "FAIL ") + name + ("" if condition else f": {detail}"))
+    if not condition:
+        failures.append(name)
+
+
+def tmp(name):
+    return os.path.join(TMP, name)
+
+
+# A compiled file scores byte for byte like its source.
+rbc = tmp("yunhe.rbc")
+p = run("compile", RULES, "-o", rbc)
+check("compile writes a .rbc", p.returncode == 0 and os.path.getsize(rbc) > 100, p.stderr)
+from_source = run("run", RULES, "--events", EVENTS, "--format", "json")
+from_rbc = run("run", rbc, "--events", EVENTS, "--format", "json")
+check("run X.rbc equals run X.rules", from_source.returncode == 0 and from_source.stdout == from_rbc.stdout)
+doc = json.loads(from_source.stdout)
+check("json has the contract's keys", set(doc) >= {"rulebook", "period", "units"} and len(doc["units"]) == 43)
+check("the summary goes to stderr", b"records read" in from_source.stderr and b"ignored" in from_source.stderr)
+
+# Damaged bytecode is rejected with a clear message and no scores.
+data = open(rbc, "rb").read()
+for label, damaged, expect in [
+    ("truncated", data[: len(data) // 2], b"truncated"),
+    ("flipped byte", data[:40] + bytes([data[40] ^ 0xFF]) + data[41:], b"corrupted"),
+    ("newer version", data[:4] + (99).to_bytes(4, "little") + data[8:], b"newer"),
+    ("not bytecode", b"hello world, not a rulebook", b"magic"),
+]:
+    bad = tmp("bad.rbc")
+    open(bad, "wb").write(damaged)
+    p = run("run", bad, "--events", EVENTS)
+    check(f"{label} .rbc is rejected", p.returncode != 0 and expect in p.stderr and b'"score"' not in p.stdout,
+          p.stderr[:200])
+
+# CSV for Excel: UTF-8 with a byte order mark; table for people.
+p = run("run", RULES, "--events", EVENTS, "--format", "csv")
+check("csv starts with a BOM", p.stdout.startswith(b"\xef\xbb\xbf") and "单位".encode() in p.stdout[:60])
+p = run("run", RULES, "--events", EVENTS, "--format", "table")
+lines = p.stdout.decode().splitlines()
+check("table ranks units by score", len(lines) > 43 and "名次" in lines[2] and lines[4].split()[0] == "1")
+
+# Parameters.
+p = run("run", RULES, "--events", EVENTS, "--param", "折算分值=5")
+u = json.loads(p.stdout)["units"][0]
+check("--param changes the conversion", abs(u["outputs"]["折算分"] - round(u["score"] * 5 / 100, 2)) < 0.011)
+p = run("run", RULES, "--events", EVENTS, "--param", "不存在=5")
+check("an unknown parameter is an error", p.returncode == 2 and "折算分值".encode() in p.stderr)
+
+# Bad records: by default nothing is scored; --skip-bad writes them to the reject file.
+bad_events = tmp("bad.jsonl")
+good = open(EVENTS, encoding="utf-8").read().splitlines()[:50]
+bad_lines = ['{"type": "leak_verified", "date": "2022-02-30", "unit": "县教育局"}', "not json"]
+open(bad_events, "w", encoding="utf-8").write("\n".join(good[:10] + bad_lines + good[10:]) + "\n")
+out = tmp("scores.json")
+p = run("run", RULES, "--events", bad_events, "-o", out)
+check("bad input: exit 1, lines named, no output file",
+      p.returncode == 1 and b"bad.jsonl:11:" in p.stderr and b"bad.jsonl:12:" in p.stderr and not os.path.exists(out),
+      p.stderr[:300])
+reject = tmp("rejected.jsonl")
+p = run("run", RULES, "--events", bad_events, "--skip-bad", "--reject", reject, "-o", out)
+check("--skip-bad scores the rest and says how many", p.returncode == 0 and b"skipped 2 bad records" in p.stderr
+      and os.path.exists(out), p.stderr[:300])
+check("the reject file holds exactly the bad lines",
+      os.path.exists(reject) and open(reject, encoding="utf-8").read().splitlines() == bad_lines)
+
+# check: every problem, with file:line:col and a caret.
+broken = tmp("broken.rules")
+src = open(RULES, encoding="utf-8").read()
+src = src.replace("每件 app_late_processing 扣 5", "每件 app_late_procesing 扣 5")
+src = src.replace("-> 县教育局", "-> 县教育厅", 1)
+open(broken, "w", encoding="utf-8").write(src)
+p = run("check", broken)
+err = p.stderr.decode()
+check("check reports every error with a hint", p.returncode == 1 and err.count("error:") >= 2
+      and "did you mean app_late_processing?" in err and "did you mean 县教育局?" in err and "^" in err, err[:500])
+p = run("check", RULES)
+check("check passes the 2022 rulebook", p.returncode == 0, p.stderr)
+
+print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
+sys.exit(1 if failures else 0)
