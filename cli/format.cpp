@@ -1,5 +1,7 @@
 #include "cli/format.hpp"
 
+#include "runtime/bytecode.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -96,7 +98,10 @@ std::string format_json(const Result& r) {
   doc["rulebook"] = r.title;
   doc["period"] = {{"from", r.period_from}, {"to", r.period_to}};
   ordered_json params = ordered_json::object();
-  for (const auto& [name, v] : r.params) params[name] = to_double_rounded(v, 6);
+  for (const auto& p : r.params) {
+    if (p.is_date) params[p.name] = format_date(static_cast<int32_t>(p.value.num));
+    else params[p.name] = to_double_rounded(p.value, 6);
+  }
   doc["params"] = params;
   ordered_json units = ordered_json::array();
   for (const auto& u : r.units) {

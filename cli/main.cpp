@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -64,6 +65,16 @@ bool write_file_atomically(const std::string& path, const std::string& content) 
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// A date such as 2023-02-15 as a day number, for date parameters.
+std::optional<Rational> parse_date_value(const std::string& text) {
+  int y = 0, m = 0, d = 0;
+  char a = 0, b = 0, rest = 0;
+  if (std::sscanf(text.c_str(), "%4d%c%2d%c%2d%c", &y, &a, &m, &b, &d, &rest) != 5 || a != '-' || b != '-' ||
+      text.size() != 10 || !valid_date(y, m, d))
+    return std::nullopt;
+  return Rational(days_from_civil(y, m, d));
+}
+
 struct RunArgs {
   std::string rules;
   std::vector<std::string> events;
@@ -84,18 +95,23 @@ int run(const RunArgs& a) {
   Machine& machine = session.machine();
   for (const auto& p : a.params) {
     auto eq = p.find('=');
-    auto value = eq == std::string::npos ? std::nullopt : parse_decimal(p.substr(eq + 1));
-    if (!value) {
-      std::cerr << fmt::format("error: --param {}: expected NAME=NUMBER, e.g. 折算分值=5\n", p);
-      return 2;
-    }
-    if (!machine.set_param(p.substr(0, eq), *value)) {
+    std::string name = p.substr(0, eq);
+    auto def = std::find_if(program->params.begin(), program->params.end(), [&](const ParamDef& d) { return d.name == name; });
+    if (def == program->params.end()) {
       std::vector<std::string> names;
       for (const auto& d : program->params) names.push_back(d.name);
-      std::cerr << fmt::format("error: the rulebook has no parameter {} (it has: {})\n", p.substr(0, eq),
+      std::cerr << fmt::format("error: the rulebook has no parameter {} (it has: {})\n", name,
                                names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
       return 2;
     }
+    std::optional<Rational> value;
+    if (eq != std::string::npos)
+      value = def->is_date ? parse_date_value(p.substr(eq + 1)) : parse_decimal(p.substr(eq + 1));
+    if (!value) {
+      std::cerr << fmt::format("error: --param {}: expected {}={}\n", p, name, def->is_date ? "YYYY-MM-DD" : "NUMBER");
+      return 2;
+    }
+    machine.set_param(name, *value);
   }
   bool io_ok = true;
   try {

@@ -140,9 +140,14 @@ class Registry {
       s_.error(p.name.span, fmt::format("parameter {} is declared twice", p.name.text));
       return;
     }
-    auto v = constant_number(s_, p.value.get(), "a parameter's default");
     s_.param_index[p.name.text] = static_cast<uint32_t>(s_.program.params.size());
-    s_.program.params.push_back({p.name.text, v.value_or(Rational(0))});
+    if (auto* d = p.value ? std::get_if<ast::DateLit>(&p.value->node) : nullptr) {
+      auto day = date_value(s_, *d, p.value->span);
+      s_.program.params.push_back({p.name.text, Rational(day.value_or(0)), true});
+      return;
+    }
+    auto v = constant_number(s_, p.value.get(), "a parameter's default (a number or a date)");
+    s_.program.params.push_back({p.name.text, v.value_or(Rational(0)), false});
   }
 
   uint32_t add_unit(const ast::Name& n, bool allow_existing) {

@@ -158,7 +158,8 @@ struct Step {
 
 struct ParamDef {
   std::string name;
-  Rational value;
+  Rational value;        // a number, or a day number when is_date
+  bool is_date = false;  // declared with a date, e.g. 参数 年报期限 = 2022-01-31
 };
 
 // Source line for the instruction starting at `offset`, for disassembly and traces.

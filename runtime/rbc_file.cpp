@@ -257,7 +257,7 @@ class Codec {
 
   void members(Matching<Rational> auto& r) { fields(r.num, r.den); }
   void members(Matching<CodeRange> auto& r) { fields(r.begin, r.end); }
-  void members(Matching<ParamDef> auto& d) { fields(d.name, d.value); }
+  void members(Matching<ParamDef> auto& d) { fields(d.name, d.value, d.is_date); }
   void members(Matching<EnumDef> auto& e) { fields(e.name, e.members); }
   void members(Matching<TableDef::Row> auto& r) { fields(r.keys, r.units); }
   void members(Matching<TableDef> auto& t) { fields(t.name, t.columns, t.rows); }

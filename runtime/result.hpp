@@ -37,7 +37,12 @@ struct RunSummary {
 struct Result {
   std::string title;
   std::string period_from, period_to;
-  std::vector<std::pair<std::string, Rational>> params;  // the values used in this run
+  struct Param {
+    std::string name;
+    Rational value;  // a day number when is_date
+    bool is_date = false;
+  };
+  std::vector<Param> params;  // the values used in this run
   std::vector<std::string> category_names;               // column order for tables
   std::vector<std::string> output_names;
   std::vector<UnitResult> units;  // in rulebook order

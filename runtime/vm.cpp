@@ -397,7 +397,8 @@ Result Machine::finish(const RunSummary& summary) {
   result.title = program_.title;
   result.period_from = format_date(program_.period_from);
   result.period_to = format_date(program_.period_to);
-  for (size_t i = 0; i < program_.params.size(); ++i) result.params.emplace_back(program_.params[i].name, params_[i]);
+  for (size_t i = 0; i < program_.params.size(); ++i)
+    result.params.push_back({program_.params[i].name, params_[i], program_.params[i].is_date});
   for (uint32_t c : program_.categories)
     if (program_.nodes[c].role != CategoryRole::Veto) result.category_names.push_back(program_.nodes[c].name);
   for (uint32_t o : program_.outputs) result.output_names.push_back(program_.nodes[o].name);

@@ -219,7 +219,7 @@ TEST_CASE("yunhe-2022.rules parses into the expected declarations", "[parser][yu
   REQUIRE(book.has_value());
   CHECK(book->path == path);
   CHECK(book->source == source);
-  CHECK(book->declarations.size() == 47);
+  CHECK(book->declarations.size() == 48);
 
   SECTION("header") {
     REQUIRE(all_of<ast::Title>(*book).size() == 1);
@@ -235,6 +235,9 @@ TEST_CASE("yunhe-2022.rules parses into the expected declarations", "[parser][yu
     const auto& param = *all_of<ast::Param>(*book).at(0);
     CHECK(param.name.text == "折算分值");
     CHECK(show(param.value) == "100");
+    const auto& deadline = *all_of<ast::Param>(*book).at(1);
+    CHECK(deadline.name.text == "年报期限");
+    CHECK(std::holds_alternative<ast::DateLit>(deadline.value->node));
     CHECK(show(all_of<ast::Output>(*book).at(0)->value) == "(/ (* 得分 折算分值) 100)");
   }
 
@@ -371,7 +374,7 @@ TEST_CASE("yunhe-2022.rules parses into the expected declarations", "[parser][yu
 
     const auto& supervision = category_named(*book, "监督保障");
     CHECK(show(item_at(supervision.members[0]).terms.at(0)) ==
-          "(若 (无 (annual_report_published 其中 (<= 日期 2022-01-31))) 5 0)");
+          "(若 (无 (annual_report_published 其中 (<= 日期 年报期限))) 5 0)");
     CHECK(show(item_at(supervision.members[1]).terms.at(0)) == "(每个不同 element annual_report_missing_element 2)");
 
     const auto& highlights = category_named(*book, "工作亮点");
