@@ -1,5 +1,6 @@
 #include "cli/format.hpp"
 
+#include "cli/explain.hpp"
 #include "runtime/bytecode.hpp"
 
 #include <fmt/format.h>
@@ -120,6 +121,8 @@ std::string format_json(const Result& r) {
     ordered_json outputs = ordered_json::object();
     for (const auto& [name, v] : u.outputs) outputs[name] = to_double_rounded(v);
     j["outputs"] = outputs;
+    size_t index = units.size();
+    if (index < r.traces.size()) j["trace"] = trace_json(r.traces[index].score);
     units.push_back(j);
   }
   doc["units"] = units;

@@ -7,7 +7,8 @@
 
 namespace rb {
 
-// Spec section 4's JSON contract, plus items, vetoes, outputs and the parameters used.
+// Spec section 4's JSON contract, plus items, vetoes, outputs and the parameters used, and
+// each unit's trace when the run was traced (docs/trace.md).
 std::string format_json(const Result& r);
 // For people: units ranked by score, one column per category, CJK text aligned.
 std::string format_table(const Result& r);

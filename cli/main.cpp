@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/explain.hpp"
 #include "cli/format.hpp"
 #include "compiler/compiler.hpp"
 #include "runtime/disasm.hpp"
@@ -83,6 +84,10 @@ struct RunArgs {
   std::string output;
   std::string reject;
   bool skip_bad = false;
+  bool trace = false;
+  // explain
+  std::string unit, item;
+  bool prose = false;
 };
 
 int run(const RunArgs& a) {
@@ -91,7 +96,7 @@ int run(const RunArgs& a) {
   ReadOptions options;
   options.skip_bad = a.skip_bad;
   options.reject_path = a.reject;
-  Session session(*program, options);
+  Session session(*program, options, a.trace || !a.unit.empty());
   Machine& machine = session.machine();
   for (const auto& p : a.params) {
     auto eq = p.find('=');
@@ -141,6 +146,27 @@ int run(const RunArgs& a) {
     return 1;
   }
   std::string text;
+  if (!a.unit.empty()) {
+    auto it = std::find_if(result.traces.begin(), result.traces.end(), [&](const UnitTrace& t) { return t.unit == a.unit; });
+    if (it == result.traces.end()) {
+      std::string hint = nearest(a.unit, program->units);
+      std::cerr << fmt::format("error: no unit {} in the rulebook{}\n", a.unit, hint.empty() ? "" : " (did you mean " + hint + "?)");
+      return 2;
+    }
+    const TraceNode* root = &it->score;
+    if (!a.item.empty()) {
+      root = find_node(it->score, a.item);
+      if (!root) {
+        std::vector<std::string> names;
+        collect_names(it->score, names);
+        std::string hint = nearest(a.item, names);
+        std::cerr << fmt::format("error: no item {} in the rulebook{}\n", a.item, hint.empty() ? "" : " (did you mean " + hint + "?)");
+        return 2;
+      }
+    }
+    std::cout << (a.prose ? explain_prose(*it, *root) : explain_tree(*it, *root));
+    return 0;
+  }
   if (a.format == "json") text = format_json(result);
   else if (a.format == "table") text = format_table(result);
   else if (a.format == "csv") text = format_csv(result);
@@ -171,6 +197,16 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-o,--output", run_args.output, "Write the result to this file instead of standard output");
   run_cmd->add_flag("--skip-bad", run_args.skip_bad, "Skip bad records instead of stopping (they are listed on stderr)");
   run_cmd->add_option("--reject", run_args.reject, "With --skip-bad: write the skipped records to this file");
+  run_cmd->add_flag("--trace", run_args.trace, "Add each unit's derivation to the JSON output (docs/trace.md)");
+
+  RunArgs explain_args;
+  auto* explain_cmd = app.add_subcommand("explain", "Show how one unit's score was derived, down to the records");
+  explain_cmd->add_option("rules", explain_args.rules, "Rulebook (.rules source or compiled .rbc)")->required();
+  explain_cmd->add_option("--events", explain_args.events, "Events file (.jsonl or .csv); repeat for several")->required();
+  explain_cmd->add_option("--unit", explain_args.unit, "The unit to explain")->required();
+  explain_cmd->add_option("--item", explain_args.item, "Only this item, group or category");
+  explain_cmd->add_flag("--prose", explain_args.prose, "Write each deduction and bonus as a sentence");
+  explain_cmd->add_option("--param", explain_args.params, "Override a rulebook parameter: NAME=VALUE");
 
   std::string check_rules;
   auto* check_cmd = app.add_subcommand("check", "Compile a rulebook without running it and report every problem");
@@ -188,6 +224,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (*run_cmd) return run(run_args);
+  if (*explain_cmd) return run(explain_args);
   if (*check_cmd) {
     auto program = load_program(check_rules);
     if (!program) return 1;

@@ -5,14 +5,13 @@
 
 #include <fmt/format.h>
 
-#include <tao/pegtl/contrib/parse_tree.hpp>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <string_view>
+#include <tao/pegtl/contrib/parse_tree.hpp>
 #include <utility>
 #include <vector>
 
@@ -45,27 +44,24 @@ using selector = pt::selector<
     Rule,
     pt::store_content::on<
         // Names and literals.
-        g::identifier, g::quoted, g::title_text, g::citation_text, g::source_file, g::unit_type,
-        g::date_word, g::score_word, g::number, g::date,
+        g::identifier, g::quoted, g::title_text, g::citation_text, g::source_file, g::unit_type, g::date_word,
+        g::score_word, g::number, g::date,
         // Operators and the words that change a construct's meaning.
-        g::negative_sign, g::negation, g::multiply, g::divide, g::plus_sign, g::minus_sign,
-        g::less_equal, g::greater_equal, g::not_equal, g::less, g::greater, g::equal, g::in_word,
-        g::not_in_word, g::presence, g::absence, g::descending, g::ascending, g::tie_competition,
-        g::tie_dense, g::function_name, g::uncapped, g::optional_mark,
+        g::negative_sign, g::negation, g::multiply, g::divide, g::plus_sign, g::minus_sign, g::less_equal,
+        g::greater_equal, g::not_equal, g::less, g::greater, g::equal, g::in_word, g::not_in_word, g::presence,
+        g::absence, g::descending, g::ascending, g::tie_competition, g::tie_dense, g::function_name, g::uncapped,
+        g::optional_mark,
         // Expressions and streams.
-        g::paren_expr, g::conditional, g::call, g::unit_in, g::by_value, g::value_arm,
-        g::otherwise_arm, g::per_record, g::distinct_expr, g::per_distinct_tail,
-        g::take_highest_tail, g::highest_arm, g::count, g::count_distinct, g::exists,
-        g::per_table_expr, g::gaps_tail, g::streak_tail, g::rank, g::rank_skip, g::award,
-        g::in_set_tail, g::stream, g::exclusion, g::filter,
+        g::paren_expr, g::conditional, g::call, g::unit_in, g::by_value, g::value_arm, g::otherwise_arm, g::per_record,
+        g::distinct_expr, g::per_distinct_tail, g::take_highest_tail, g::highest_arm, g::count, g::count_distinct,
+        g::exists, g::per_table_expr, g::gaps_tail, g::streak_tail, g::rank, g::rank_skip, g::award, g::in_set_tail,
+        g::stream, g::exclusion, g::filter,
         // Declarations and their parts.
-        g::title, g::period, g::base_score, g::score_range, g::param, g::units, g::unit_group,
-        g::alias, g::enum_decl, g::table, g::key_columns, g::table_source, g::table_row,
-        g::row_keys, g::row_units, g::event_type, g::field, g::key_fields, g::unique_clause,
-        g::named_stream, g::veto_category, g::deduction_category, g::bonus_category, g::cap,
-        g::citation, g::item_from, g::item_until, g::item, g::group, g::substitution, g::output>,
-    fold_single::on<g::or_expr, g::and_expr, g::not_expr, g::cmp_expr, g::add_expr, g::mul_expr,
-                    g::unary_expr>>;
+        g::title, g::period, g::base_score, g::score_range, g::param, g::units, g::unit_group, g::alias, g::enum_decl,
+        g::table, g::key_columns, g::table_source, g::table_row, g::row_keys, g::row_units, g::event_type, g::field,
+        g::key_fields, g::unique_clause, g::named_stream, g::veto_category, g::deduction_category, g::bonus_category,
+        g::cap, g::citation, g::item_from, g::item_until, g::item, g::group, g::substitution, g::output>,
+    fold_single::on<g::or_expr, g::and_expr, g::not_expr, g::cmp_expr, g::add_expr, g::mul_expr, g::unary_expr>>;
 
 template <typename... Rules>
 bool is(const Node& n) {
@@ -76,8 +72,7 @@ bool is(const Node& n) {
 
 ast::Span span_of(const Node& n) {
   return {static_cast<uint32_t>(n.m_begin.line), static_cast<uint32_t>(n.m_begin.column),
-          static_cast<uint32_t>(n.m_begin.byte),
-          static_cast<uint32_t>(n.m_end.byte - n.m_begin.byte)};
+          static_cast<uint32_t>(n.m_begin.byte), static_cast<uint32_t>(n.m_end.byte - n.m_begin.byte)};
 }
 
 // The span from the start of `first` to the end of `last`.
@@ -114,9 +109,8 @@ void append_utf8(std::string& out, char32_t c) {
 }
 
 size_t code_points(std::string_view utf8) {
-  return static_cast<size_t>(std::count_if(utf8.begin(), utf8.end(), [](char byte) {
-    return (static_cast<unsigned char>(byte) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(std::count_if(
+      utf8.begin(), utf8.end(), [](char byte) { return (static_cast<unsigned char>(byte) & 0xC0) != 0x80; }));
 }
 
 // The spelling of a keyword rule, read from its type so that no list is kept twice.
@@ -169,8 +163,8 @@ class AstBuilder {
   static ast::DateLit date(const Node& n);
 
   ast::ExprPtr expr(const Node& n, uint64_t depth);
-  ast::ExprPtr fold_left(const std::vector<const Node*>& operands,
-                         const std::vector<ast::BinaryOp>& ops, uint64_t depth);
+  ast::ExprPtr fold_left(const std::vector<const Node*>& operands, const std::vector<ast::BinaryOp>& ops,
+                         uint64_t depth);
   ast::ExprPtr binary_chain(const Node& n, uint64_t depth);
   ast::ExprPtr prefixed(const Node& n, uint64_t depth);
   ast::ExprPtr comparison(const Node& n, uint64_t depth);
@@ -191,8 +185,7 @@ class AstBuilder {
 };
 
 ast::Name AstBuilder::name(const Node& n) {
-  if (is<g::quoted, g::title_text, g::citation_text, g::source_file>(n))
-    return {unquote(n.string_view()), span_of(n)};
+  if (is<g::quoted, g::title_text, g::citation_text, g::source_file>(n)) return {unquote(n.string_view()), span_of(n)};
   return {n.string(), span_of(n)};  // An identifier, or one of the words 单位, 日期 and 得分.
 }
 
@@ -223,8 +216,8 @@ ast::ExprPtr AstBuilder::expr(const Node& n, uint64_t depth) {
 
 // Builds a left-associative chain. The first operand ends up deepest, one level below each
 // operator, so the depth is checked before anything is built.
-ast::ExprPtr AstBuilder::fold_left(const std::vector<const Node*>& operands,
-                                   const std::vector<ast::BinaryOp>& ops, uint64_t depth) {
+ast::ExprPtr AstBuilder::fold_left(const std::vector<const Node*>& operands, const std::vector<ast::BinaryOp>& ops,
+                                   uint64_t depth) {
   const uint64_t levels = ops.size();
   if (depth + levels > max_expression_depth)
     throw ExpressionTooDeep{cover(span_of(*operands.front()), span_of(*operands.back()))};
@@ -242,11 +235,16 @@ ast::ExprPtr AstBuilder::binary_chain(const Node& n, uint64_t depth) {
   std::vector<const Node*> operands;
   std::vector<ast::BinaryOp> ops;
   for (const auto& child : n.children) {
-    if (is<g::plus_sign>(*child)) ops.push_back(ast::BinaryOp::Add);
-    else if (is<g::minus_sign>(*child)) ops.push_back(ast::BinaryOp::Sub);
-    else if (is<g::multiply>(*child)) ops.push_back(ast::BinaryOp::Mul);
-    else if (is<g::divide>(*child)) ops.push_back(ast::BinaryOp::Div);
-    else operands.push_back(child.get());
+    if (is<g::plus_sign>(*child))
+      ops.push_back(ast::BinaryOp::Add);
+    else if (is<g::minus_sign>(*child))
+      ops.push_back(ast::BinaryOp::Sub);
+    else if (is<g::multiply>(*child))
+      ops.push_back(ast::BinaryOp::Mul);
+    else if (is<g::divide>(*child))
+      ops.push_back(ast::BinaryOp::Div);
+    else
+      operands.push_back(child.get());
   }
   if (is<g::or_expr, g::and_expr>(n)) {
     ops.assign(operands.size() - 1, is<g::or_expr>(n) ? ast::BinaryOp::Or : ast::BinaryOp::And);
@@ -275,18 +273,25 @@ ast::ExprPtr AstBuilder::comparison(const Node& n, uint64_t depth) {
     ast::InSet set{expr(*c[0], depth + 1), is<g::not_in_word>(*tail[0]), {}};
     for (size_t i = 1; i < tail.size(); ++i) {
       const Node& m = *tail[i];
-      if (is<g::quoted>(m)) set.members.push_back(make_expr(ast::Text{unquote(m.string_view())}, span_of(m)));
-      else set.members.push_back(make_expr(ast::NameRef{name(m)}, span_of(m)));
+      if (is<g::quoted>(m))
+        set.members.push_back(make_expr(ast::Text{unquote(m.string_view())}, span_of(m)));
+      else
+        set.members.push_back(make_expr(ast::NameRef{name(m)}, span_of(m)));
     }
     return make_expr(std::move(set), span_of(n));
   }
   const Node& op = *c[1];
   ast::BinaryOp kind = ast::BinaryOp::Eq;
-  if (is<g::less>(op)) kind = ast::BinaryOp::Lt;
-  else if (is<g::less_equal>(op)) kind = ast::BinaryOp::Le;
-  else if (is<g::greater>(op)) kind = ast::BinaryOp::Gt;
-  else if (is<g::greater_equal>(op)) kind = ast::BinaryOp::Ge;
-  else if (is<g::not_equal>(op)) kind = ast::BinaryOp::Ne;
+  if (is<g::less>(op))
+    kind = ast::BinaryOp::Lt;
+  else if (is<g::less_equal>(op))
+    kind = ast::BinaryOp::Le;
+  else if (is<g::greater>(op))
+    kind = ast::BinaryOp::Gt;
+  else if (is<g::greater_equal>(op))
+    kind = ast::BinaryOp::Ge;
+  else if (is<g::not_equal>(op))
+    kind = ast::BinaryOp::Ne;
   return make_expr(ast::Binary{kind, expr(*c[0], depth + 1), expr(*c[2], depth + 1)}, span_of(n));
 }
 
@@ -329,8 +334,10 @@ ast::ExprPtr AstBuilder::by_value(const Node& n, uint64_t depth) {
   ast::ByValue by{name(*c[0]), {}, nullptr};
   for (size_t i = 1; i < c.size(); ++i) {
     const Children& arm = c[i]->children;
-    if (is<g::otherwise_arm>(*c[i])) by.otherwise = expr(*arm[0], depth + 1);
-    else by.arms.push_back({name(*arm[0]), expr(*arm[1], depth + 1)});
+    if (is<g::otherwise_arm>(*c[i]))
+      by.otherwise = expr(*arm[0], depth + 1);
+    else
+      by.arms.push_back({name(*arm[0]), expr(*arm[1], depth + 1)});
   }
   return make_expr(std::move(by), span_of(n));
 }
@@ -397,9 +404,7 @@ ast::StreamRef AstBuilder::stream(const Node& n, uint64_t depth) {
   return ref;
 }
 
-ast::Substitution AstBuilder::substitution(const Node& n) {
-  return {expr(*n.children[0], 0), span_of(n)};
-}
+ast::Substitution AstBuilder::substitution(const Node& n) { return {expr(*n.children[0], 0), span_of(n)}; }
 
 // 条目 NAME 引用 "CITE" [自 DATE] [至 DATE] { TERM... [适用 ...] }
 ast::Item AstBuilder::item(const Node& n) {
@@ -420,8 +425,10 @@ ast::Item AstBuilder::item(const Node& n) {
     item.until_span = span_of(when);
   }
   for (; i < c.size(); ++i) {
-    if (is<g::substitution>(*c[i])) item.substitution = substitution(*c[i]);
-    else item.terms.push_back(expr(*c[i], 0));
+    if (is<g::substitution>(*c[i]))
+      item.substitution = substitution(*c[i]);
+    else
+      item.terms.push_back(expr(*c[i], 0));
   }
   return item;
 }
@@ -436,8 +443,10 @@ std::unique_ptr<ast::Group> AstBuilder::group(const Node& n) {
   if (i < c.size() && is<g::citation>(*c[i])) group->citation = unquote(c[i++]->children[0]->string_view());
   if (i < c.size() && is<g::cap>(*c[i])) group->cap = expr(*c[i++]->children[0], 0);
   for (; i < c.size(); ++i) {
-    if (is<g::substitution>(*c[i])) group->substitution = substitution(*c[i]);
-    else group->members.push_back(member(*c[i]));
+    if (is<g::substitution>(*c[i]))
+      group->substitution = substitution(*c[i]);
+    else
+      group->members.push_back(member(*c[i]));
   }
   return group;
 }
@@ -459,8 +468,10 @@ ast::Category AstBuilder::category(const Node& n, ast::CategoryKind kind) {
     ++i;
   }
   for (; i < c.size(); ++i) {
-    if (is<g::substitution>(*c[i])) category.substitution = substitution(*c[i]);
-    else category.members.push_back(member(*c[i]));
+    if (is<g::substitution>(*c[i]))
+      category.substitution = substitution(*c[i]);
+    else
+      category.members.push_back(member(*c[i]));
   }
   return category;
 }
@@ -497,8 +508,10 @@ ast::EventType AstBuilder::event_type(const Node& n) {
     ast::Field field{name(*part.children[0]), name(*part.children[1]), {}, false, span_of(part)};
     for (size_t k = 2; k < part.children.size(); ++k) {
       const Node& extra = *part.children[k];
-      if (is<g::key_fields>(extra)) field.key_fields = names(extra.children);
-      else field.optional = true;
+      if (is<g::key_fields>(extra))
+        field.key_fields = names(extra.children);
+      else
+        field.optional = true;
     }
     event.fields.push_back(std::move(field));
   }
@@ -575,17 +588,16 @@ class RulebookParser {
   // An input over the rest of the file that reports positions as in the whole file.
   pegtl::memory_input<> input_at(size_t offset) const {
     const size_t line = line_index(offset);
-    return {source_.data() + offset, source_.data() + source_.size(), path_, offset, line + 1,
+    return {source_.data() + offset,        source_.data() + source_.size(), path_, offset, line + 1,
             offset - line_starts_[line] + 1};
   }
 
-  size_t consumed(const pegtl::memory_input<>& in) const {
-    return static_cast<size_t>(in.current() - source_.data());
-  }
+  size_t consumed(const pegtl::memory_input<>& in) const { return static_cast<size_t>(in.current() - source_.data()); }
 
   size_t line_index(size_t offset) const {
     return static_cast<size_t>(std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) -
-                               line_starts_.begin()) - 1;
+                               line_starts_.begin()) -
+           1;
   }
 
   ast::Span span_at(size_t offset, size_t length) const {
@@ -631,18 +643,16 @@ class RulebookParser {
       // A declaration keyword where a name was expected usually means the previous
       // declaration lacks its closing '}'.
       const bool starts_declaration = match_length<g::top_level_keyword>(at) > 0;
-      diags_.error(path_, span_at(at, keyword.size()),
-                   fmt::format("'{}' is a keyword; quote it to use it as a name", keyword),
-                   starts_declaration
-                       ? fmt::format("write \"{}\", or close the previous declaration with '}}'", keyword)
-                       : fmt::format("write \"{}\"", keyword));
+      diags_.error(
+          path_, span_at(at, keyword.size()), fmt::format("'{}' is a keyword; quote it to use it as a name", keyword),
+          starts_declaration ? fmt::format("write \"{}\", or close the previous declaration with '}}'", keyword)
+                             : fmt::format("write \"{}\"", keyword));
       return;
     }
     std::string hint;
     // A misspelt declaration keyword gets a suggestion; a one-character word is too short to
     // tell a misspelling from anything else.
-    if (message == g::error_message<g::end_of_rulebook> && match_length<g::word>(at) > 0 &&
-        code_points(token) > 1) {
+    if (message == g::error_message<g::end_of_rulebook> && match_length<g::word>(at) > 0 && code_points(token) > 1) {
       static const std::vector<std::string> starters = spellings(g::top_level_keyword::subs_t());
       if (const std::string close = nearest(token, starters); !close.empty())
         hint = fmt::format("did you mean {}?", close);

@@ -13,7 +13,6 @@ namespace rb {
 // parser skips to the next line that starts (in column 1) with a declaration keyword and
 // carries on, so one run reports every syntax error in the file. Returns nullopt when any
 // error was reported. `path` is only used to label diagnostics and is kept in the result.
-std::optional<ast::Rulebook> parse_rulebook(std::string path, std::string source,
-                                            Diagnostics& diags);
+std::optional<ast::Rulebook> parse_rulebook(std::string path, std::string source, Diagnostics& diags);
 
 }  // namespace rb

@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstddef>
-
 #include <tao/pegtl.hpp>
 
 namespace rb::grammar {
@@ -49,8 +48,8 @@ nesting* find_nesting(nesting* found, const State& /*other*/) noexcept {
 // derives from seq<Rule> so that analyze() and the parse tree see it as plain Rule.
 template <typename Tag, typename Rule>
 struct depth_limited : seq<Rule> {
-  template <apply_mode A, rewind_mode M, template <typename...> class Action,
-            template <typename...> class Control, typename ParseInput, typename... States>
+  template <apply_mode A, rewind_mode M, template <typename...> class Action, template <typename...> class Control,
+            typename ParseInput, typename... States>
   [[nodiscard]] static bool match(ParseInput& in, States&&... st) {
     nesting* counter = nullptr;
     ((counter = find_nesting(counter, st)), ...);
@@ -92,9 +91,8 @@ using expect = seq<sep, required<Rule>>;
 // code points are name characters except Chinese punctuation, the ideographic space and the
 // comparison signs, which therefore separate names like ASCII punctuation does.
 struct ascii_name_char : ranges<'a', 'z', 'A', 'Z', '0', '9', '_'> {};
-struct wide_punctuation
-    : utf8::one<U'，', U'。', U'：', U'；', U'（', U'）', U'【', U'】', U'、', U'“', U'”', U'‘',
-                U'’', U'《', U'》', U'！', U'？', 0x3000, U'≤', U'≥', U'≠'> {};
+struct wide_punctuation : utf8::one<U'，', U'。', U'：', U'；', U'（', U'）', U'【', U'】', U'、', U'“', U'”', U'‘',
+                                    U'’', U'《', U'》', U'！', U'？', 0x3000, U'≤', U'≥', U'≠'> {};
 struct wide_name_char : seq<not_at<wide_punctuation>, utf8::range<0x80, 0x10FFFF>> {};
 struct name_char : sor<ascii_name_char, wide_name_char> {};
 struct word : seq<not_at<digit>, plus<name_char>> {};
@@ -180,22 +178,19 @@ struct kw_score : keyword<U'得', U'分'> {};
 struct kw_date : keyword<U'日', U'期'> {};
 
 struct any_keyword
-    : sor<kw_assessment, kw_period, kw_to, kw_from, kw_base_score, kw_score_range, kw_param,
-          kw_unit, kw_unit_group, kw_alias, kw_enum, kw_table, kw_source, kw_event, kw_optional,
-          kw_unique, kw_stream, kw_exclude, kw_same, kw_of, kw_veto, kw_deduction, kw_bonus,
-          kw_cap, kw_uncapped, kw_group, kw_item, kw_cite, kw_substitute, kw_else_average,
-          kw_each_record, kw_each_case, kw_each_time, kw_each_article, kw_each_distinct, kw_each,
-          kw_each_over, kw_every, kw_take_highest, kw_deduct, kw_add, kw_count_as, kw_by,
-          kw_other, kw_count, kw_number_of, kw_distinct, kw_has, kw_has_no, kw_gap, kw_days,
-          kw_consecutive, kw_times, kw_rank, kw_descending, kw_ascending, kw_tie_competition,
-          kw_tie_dense, kw_skip, kw_if, kw_then, kw_else, kw_and, kw_or, kw_not, kw_in,
-          kw_not_in, kw_where, kw_output, kw_max, kw_min, kw_score, kw_date> {};
+    : sor<kw_assessment, kw_period, kw_to, kw_from, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group,
+          kw_alias, kw_enum, kw_table, kw_source, kw_event, kw_optional, kw_unique, kw_stream, kw_exclude, kw_same,
+          kw_of, kw_veto, kw_deduction, kw_bonus, kw_cap, kw_uncapped, kw_group, kw_item, kw_cite, kw_substitute,
+          kw_else_average, kw_each_record, kw_each_case, kw_each_time, kw_each_article, kw_each_distinct, kw_each,
+          kw_each_over, kw_every, kw_take_highest, kw_deduct, kw_add, kw_count_as, kw_by, kw_other, kw_count,
+          kw_number_of, kw_distinct, kw_has, kw_has_no, kw_gap, kw_days, kw_consecutive, kw_times, kw_rank,
+          kw_descending, kw_ascending, kw_tie_competition, kw_tie_dense, kw_skip, kw_if, kw_then, kw_else, kw_and,
+          kw_or, kw_not, kw_in, kw_not_in, kw_where, kw_output, kw_max, kw_min, kw_score, kw_date> {};
 
 // The keywords that start a declaration; error recovery resumes at a line starting with one.
 struct top_level_keyword
-    : sor<kw_assessment, kw_period, kw_base_score, kw_score_range, kw_param, kw_unit,
-          kw_unit_group, kw_alias, kw_enum, kw_table, kw_event, kw_stream, kw_veto, kw_deduction,
-          kw_bonus, kw_output> {};
+    : sor<kw_assessment, kw_period, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group, kw_alias, kw_enum,
+          kw_table, kw_event, kw_stream, kw_veto, kw_deduction, kw_bonus, kw_output> {};
 
 // Punctuation. The full-width colon and comma are accepted because Chinese input methods
 // produce them.
@@ -264,12 +259,14 @@ struct verb : sor<kw_deduct, kw_add, kw_count_as> {};
 struct paren_expr : seq<open_paren, expect<expression>, expect<close_paren>> {};
 
 struct else_branch : kw_else {};
-struct conditional : seq<kw_if, expect<condition>, expect<kw_then>, expect<expression>, expect<else_branch>, expect<expression>> {};
+struct conditional
+    : seq<kw_if, expect<condition>, expect<kw_then>, expect<expression>, expect<else_branch>, expect<expression>> {};
 
 struct function_name : sor<kw_max, kw_min> {};
 struct call_open : open_paren {};
 struct call_close : close_paren {};
-struct call : seq<function_name, expect<call_open>, expect<expression>, star<sep, comma, expect<expression>>, expect<call_close>> {};
+struct call : seq<function_name, expect<call_open>, expect<expression>, star<sep, comma, expect<expression>>,
+                  expect<call_close>> {};
 
 struct in_word : kw_in {};
 struct not_in_word : kw_not_in {};
@@ -281,7 +278,8 @@ struct arms_close : close_brace {};
 struct arm_colon : colon {};
 struct value_arm : seq<strict_name, expect<arm_colon>, expect<amount>> {};
 struct otherwise_arm : seq<kw_other, expect<arm_colon>, expect<amount>> {};
-struct by_value : seq<kw_by, expect<field_ref>, expect<arms_open>, star<sep, not_at<kw_other>, value_arm>, opt<sep, otherwise_arm>, expect<arms_close>> {};
+struct by_value : seq<kw_by, expect<field_ref>, expect<arms_open>, star<sep, not_at<kw_other>, value_arm>,
+                      opt<sep, otherwise_arm>, expect<arms_close>> {};
 
 struct per_record_word : sor<kw_each_record, kw_each_case, kw_each_time, kw_each_article> {};
 struct per_record : seq<per_record_word, expect<stream>, expect<verb>, expect<amount>> {};
@@ -289,7 +287,8 @@ struct per_record : seq<per_record_word, expect<stream>, expect<verb>, expect<am
 // 每个不同 KEY starts two constructs; the word after the key tells them apart.
 struct highest_arm : seq<stream, expect<arm_colon>, expect<amount>> {};
 struct per_distinct_tail : seq<kw_of, expect<stream>, expect<verb>, expect<amount>> {};
-struct take_highest_tail : seq<kw_take_highest, expect<arms_open>, expect<highest_arm>, star<sep, highest_arm>, expect<arms_close>> {};
+struct take_highest_tail
+    : seq<kw_take_highest, expect<arms_open>, expect<highest_arm>, star<sep, highest_arm>, expect<arms_close>> {};
 struct distinct_tail : sor<per_distinct_tail, take_highest_tail> {};
 struct distinct_expr : seq<kw_each_distinct, expect<field_ref>, expect<distinct_tail>> {};
 
@@ -301,8 +300,10 @@ struct absence : kw_has_no {};
 struct exists : seq<sor<presence, absence>, expect<stream>> {};
 
 // 每个 TABLE 的 STREAM starts the gap and the streak rules.
-struct gaps_tail : seq<kw_gap, expect<kw_each_over>, expect<day_count>, expect<kw_days>, expect<verb>, expect<amount>> {};
-struct streak_tail : seq<kw_every, expect<day_count>, expect<kw_days>, expect<kw_consecutive>, expect<times_count>, expect<kw_times>, expect<condition>, expect<verb>, expect<amount>> {};
+struct gaps_tail : seq<kw_gap, expect<kw_each_over>, expect<day_count>, expect<kw_days>, expect<verb>, expect<amount>> {
+};
+struct streak_tail : seq<kw_every, expect<day_count>, expect<kw_days>, expect<kw_consecutive>, expect<times_count>,
+                         expect<kw_times>, expect<condition>, expect<verb>, expect<amount>> {};
 struct per_table_tail : sor<gaps_tail, streak_tail> {};
 struct per_table_expr : seq<kw_each, expect<table_ref>, expect<kw_of>, expect<stream>, expect<per_table_tail>> {};
 
@@ -314,14 +315,13 @@ struct tie_dense : kw_tie_dense {};
 struct tie_rule : sor<tie_competition, tie_dense> {};
 struct rank_skip : seq<kw_skip, expect<expression>> {};
 struct award : seq<expression, expect<arm_colon>, expect<amount>> {};
-struct rank : seq<kw_rank, expect<rank_value>, expect<rank_order>, opt<sep, tie_rule>, opt<sep, rank_skip>, expect<arms_open>, expect<award>, star<sep, award>, expect<arms_close>> {};
+struct rank : seq<kw_rank, expect<rank_value>, expect<rank_order>, opt<sep, tie_rule>, opt<sep, rank_skip>,
+                  expect<arms_open>, expect<award>, star<sep, award>, expect<arms_close>> {};
 
 // Alternatives starting with a keyword come before names and literals; a date is tried
 // before a number because both start with digits.
-struct primary
-    : sor<paren_expr, conditional, call, unit_in, by_value, per_record, distinct_expr, count,
-          count_distinct, exists, per_table_expr, rank, date, number, quoted, score_word,
-          date_word, identifier> {};
+struct primary : sor<paren_expr, conditional, call, unit_in, by_value, per_record, distinct_expr, count, count_distinct,
+                     exists, per_table_expr, rank, date, number, quoted, score_word, date_word, identifier> {};
 
 // Prefix operators are repeated with star<> rather than recursion, so a long run of them
 // cannot exhaust the stack. Each precedence level below is required in exactly one
@@ -348,12 +348,14 @@ struct comparison_op : sor<less_equal, greater_equal, not_equal, less, greater, 
 struct set_open : open_brace {};
 struct set_close : close_brace {};
 struct set_member : strict_name {};
-struct in_set_tail : seq<membership, expect<set_open>, opt<sep, set_member, star<sep, opt<comma, sep>, set_member>>, expect<set_close>> {};
+struct in_set_tail : seq<membership, expect<set_open>, opt<sep, set_member, star<sep, opt<comma, sep>, set_member>>,
+                         expect<set_close>> {};
 
 // A comparison does not chain: `a < b < c` is an error rather than a surprise.
 struct comparison_tail : seq<comparison_op, expect<add_expr>> {};
 struct chained_comparison : sor<comparison_op, membership> {};
-struct cmp_expr : seq<add_expr, opt<sep, sor<comparison_tail, in_set_tail>, opt<at<sep, chained_comparison>, sep, raise<chained_comparison>>>> {};
+struct cmp_expr : seq<add_expr, opt<sep, sor<comparison_tail, in_set_tail>,
+                                    opt<at<sep, chained_comparison>, sep, raise<chained_comparison>>>> {};
 
 struct negation : kw_not {};
 struct not_expr : sor<seq<plus<negation, sep>, required<cmp_expr>>, cmp_expr> {};
@@ -381,7 +383,8 @@ struct param : seq<kw_param, expect<strict_name>, expect<assign>, expect<express
 struct list_open : open_brace {};
 struct list_close : close_brace {};
 struct units : seq<kw_unit, expect<list_open>, star<sep, strict_name>, expect<list_close>> {};
-struct unit_group : seq<kw_unit_group, expect<strict_name>, expect<list_open>, star<sep, strict_name>, expect<list_close>> {};
+struct unit_group
+    : seq<kw_unit_group, expect<strict_name>, expect<list_open>, star<sep, strict_name>, expect<list_close>> {};
 struct alias : seq<kw_alias, expect<strict_name>, expect<assign>, expect<strict_name>> {};
 struct enum_decl : seq<kw_enum, expect<strict_name>, expect<list_open>, star<sep, strict_name>, expect<list_close>> {};
 
@@ -390,7 +393,8 @@ struct enum_decl : seq<kw_enum, expect<strict_name>, expect<list_open>, star<sep
 // next row.
 struct names_open : open_paren {};
 struct names_close : close_paren {};
-struct key_columns : seq<names_open, expect<strict_name>, star<sep, comma, expect<strict_name>>, expect<names_close>> {};
+struct key_columns : seq<names_open, expect<strict_name>, star<sep, comma, expect<strict_name>>, expect<names_close>> {
+};
 struct table_target : kw_unit {};
 struct source_file : quoted {};
 struct table_source : seq<kw_source, expect<source_file>> {};
@@ -401,7 +405,9 @@ struct rows_open : open_brace {};
 struct rows_close : close_brace {};
 struct table_rows : seq<rows_open, star<sep, table_row>, expect<rows_close>> {};
 struct table_body : sor<table_source, table_rows> {};
-struct table : seq<kw_table, expect<strict_name>, expect<key_columns>, expect<arrow>, expect<table_target>, expect<table_body>> {};
+struct table
+    : seq<kw_table, expect<strict_name>, expect<key_columns>, expect<arrow>, expect<table_target>, expect<table_body>> {
+};
 
 // 事件 NAME { FIELD... 唯一 (FIELD, ...) } with FIELD = NAME: TYPE [(KEY, ...)] [可选].
 struct field_list : seq<names_open, expect<field_ref>, star<sep, comma, expect<field_ref>>, expect<names_close>> {};
@@ -409,12 +415,14 @@ struct key_fields : field_list {};
 struct optional_mark : kw_optional {};
 struct field_type : sor<unit_type, date_word, strict_name> {};
 struct field_colon : colon {};
-struct field : seq<strict_name, expect<field_colon>, expect<field_type>, opt<sep, key_fields>, opt<sep, optional_mark>> {};
+struct field
+    : seq<strict_name, expect<field_colon>, expect<field_type>, opt<sep, key_fields>, opt<sep, optional_mark>> {};
 struct unique_fields : field_list {};
 struct unique_clause : seq<kw_unique, expect<unique_fields>> {};
 struct fields_open : open_brace {};
 struct fields_close : close_brace {};
-struct event_type : seq<kw_event, expect<strict_name>, expect<fields_open>, star<sep, sor<unique_clause, field>>, expect<fields_close>> {};
+struct event_type : seq<kw_event, expect<strict_name>, expect<fields_open>, star<sep, sor<unique_clause, field>>,
+                        expect<fields_close>> {};
 
 struct named_stream : seq<kw_stream, expect<strict_name>, expect<assign>, expect<stream>> {};
 
@@ -430,29 +438,31 @@ struct item_until : seq<kw_to, expect<date>> {};
 struct item_open : open_brace {};
 struct item_close : close_brace {};
 struct term : expression {};
-struct item : seq<kw_item, expect<strict_name>, expect<citation>, opt<sep, item_from>, opt<sep, item_until>, expect<item_open>, expect<term>, star<sep, term>, opt<sep, substitution>, expect<item_close>> {};
+struct item : seq<kw_item, expect<strict_name>, expect<citation>, opt<sep, item_from>, opt<sep, item_until>,
+                  expect<item_open>, expect<term>, star<sep, term>, opt<sep, substitution>, expect<item_close>> {};
 
 struct group;
 struct member : sor<item, group> {};
 struct members : star<sep, member> {};
 struct group_open : open_brace {};
 struct group_close : close_brace {};
-struct group_body : seq<kw_group, expect<strict_name>, opt<sep, citation>, opt<sep, cap>, expect<group_open>, members, opt<sep, substitution>, expect<group_close>> {};
+struct group_body : seq<kw_group, expect<strict_name>, opt<sep, citation>, opt<sep, cap>, expect<group_open>, members,
+                        opt<sep, substitution>, expect<group_close>> {};
 struct group : depth_limited<groups_too_deep, group_body> {};
 
 struct category_open : open_brace {};
 struct category_close : close_brace {};
 struct veto_close : close_brace {};
 struct veto_category : seq<kw_veto, expect<strict_name>, expect<category_open>, members, expect<veto_close>> {};
-struct deduction_category : seq<kw_deduction, expect<strict_name>, opt<sep, sor<cap, uncapped>>, expect<category_open>, members, opt<sep, substitution>, expect<category_close>> {};
-struct bonus_category : seq<kw_bonus, expect<strict_name>, opt<sep, sor<cap, uncapped>>, expect<category_open>, members, opt<sep, substitution>, expect<category_close>> {};
+struct deduction_category : seq<kw_deduction, expect<strict_name>, opt<sep, sor<cap, uncapped>>, expect<category_open>,
+                                members, opt<sep, substitution>, expect<category_close>> {};
+struct bonus_category : seq<kw_bonus, expect<strict_name>, opt<sep, sor<cap, uncapped>>, expect<category_open>, members,
+                            opt<sep, substitution>, expect<category_close>> {};
 
 struct output : seq<kw_output, expect<strict_name>, expect<assign>, expect<expression>> {};
 
-struct declaration
-    : sor<title, period, base_score, score_range, param, units, unit_group, alias, enum_decl,
-          table, event_type, named_stream, veto_category, deduction_category, bonus_category,
-          output> {};
+struct declaration : sor<title, period, base_score, score_range, param, units, unit_group, alias, enum_decl, table,
+                         event_type, named_stream, veto_category, deduction_category, bonus_category, output> {};
 
 struct end_of_rulebook : eof {};
 struct rulebook : seq<opt<utf8::bom>, sep, star<declaration, sep>, required<end_of_rulebook>> {};

@@ -1025,6 +1025,7 @@ struct EventReader::Impl {
       sink.accept(rec);
     } else {
       ++stats.out_of_period;
+      sink.ignored(rec);
     }
   }
 

@@ -119,6 +119,8 @@ class RecordSink {
  public:
   virtual ~RecordSink() = default;
   virtual void accept(const Record& r) = 0;
+  // A valid record dated outside the period; traces use it to say why an item gave nothing.
+  virtual void ignored(const Record&) {}
 };
 
 class EventReader {

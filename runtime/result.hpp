@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "rational.hpp"
+#include "trace.hpp"
 
 namespace rb {
 
@@ -47,6 +48,8 @@ struct Result {
   std::vector<std::string> output_names;
   std::vector<UnitResult> units;  // in rulebook order
   RunSummary summary;
+  std::vector<UnitTrace> traces;  // one per unit, in the same order, when the run was traced
+  std::vector<std::string> inputs;  // the input files, as given
 };
 
 }  // namespace rb

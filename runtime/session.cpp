@@ -1,19 +1,34 @@
 #include "session.hpp"
 
+#include "trace_builder.hpp"
+
 namespace rb {
 
-Session::Session(const Program& program, ReadOptions options)
-    : machine_(program), symbols_(program.symbols), reader_(program, symbols_, std::move(options)), sink_(machine_) {}
+Session::Session(const Program& program, ReadOptions options, bool trace)
+    : program_(program),
+      trace_(trace),
+      machine_(program),
+      symbols_(program.symbols),
+      reader_(program, symbols_, std::move(options)),
+      sink_(machine_) {
+  if (trace_) machine_.enable_trace();
+}
 
 bool Session::read(const std::vector<std::string>& files) {
   bool ok = true;
-  for (size_t i = 0; i < files.size(); ++i) ok = reader_.read_file(files[i], static_cast<uint32_t>(i), sink_) && ok;
+  size_t base = files_.size();
+  files_.insert(files_.end(), files.begin(), files.end());
+  for (size_t i = 0; i < files.size(); ++i)
+    ok = reader_.read_file(files[i], static_cast<uint32_t>(base + i), sink_) && ok;
   return reader_.finish() && ok;
 }
 
 Result Session::finish() {
   const auto& s = reader_.stats();
-  return machine_.finish({s.records, s.in_period, s.out_of_period, s.rejected});
+  Result result = machine_.finish({s.records, s.in_period, s.out_of_period, s.rejected});
+  result.inputs = files_;
+  if (trace_) result.traces = build_traces(program_, machine_, symbols_, files_);
+  return result;
 }
 
 }  // namespace rb

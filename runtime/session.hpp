@@ -13,7 +13,8 @@ namespace rb {
 
 class Session {
  public:
-  Session(const Program& program, ReadOptions options);
+  // With `trace`, the VM records provenance and finish() fills Result::traces.
+  Session(const Program& program, ReadOptions options, bool trace = false);
 
   Machine& machine() { return machine_; }
   // Reads every file in order, scoring valid in-period records as they come. Returns
@@ -28,11 +29,15 @@ class Session {
    public:
     explicit Sink(Machine& m) : machine_(m) {}
     void accept(const Record& r) override { machine_.accept(r); }
+    void ignored(const Record& r) override { machine_.ignored(r); }
 
    private:
     Machine& machine_;
   };
 
+  const Program& program_;
+  bool trace_;
+  std::vector<std::string> files_;
   Machine machine_;
   Symbols symbols_;
   EventReader reader_;

@@ -18,15 +18,18 @@ uint64_t key_of(uint32_t unit, const Rational& symbol) {
 Rational truth(bool b) { return Rational(b ? 1 : 0); }
 
 // Findings from the gaps between neighbouring dates: the day before the period and the
-// day after it bound every row, so a row with no record at all has one long gap.
-int64_t gap_findings(const uint64_t* words, int32_t period_days, int64_t per_days) {
+// day after it bound every row, so a row with no record at all has one long gap. `seen`
+// (for traces) is told each gap that makes findings, as days relative to the period.
+int64_t gap_findings(const uint64_t* words, int32_t period_days, int64_t per_days, const DayFindings* seen = nullptr) {
   int64_t findings = 0;
   int32_t previous = -1;
   for (int32_t d = 0; d <= period_days; ++d) {
     bool present = d == period_days || ((words[d / 64] >> (d % 64)) & 1U);
     if (!present) continue;
     int64_t gap = d - previous;
-    findings += (gap - 1) / per_days;
+    int64_t found = (gap - 1) / per_days;
+    if (seen && found > 0) (*seen)(previous, d, found);
+    findings += found;
     previous = d;
   }
   return findings;
@@ -36,15 +39,17 @@ int64_t gap_findings(const uint64_t* words, int32_t period_days, int64_t per_day
 // previous counted day resets the streak; a flagged day extends it, an unflagged day
 // resets it; reaching `times` makes one finding and starts again.
 int64_t streak_findings(const uint64_t* present, const uint64_t* flagged, int32_t period_days,
-                        int64_t step, int64_t times) {
+                        int64_t step, int64_t times, const DayFindings* seen = nullptr) {
   int64_t findings = 0, streak = 0;
-  int32_t previous = -1;
+  int32_t previous = -1, start = -1;
   for (int32_t d = 0; d < period_days; ++d) {
     if (!((present[d / 64] >> (d % 64)) & 1U)) continue;
     if (previous >= 0 && d - previous != step) streak = 0;
     if ((flagged[d / 64] >> (d % 64)) & 1U) {
+      if (streak == 0) start = d;
       if (++streak == times) {
         ++findings;
+        if (seen) (*seen)(start, d, 1);
         streak = 0;
       }
     } else {
@@ -112,9 +117,22 @@ uint32_t Machine::line_of(uint32_t offset) const {
   return line;
 }
 
+void Machine::enable_trace() {
+  trace_ = true;
+  ranks_.assign(program_.nodes.size(), {});
+  ranked_count_.assign(program_.nodes.size(), 0);
+  seen_.assign(program_.events.size() * unit_count_, 0);
+  ignored_.assign(program_.events.size() * unit_count_, 0);
+}
+
 void Machine::accept(const Record& record) {
   const auto& type = program_.events[record.type];
+  if (trace_) ++seen_[record.type * unit_count_ + record.unit];
   run(type.handler, &record, record.unit);
+}
+
+void Machine::ignored(const Record& record) {
+  if (trace_) ++ignored_[record.type * unit_count_ + record.unit];
 }
 
 Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
@@ -128,6 +146,10 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
     return v;
   };
   auto s16 = [&]() { return static_cast<int32_t>(static_cast<int16_t>(u16())); };
+  auto note = [&](uint32_t a, uint32_t key, const Rational& amount, bool flag) {
+    entries_.push_back({a, record->unit, record->row, key, record->type, record->file, record->line, record->date,
+                        amount, flag});
+  };
   auto day_bit = [&](uint32_t a, std::vector<uint64_t>& bits) {
     size_t d = static_cast<size_t>(record->date - program_.period_from);
     bits[record->row * day_words_ + d / 64] |= uint64_t{1} << (d % 64);
@@ -255,6 +277,7 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
     uint32_t a = u16();
     Rational& slot = sums_[a][record->unit];
     slot = slot + *--sp;
+    if (trace_) note(a, 0, *sp, false);
     DISPATCH();
   }
   op_ACC_KEY_ADD: {
@@ -264,6 +287,7 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
     Rational amount = *--sp;
     Rational& slot = keyed_[a].find_or_insert(key_of(record->unit, record->fields[f]), amount, inserted);
     if (!inserted) slot = slot + amount;
+    if (trace_) note(a, static_cast<uint32_t>(record->fields[f].num), amount, false);
     DISPATCH();
   }
   op_ACC_KEY_MAX: {
@@ -273,6 +297,7 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
     Rational amount = *--sp;
     Rational& slot = keyed_[a].find_or_insert(key_of(record->unit, record->fields[f]), amount, inserted);
     if (!inserted && slot < amount) slot = amount;
+    if (trace_) note(a, static_cast<uint32_t>(record->fields[f].num), amount, false);
     DISPATCH();
   }
   op_ACC_KEY_MARK: {
@@ -280,17 +305,21 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
     uint32_t f = u16();
     bool inserted = false;
     keyed_[a].find_or_insert(key_of(record->unit, record->fields[f]), Rational(1), inserted);
+    if (trace_) note(a, static_cast<uint32_t>(record->fields[f].num), Rational(0), false);
     DISPATCH();
   }
   op_ACC_DAY_MARK: {
     uint32_t a = u16();
     day_bit(a, days_[a]);
+    if (trace_) note(a, 0, Rational(0), false);
     DISPATCH();
   }
   op_ACC_DAY_FLAG: {
     uint32_t a = u16();
     day_bit(a, days_[a]);
-    if (!(--sp)->is_zero()) day_bit(a, flags_[a]);
+    bool flag = !(--sp)->is_zero();
+    if (flag) day_bit(a, flags_[a]);
+    if (trace_) note(a, 0, Rational(0), flag);
     DISPATCH();
   }
   } catch (const ArithmeticOverflow& e) {
@@ -340,6 +369,13 @@ void Machine::finish_accumulators() {
   }
 }
 
+void Machine::explain_days(uint32_t acc, uint32_t row, const DayFindings& seen) const {
+  const auto& def = program_.accumulators[acc];
+  const uint64_t* present = days_[acc].data() + row * day_words_;
+  if (def.kind == AccKind::DayGaps) gap_findings(present, period_days_, def.days, &seen);
+  else streak_findings(present, flags_[acc].data() + row * day_words_, period_days_, def.days, def.times, &seen);
+}
+
 void Machine::run_rank(const Step& step) {
   const auto& values = nodes_[step.input];
   std::vector<uint32_t> ranked;
@@ -351,6 +387,7 @@ void Machine::run_rank(const Step& step) {
   std::sort(distinct.begin(), distinct.end(), [&](const Rational& a, const Rational& b) { return better(a, b); });
   auto& out = nodes_[step.output];
   std::fill(out.begin(), out.end(), Rational(0));
+  if (trace_) ranks_[step.output].assign(unit_count_, 0);
   for (uint32_t u : ranked) {
     int64_t rank = 1;
     if (step.tie == TieKind::Competition) {
@@ -363,7 +400,9 @@ void Machine::run_rank(const Step& step) {
     }
     for (const auto& [r, amount] : step.awards)
       if (r == rank) out[u] = amount;
+    if (trace_) ranks_[step.output][u] = rank;
   }
+  if (trace_) ranked_count_[step.output] = ranked.size();
 }
 
 void Machine::run_mean(const Step& step) {

@@ -4,6 +4,7 @@
 // rankings, means) and builds the Result.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,13 @@
 #include "flat_map.hpp"
 #include "record.hpp"
 #include "result.hpp"
+#include "trace.hpp"
 
 namespace rb {
+
+// Told each gap or streak that makes findings: first day, last day (relative to the period
+// start; -1 and the period's length stand for the days just outside it), findings.
+using DayFindings = std::function<void(int32_t, int32_t, int64_t)>;
 
 // A problem while running compiled code, e.g. a division by zero in a rule's expression.
 struct RunError : std::runtime_error {
@@ -28,7 +34,29 @@ class Machine {
   bool set_param(const std::string& name, Rational value);
 
   void accept(const Record& record);
+  // A valid record dated outside the period (counted for traces only).
+  void ignored(const Record& record);
   Result finish(const RunSummary& summary);
+
+  // Provenance. With tracing on, every amount an accumulator receives is kept with its
+  // record's file and line; with it off, the only cost is one predictable branch per update.
+  void enable_trace();
+  bool tracing() const { return trace_; }
+  const std::vector<TraceEntry>& trace_entries() const { return entries_; }
+  // Records of event type t for unit u: scored in the period / ignored as outside it.
+  uint32_t seen(uint32_t type, uint32_t unit) const { return seen_[type * unit_count_ + unit]; }
+  uint32_t ignored_count(uint32_t type, uint32_t unit) const { return ignored_[type * unit_count_ + unit]; }
+  // After finish(): every node's value and every accumulator's finished value, per unit.
+  const std::vector<std::vector<Rational>>& node_values() const { return nodes_; }
+  const std::vector<std::vector<Rational>>& accumulator_values() const { return finished_; }
+  bool in_unit_set(uint32_t set, uint32_t unit) const { return unit_in_set_[set][unit] != 0; }
+  // Rank steps (tracing only): each unit's rank into `output` (0: not ranked), and how many
+  // units were ranked.
+  int64_t rank_of(uint32_t output, uint32_t unit) const { return ranks_[output].empty() ? 0 : ranks_[output][unit]; }
+  size_t ranked_count(uint32_t output) const { return ranked_count_[output]; }
+  // Re-runs a day accumulator's own finishing over one table row, telling `seen` each gap or
+  // streak that made findings (days relative to the period start).
+  void explain_days(uint32_t acc, uint32_t row, const DayFindings& seen) const;
 
  private:
   struct Frame;
@@ -52,6 +80,11 @@ class Machine {
   std::vector<std::vector<Rational>> finished_;  // [acc][unit]
   std::vector<std::vector<Rational>> nodes_;     // [node][unit]
   std::vector<Rational> stack_;
+  bool trace_ = false;
+  std::vector<TraceEntry> entries_;
+  std::vector<uint32_t> seen_, ignored_;
+  std::vector<std::vector<int64_t>> ranks_;
+  std::vector<size_t> ranked_count_;
 };
 
 }  // namespace rb

@@ -99,5 +99,30 @@ check("check reports every error with a hint", p.returncode == 1 and err.count("
 p = run("check", RULES)
 check("check passes the 2022 rulebook", p.returncode == 0, p.stderr)
 
+# explain: golden derivations of units of the bundled example (paths as given, from SRC).
+GOLDEN = os.path.join(SRC, "tests", "golden")
+for name, args in [
+    ("explain-县教育局-平台建设.txt", ["--unit", "县教育局", "--item", "平台建设"]),
+    ("explain-县经商局.txt", ["--unit", "县经商局"]),
+    ("prose-县经商局.txt", ["--unit", "县经商局", "--prose"]),
+    ("prose-县统计局.txt", ["--unit", "县统计局", "--prose"]),
+]:
+    p = subprocess.run([CLI, "explain", "rules/yunhe-2022.rules", "--events", "examples/yunhe-2022/events.jsonl", *args],
+                       capture_output=True, cwd=SRC)
+    want = open(os.path.join(GOLDEN, name), "rb").read()
+    check(f"explain golden {name}", p.returncode == 0 and p.stdout == want, p.stderr[:300] or "output differs")
+p = run("explain", RULES, "--events", EVENTS, "--unit", "县教育")
+check("explain suggests a unit", p.returncode == 2 and "did you mean 县教育局?".encode() in p.stderr)
+p = run("explain", RULES, "--events", EVENTS, "--unit", "县教育局", "--item", "年报雷")
+check("explain suggests an item", p.returncode == 2 and "did you mean 年报雷同?".encode() in p.stderr)
+p = run("run", RULES, "--events", EVENTS, "--trace")
+traced = json.loads(p.stdout)
+check("--trace adds a trace per unit", all("trace" in u for u in traced["units"])
+      and traced["units"][0]["trace"]["kind"] == "score")
+plain = json.loads(from_source.stdout)
+for u in traced["units"]:
+    u.pop("trace")
+check("--trace changes nothing else", traced == plain)
+
 print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
 sys.exit(1 if failures else 0)

@@ -1,0 +1,152 @@
+// The trace explains every number: for every unit of every conformance case, each level of
+// the derivation adds up to the level above, down to the records, and to the scores the
+// JSON reports.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+
+#include "cli/explain.hpp"
+#include "compiler/compiler.hpp"
+#include "runtime/session.hpp"
+
+namespace fs = std::filesystem;
+using namespace rb;
+
+namespace {
+
+struct Checker {
+  const Program& program;
+  // node name -> unit -> value, over all units, to check means.
+  std::map<std::string, std::map<std::string, Rational>> values;
+  size_t checked_records = 0;
+
+  void collect(const std::string& unit, const TraceNode& n) {
+    values[n.name][unit] = n.value;
+    for (const auto& c : n.children) collect(unit, c);
+  }
+
+  void check_mean(const TraceNode& n) {
+    INFO(n.name << " substituted by the mean over " << n.mean_over.size() << " units");
+    Rational sum(0);
+    for (const auto& u : n.mean_over) sum = sum + values.at(n.name).at(u);
+    Rational expected = n.mean_over.empty() ? Rational(0) : sum / Rational(static_cast<int64_t>(n.mean_over.size()));
+    CHECK(n.value == expected);
+  }
+
+  void check(const TraceNode& n) {
+    INFO("node " << n.name << " = " << format_decimal(n.value, 6));
+    for (const auto& acc : n.accumulators) {
+      Rational sum(0);
+      for (const auto& r : acc.records) {
+        if (r.counted) sum = sum + r.amount;
+        ++checked_records;
+      }
+      INFO("accumulator " << acc.description);
+      CHECK(acc.total == sum);
+    }
+    if (n.kind == "category" || n.kind == "group") {
+      if (n.substituted) {
+        check_mean(n);
+      } else if (n.role != "veto") {
+        Rational sum(0);
+        for (const auto& c : n.children) sum = sum + c.value;
+        CHECK(n.value == (n.cap && *n.cap < sum ? *n.cap : sum));
+        CHECK(n.before_cap.has_value() == (n.cap && *n.cap < sum));
+      }
+    }
+    if (n.kind == "item" && n.substituted) check_mean(n);
+    // A plain per-record or per-key item is exactly its records' total.
+    if (n.kind == "item" && !n.substituted && !n.ranked && n.accumulators.size() == 1 &&
+        n.accumulators[0].total == n.value) {
+      Rational sum(0);
+      for (const auto& r : n.accumulators[0].records)
+        if (r.counted) sum = sum + r.amount;
+      CHECK(sum == n.value);
+    }
+    for (const auto& c : n.children) check(c);
+  }
+
+  void check_score(const UnitResult& unit, const TraceNode& score) {
+    INFO("unit " << unit.unit);
+    CHECK(score.value == unit.score);
+    Rational raw = program.base_score;
+    bool vetoed = false;
+    for (const auto& c : score.children) {
+      if (c.role == "deduction") raw = raw - c.value;
+      if (c.role == "bonus") raw = raw + c.value;
+      if (c.role == "veto") vetoed = vetoed || !c.value.is_zero();
+    }
+    CHECK(vetoed == unit.vetoed);
+    Rational clamped = std::min(std::max(raw, program.score_low), program.score_high);
+    CHECK(score.value == (vetoed ? Rational(0) : clamped));
+    for (const auto& [name, value] : unit.categories) {
+      auto it = std::find_if(score.children.begin(), score.children.end(), [&](const TraceNode& c) { return c.name == name; });
+      REQUIRE(it != score.children.end());
+      CHECK(it->value == value);
+    }
+    check(score);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the trace adds up for every unit of every conformance case") {
+  fs::path cases = fs::path(RB_SOURCE_DIR) / ".." / "shared" / "conformance" / "cases";
+  REQUIRE(fs::is_directory(cases));
+  Diagnostics diags;
+  auto program = compile_file(std::string(RB_SOURCE_DIR) + "/rules/yunhe-2022.rules", diags);
+  REQUIRE(program.has_value());
+  size_t case_count = 0, records = 0;
+  for (const auto& entry : fs::directory_iterator(cases)) {
+    if (entry.path().filename().string().rfind("bad-", 0) == 0) continue;
+    std::string events;
+    for (const auto& f : fs::directory_iterator(entry.path()))
+      if (f.path().stem() == "events") events = f.path().string();
+    INFO("case " << entry.path().filename().string());
+    Session session(*program, {}, true);
+    REQUIRE(session.read({events}));
+    Result result = session.finish();
+    REQUIRE(result.traces.size() == result.units.size());
+    Checker checker{*program, {}, 0};
+    for (const auto& t : result.traces) checker.collect(t.unit, t.score);
+    for (size_t u = 0; u < result.units.size(); ++u) checker.check_score(result.units[u], result.traces[u].score);
+    records += checker.checked_records;
+    ++case_count;
+  }
+  CHECK(case_count >= 15);
+  CHECK(records > 100);
+}
+
+TEST_CASE("the bundled example's trace adds up and says why items gave nothing") {
+  Diagnostics diags;
+  auto program = compile_file(std::string(RB_SOURCE_DIR) + "/rules/yunhe-2022.rules", diags);
+  REQUIRE(program.has_value());
+  Session session(*program, {}, true);
+  REQUIRE(session.read({std::string(RB_SOURCE_DIR) + "/examples/yunhe-2022/events.jsonl"}));
+  Result result = session.finish();
+  Checker checker{*program, {}, 0};
+  for (const auto& t : result.traces) checker.collect(t.unit, t.score);
+  for (size_t u = 0; u < result.units.size(); ++u) checker.check_score(result.units[u], result.traces[u].score);
+  // 县医保局's only serious_error_flagged dated 2021 is ignored, and the trace says so.
+  const auto& unit = *std::find_if(result.traces.begin(), result.traces.end(), [](const UnitTrace& t) { return t.unit == "县医保局"; });
+  const TraceNode* veto = find_node(unit.score, "严重低级表述错误");
+  REQUIRE(veto != nullptr);
+  CHECK(veto->value.is_zero());
+}
+
+TEST_CASE("tracing does not change any result") {
+  Diagnostics diags;
+  auto program = compile_file(std::string(RB_SOURCE_DIR) + "/rules/yunhe-2022.rules", diags);
+  REQUIRE(program.has_value());
+  std::string events = std::string(RB_SOURCE_DIR) + "/examples/yunhe-2022/events.jsonl";
+  Session plain(*program, {}), traced(*program, {}, true);
+  REQUIRE(plain.read({events}));
+  REQUIRE(traced.read({events}));
+  Result a = plain.finish(), b = traced.finish();
+  CHECK(a.traces.empty());
+  REQUIRE(a.units.size() == b.units.size());
+  for (size_t u = 0; u < a.units.size(); ++u) {
+    CHECK(a.units[u].score == b.units[u].score);
+    for (size_t i = 0; i < a.units[u].items.size(); ++i) CHECK(a.units[u].items[i].value == b.units[u].items[i].value);
+  }
+}
