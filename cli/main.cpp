@@ -11,6 +11,7 @@
 
 #include "cli/explain.hpp"
 #include "cli/format.hpp"
+#include "cli/report.hpp"
 #include "compiler/compiler.hpp"
 #include "runtime/disasm.hpp"
 #include "runtime/rbc_file.hpp"
@@ -96,7 +97,8 @@ int run(const RunArgs& a) {
   ReadOptions options;
   options.skip_bad = a.skip_bad;
   options.reject_path = a.reject;
-  Session session(*program, options, a.trace || !a.unit.empty());
+  bool report = a.format == "html" || a.format == "xlsx";
+  Session session(*program, options, a.trace || report || !a.unit.empty());
   Machine& machine = session.machine();
   for (const auto& p : a.params) {
     auto eq = p.find('=');
@@ -167,10 +169,31 @@ int run(const RunArgs& a) {
     std::cout << (a.prose ? explain_prose(*it, *root) : explain_tree(*it, *root));
     return 0;
   }
+  if (report) {
+    ReportMeta meta;
+    meta.rulebook_path = a.rules;
+    auto image = serialize(*program);
+    meta.rulebook_hash = fmt::format("{:016x}", rbc_checksum(image.data(), image.size()));
+    for (const auto& f : a.events) meta.inputs.push_back(describe_input(f));
+    if (a.format == "xlsx") {
+      if (a.output.empty()) {
+        std::cerr << "error: --format xlsx needs -o FILE.xlsx\n";
+        return 2;
+      }
+      std::string error;
+      if (!write_xlsx(result, meta, a.output, error)) {
+        std::cerr << fmt::format("error: cannot write {}: {}\n", a.output, error);
+        return 1;
+      }
+    } else {
+      text = format_html(result, meta);
+    }
+  }
   if (a.format == "json") text = format_json(result);
   else if (a.format == "table") text = format_table(result);
   else if (a.format == "csv") text = format_csv(result);
-  if (a.output.empty()) {
+  if (a.format == "xlsx") {
+  } else if (a.output.empty()) {
     std::cout << text;
   } else if (!write_file_atomically(a.output, text)) {
     std::cerr << fmt::format("error: cannot write {}\n", a.output);
@@ -192,7 +215,7 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "Score every unit from events");
   run_cmd->add_option("rules", run_args.rules, "Rulebook (.rules source or compiled .rbc)")->required();
   run_cmd->add_option("--events", run_args.events, "Events file (.jsonl or .csv); repeat for several")->required();
-  run_cmd->add_option("--format", run_args.format, "Output format")->check(CLI::IsMember({"json", "table", "csv"}));
+  run_cmd->add_option("--format", run_args.format, "Output format")->check(CLI::IsMember({"json", "table", "csv", "html", "xlsx"}));
   run_cmd->add_option("--param", run_args.params, "Override a rulebook parameter: NAME=NUMBER");
   run_cmd->add_option("-o,--output", run_args.output, "Write the result to this file instead of standard output");
   run_cmd->add_flag("--skip-bad", run_args.skip_bad, "Skip bad records instead of stopping (they are listed on stderr)");

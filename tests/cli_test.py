@@ -124,5 +124,79 @@ for u in traced["units"]:
     u.pop("trace")
 check("--trace changes nothing else", traced == plain)
 
+# The HTML report, rendered by a real browser: the ranking on the page is the JSON's.
+import html.parser
+import re
+import shutil
+import zipfile
+
+report = tmp("report.html")
+p = run("run", RULES, "--events", EVENTS, "--format", "html", "-o", report)
+check("html report written", p.returncode == 0 and os.path.getsize(report) > 10000, p.stderr[:300])
+page = open(report, encoding="utf-8").read()
+check("html report is self-contained", not re.search(r'(src|href)="(https?:)?//', page) and "<link" not in page)
+check("html report names rulebook and inputs", "events.jsonl" in page and "FNV-1a" in page)
+browser = shutil.which("chromium") or shutil.which("chromium-browser")
+check("chromium is installed", browser is not None, "apt-get install chromium")
+if browser:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", "file://" + report], capture_output=True, timeout=120)
+
+    class Ranking(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.in_table, self.cell, self.row = [], False, None, None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "table" and attrs.get("id") == "ranking":
+                self.in_table = True
+            elif self.in_table and tag == "tr" and "data-unit" in attrs:
+                self.row = {}
+            elif self.in_table and self.row is not None and tag == "td":
+                self.cell = attrs.get("class", "")
+                self.row.setdefault("_text", {})[self.cell] = ""
+
+        def handle_data(self, data):
+            if self.row is not None and self.cell is not None:
+                self.row["_text"][self.cell] += data
+
+        def handle_endtag(self, tag):
+            if tag == "td":
+                self.cell = None
+            elif tag == "tr" and self.row is not None:
+                t = self.row["_text"]
+                self.rows.append((t["unit"].strip(), float(t["num score"]), int(t["num rank"])))
+                self.row = None
+            elif tag == "table":
+                self.in_table = False
+
+    parser = Ranking()
+    parser.feed(dom.stdout.decode())
+    expected = sorted(((u["unit"], u["score"]) for u in doc["units"]), key=lambda x: -x[1])
+    check("rendered ranking matches the JSON",
+          [(u, s) for u, s, _ in parser.rows] == expected and len(parser.rows) == 43,
+          f"{len(parser.rows)} rows rendered")
+    check("rendered ranks are competition ranks",
+          all(r == 1 + sum(1 for _, s2, _ in parser.rows if s2 > s) for _, s, r in parser.rows))
+    png = tmp("report.png")
+    subprocess.run([browser, *flags, "--screenshot=" + png, "file://" + report], capture_output=True, timeout=120)
+    check("the report renders to a PNG", os.path.exists(png) and os.path.getsize(png) > 20000)
+
+# The Excel workbook: ranking, items and sources sheets, with the JSON's numbers.
+xlsx = tmp("report.xlsx")
+p = run("run", RULES, "--events", EVENTS, "--format", "xlsx", "-o", xlsx)
+check("xlsx written", p.returncode == 0 and zipfile.is_zipfile(xlsx), p.stderr[:300])
+if zipfile.is_zipfile(xlsx):
+    z = zipfile.ZipFile(xlsx)
+    wb = z.read("xl/workbook.xml").decode()
+    strings = z.read("xl/sharedStrings.xml").decode()
+    check("xlsx has the three sheets", all(f'name="{n}"' in wb for n in ["排名", "条目", "来源"]))
+    check("xlsx names every unit and the rulebook", all(u["unit"] in strings for u in doc["units"]) and "yunhe-2022.rules" in strings)
+    sheet1 = z.read("xl/worksheets/sheet1.xml").decode()
+    top = max(doc["units"], key=lambda u: u["score"])
+    check("xlsx ranking starts with the top score", re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1) is not None
+          and float(re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1).group(1)) == top["score"])
+
 print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
 sys.exit(1 if failures else 0)
