@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -75,6 +76,46 @@ std::optional<Rational> parse_date_value(const std::string& text) {
       text.size() != 10 || !valid_date(y, m, d))
     return std::nullopt;
   return Rational(days_from_civil(y, m, d));
+}
+
+// `rulebook check`: exit 0 when clean, 1 with errors (or, with --strict, warnings).
+int check(const std::string& path, const std::string& format, bool strict) {
+  Diagnostics diags;
+  std::string source;
+  auto program = compile_file(path, diags, &source);
+  size_t errors = diags.error_count(), warnings = diags.all().size() - errors;
+  if (format == "json") {
+    nlohmann::ordered_json out;
+    out["file"] = path;
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& d : diags.all()) {
+      nlohmann::ordered_json j;
+      j["file"] = d.file;
+      j["line"] = d.span.line;
+      j["column"] = d.span.col;
+      j["end_line"] = d.span.line;
+      j["end_column"] = d.span.col + std::max<uint32_t>(d.span.length, 1);
+      j["severity"] = d.severity == Severity::Error ? "error" : d.severity == Severity::Warning ? "warning" : "note";
+      j["message"] = d.message;
+      if (!d.hint.empty()) j["hint"] = d.hint;
+      list.push_back(j);
+    }
+    out["diagnostics"] = list;
+    out["errors"] = errors;
+    out["warnings"] = warnings;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    print_diagnostics(diags, source);
+    if (program && errors == 0) {
+      size_t items = 0;
+      for (const auto& n : program->nodes) items += n.kind == NodeKind::Item ? 1 : 0;
+      std::cout << fmt::format("{}: ok: {} units, {} event types, {} categories, {} items{}\n", path,
+                               program->units.size(), program->events.size(), program->categories.size(), items,
+                               warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s") : "");
+    }
+  }
+  if (errors > 0 || !program) return 1;
+  return strict && warnings > 0 ? 1 : 0;
 }
 
 struct RunArgs {
@@ -231,9 +272,12 @@ int main(int argc, char** argv) {
   explain_cmd->add_flag("--prose", explain_args.prose, "Write each deduction and bonus as a sentence");
   explain_cmd->add_option("--param", explain_args.params, "Override a rulebook parameter: NAME=VALUE");
 
-  std::string check_rules;
+  std::string check_rules, check_format = "text";
+  bool strict = false;
   auto* check_cmd = app.add_subcommand("check", "Compile a rulebook without running it and report every problem");
   check_cmd->add_option("rules", check_rules, "Rulebook (.rules)")->required();
+  check_cmd->add_option("--format", check_format, "text, or json for editors and CI")->check(CLI::IsMember({"text", "json"}));
+  check_cmd->add_flag("--strict", strict, "Treat warnings as errors");
 
   std::string compile_rules, compile_out;
   auto* compile_cmd = app.add_subcommand("compile", "Compile a rulebook to a self-contained bytecode file");
@@ -248,15 +292,7 @@ int main(int argc, char** argv) {
 
   if (*run_cmd) return run(run_args);
   if (*explain_cmd) return run(explain_args);
-  if (*check_cmd) {
-    auto program = load_program(check_rules);
-    if (!program) return 1;
-    size_t items = 0;
-    for (const auto& n : program->nodes) items += n.kind == NodeKind::Item ? 1 : 0;
-    std::cout << fmt::format("{}: ok: {} units, {} event types, {} categories, {} items\n", check_rules,
-                             program->units.size(), program->events.size(), program->categories.size(), items);
-    return 0;
-  }
+  if (*check_cmd) return check(check_rules, check_format, strict);
   if (*compile_cmd) {
     auto program = load_program(compile_rules);
     if (!program) return 1;

@@ -17,6 +17,7 @@ std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string&
     declare_registries(state, base_dir);
     lower_rules(state);
     if (diags.has_errors()) return std::nullopt;
+    review(state);
     lay_out(state);
   } catch (const LimitError& e) {
     diags.error(rulebook.path, {1, 1, 0, 1}, fmt::format("the rulebook exceeds a limit: {}", e.what()));

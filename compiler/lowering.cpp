@@ -158,6 +158,7 @@ class Lowering {
     std::vector<size_t> skips;
     DateBounds none;
     guards(*ors, none, f, skips, line(ex.span));
+    s_.type_used[ors->type] = true;
     f.emit(Op::ACC_KEY_MARK, a, static_cast<uint32_t>(*slot), line(ex.span));
     for (size_t p : skips) f.patch(p);
     s_.handlers[ors->type].push_back(std::move(f));
@@ -187,6 +188,27 @@ class Lowering {
 
   // Adds a handler fragment for `rs`: guards, then `body` (which pushes the amount, if
   // any, and the accumulator update).
+  // Remembers that the current item reads `rs`, for the reviewer's checks.
+  void note_use(const ResolvedStream& rs, bool per_record_amount, ast::Span span) {
+    s_.type_used[rs.type] = true;
+    ItemUse use;
+    use.item = current_item_;
+    use.item_span = current_item_span_;
+    use.role = current_role_;
+    use.type = rs.type;
+    use.per_record_amount = per_record_amount && depth_in_rank_ == 0 && depth_in_condition_ == 0;
+    if (rs.exclusion) {
+      if (auto e = s_.event_index.find(rs.exclusion->other.text); e != s_.event_index.end())
+        use.excluder_type = static_cast<int32_t>(e->second);
+      else if (auto n = s_.streams.find(rs.exclusion->other.text); n != s_.streams.end())
+        if (auto o = s_.event_index.find(n->second->stream.base.text); o != s_.event_index.end())
+          use.excluder_type = static_cast<int32_t>(o->second);
+    }
+    use.span = span;
+    s_.uses.push_back(use);
+    ++aggregates_in_item_;
+  }
+
   template <typename Body>
   void handler(const ResolvedStream& rs, uint32_t ln, Body&& body) {
     Fragment f;
@@ -216,12 +238,14 @@ class Lowering {
             record_expr(*n.operand, type, f);
             f.emit(n.op == ast::UnaryOp::Neg ? Op::NEG : Op::NOT, ln);
           } else if constexpr (std::is_same_v<T, ast::Binary>) {
+            check_comparison(n, type);
             binary(n, f, ln, [&](const Expr& x) { record_expr(x, type, f); });
           } else if constexpr (std::is_same_v<T, ast::Conditional>) {
             conditional(n, f, ln, [&](const Expr& x) { record_expr(x, type, f); });
           } else if constexpr (std::is_same_v<T, ast::Call>) {
             call(n, e.span, f, [&](const Expr& x) { record_expr(x, type, f); });
           } else if constexpr (std::is_same_v<T, ast::InSet>) {
+            check_set(n, type);
             record_expr(*n.value, type, f);
             f.emit(Op::IN_SET, value_set(n), ln);
             if (n.negated) f.emit(Op::NOT, ln);
@@ -234,6 +258,80 @@ class Lowering {
           }
         },
         e.node);
+  }
+
+  // The field a record-level expression names directly, if any (日期 gives kind Date).
+  std::optional<FieldDef> named_field(const Expr& e, uint32_t type) const {
+    const auto* r = std::get_if<ast::NameRef>(&e.node);
+    if (!r) return std::nullopt;
+    if (r->name.text == "日期") {
+      FieldDef d;
+      d.name = "日期";
+      d.kind = FieldKind::Date;
+      return d;
+    }
+    for (const auto& f : s_.program.events[type].fields)
+      if (f.name == r->name.text) return f;
+    return std::nullopt;
+  }
+
+  static bool numeric_literal(const Expr& e) {
+    if (std::holds_alternative<ast::Number>(e.node)) return true;
+    if (auto* u = std::get_if<ast::Unary>(&e.node)) return u->op == ast::UnaryOp::Neg && numeric_literal(*u->operand);
+    if (auto* b = std::get_if<ast::Binary>(&e.node))
+      return (b->op == ast::BinaryOp::Add || b->op == ast::BinaryOp::Sub || b->op == ast::BinaryOp::Mul ||
+              b->op == ast::BinaryOp::Div) && numeric_literal(*b->lhs) && numeric_literal(*b->rhs);
+    return false;
+  }
+
+  // The text a comparison side stands for when it is a bare name or a quoted text that is
+  // not a field or parameter.
+  std::optional<std::pair<std::string, ast::Span>> literal_text(const Expr& e, uint32_t type) const {
+    if (auto* t = std::get_if<ast::Text>(&e.node)) return std::make_pair(t->value, e.span);
+    if (auto* r = std::get_if<ast::NameRef>(&e.node)) {
+      if (named_field(e, type) || s_.param_index.count(r->name.text)) return std::nullopt;
+      return std::make_pair(r->name.text, e.span);
+    }
+    return std::nullopt;
+  }
+
+  void check_enum_value(const FieldDef& field, const std::string& text, ast::Span span) {
+    const auto& e = s_.program.enums[field.ref];
+    for (uint32_t m : e.members)
+      if (s_.program.symbols[m] == text) return;
+    std::vector<std::string> names;
+    for (uint32_t m : e.members) names.push_back(s_.program.symbols[m]);
+    std::string hint = s_.suggest(text, names);
+    s_.error(span, fmt::format("unreachable: {} is not a value of {} ({}), so this can never match", text, e.name,
+                               fmt::join(names, ", ")),
+             hint);
+  }
+
+  // Comparisons that can never be true, or that compare a date with a number.
+  void check_comparison(const ast::Binary& n, uint32_t type) {
+    if (n.op != ast::BinaryOp::Eq && n.op != ast::BinaryOp::Ne && n.op != ast::BinaryOp::Lt &&
+        n.op != ast::BinaryOp::Le && n.op != ast::BinaryOp::Gt && n.op != ast::BinaryOp::Ge)
+      return;
+    for (int side = 0; side < 2; ++side) {
+      const Expr& a = side == 0 ? *n.lhs : *n.rhs;
+      const Expr& b = side == 0 ? *n.rhs : *n.lhs;
+      auto field = named_field(a, type);
+      if (!field) continue;
+      if (field->kind == FieldKind::Enum)
+        if (auto text = literal_text(b, type)) check_enum_value(*field, text->first, text->second);
+      if (field->kind == FieldKind::Date && numeric_literal(b))
+        s_.error(b.span, fmt::format("{} is a date; compare it with a date written YYYY-MM-DD, such as 2022-01-31", field->name),
+                 "a date written without leading zeros (2023-1-31) reads as a subtraction");
+      if (field->kind == FieldKind::Number && (std::holds_alternative<ast::DateLit>(b.node) || std::holds_alternative<ast::Text>(b.node)))
+        s_.error(b.span, fmt::format("{} is a number; compare it with a number", field->name));
+    }
+  }
+
+  void check_set(const ast::InSet& n, uint32_t type) {
+    auto field = named_field(*n.value, type);
+    if (!field || field->kind != FieldKind::Enum) return;
+    for (const auto& m : n.members)
+      if (auto text = literal_text(*m, type)) check_enum_value(*field, text->first, text->second);
   }
 
   void number(const ast::Number& n, ast::Span span, Fragment& f) {
@@ -330,7 +428,7 @@ class Lowering {
         if (std::find(members.begin(), members.end(), sym) == members.end()) {
           std::vector<std::string> names;
           for (uint32_t m : members) names.push_back(s_.program.symbols[m]);
-          s_.error(arm.key.span, fmt::format("{} is not a value of {} ({})", arm.key.text, s_.program.enums[fd.ref].name,
+          s_.error(arm.key.span, fmt::format("unreachable: {} is not a value of {} ({})", arm.key.text, s_.program.enums[fd.ref].name,
                                              fmt::join(names, ", ")),
                    s_.suggest(arm.key.text, names));
           continue;
@@ -351,7 +449,8 @@ class Lowering {
       if (fd.kind == FieldKind::Enum) {
         for (uint32_t m : s_.program.enums[fd.ref].members)
           if (!covered.count(m))
-            s_.error(span, fmt::format("no amount for {} = {}", n.field.text, s_.program.symbols[m]),
+            s_.error(span, fmt::format("missing: no amount for {} = {} (a record with {} {} would get nothing said)",
+                                       n.field.text, s_.program.symbols[m], n.field.text, s_.program.symbols[m]),
                      fmt::format("add `{}: 0` (or `其他: AMOUNT`) to say what it is worth", s_.program.symbols[m]));
       } else {
         s_.error(span, fmt::format("{} is free text; say what any other value is worth with `其他: AMOUNT`", n.field.text));
@@ -508,6 +607,8 @@ class Lowering {
       acc.exclude = excl;
     }
     uint32_t a = s_.add_accumulator(acc);
+    note_use(*rs, amount != nullptr, span);
+    warn_negative(amount);
     handler(*rs, ln, [&](Fragment& h) {
       if (amount) record_expr(*amount, rs->type, h);
       else h.emit(Op::CONST, s_.constant(Rational(1)), ln);
@@ -536,6 +637,8 @@ class Lowering {
       acc.exclude = static_cast<int32_t>(exclusion_set(*rs));
     }
     uint32_t a = s_.add_accumulator(acc);
+    note_use(*rs, amount != nullptr, span);
+    warn_negative(amount);
     handler(*rs, ln, [&](Fragment& h) {
       if (amount) record_expr(*amount, rs->type, h);
       else h.emit(Op::CONST, s_.constant(Rational(1)), ln);
@@ -561,6 +664,8 @@ class Lowering {
       }
       auto slot = key_slot(rs->type, n.key);
       if (!slot) continue;
+      note_use(*rs, true, arm.stream.span);
+      warn_negative(arm.amount.get());
       handler(*rs, line(arm.stream.span), [&](Fragment& h) {
         record_expr(*arm.amount, rs->type, h);
         h.emit(Op::ACC_KEY_MAX, a, static_cast<uint32_t>(*slot), line(arm.stream.span));
@@ -612,6 +717,7 @@ class Lowering {
     acc.description = cond ? fmt::format("streaks of {} per {} every {} days, {} in a row", rs->description, table.text, *d, *k)
                            : fmt::format("gaps in {} per {} beyond every {} days", rs->description, table.text, *d);
     uint32_t a = s_.add_accumulator(acc);
+    note_use(*rs, false, span);
     handler(*rs, ln, [&](Fragment& h) {
       if (cond) {
         record_expr(*cond, rs->type, h);
@@ -643,7 +749,9 @@ class Lowering {
     out.source_line = ln;
     uint32_t out_node = s_.add_node(out);
     Task code;
+    ++depth_in_rank_;
     unit_expr(*n.value, code.code);
+    --depth_in_rank_;
     code.code.emit(Op::STORE, in_node, ln);
     s_.tasks.push_back(std::move(code));
     Task t;
@@ -701,7 +809,9 @@ class Lowering {
     cond.source_line = line(subst->span);
     uint32_t cond_node = s_.add_node(cond);
     Task c;
+    ++depth_in_condition_;
     unit_expr(*subst->cond, c.code);
+    --depth_in_condition_;
     c.code.emit(Op::TRUTH, line(subst->span));
     c.code.emit(Op::STORE, cond_node, line(subst->span));
     s_.tasks.push_back(std::move(c));
@@ -741,7 +851,21 @@ class Lowering {
     }
     if (bounds_.has_from && bounds_.has_until && bounds_.from > bounds_.until)
       s_.error(it.until_span, "this item ends before it starts");
+    if (bounds_.has_from && (bounds_.from < s_.program.period_from || bounds_.from > s_.program.period_to))
+      s_.warning(it.from_span, fmt::format("this item starts on {}, outside the assessment period {} to {}",
+                                           format_date(bounds_.from), format_date(s_.program.period_from),
+                                           format_date(s_.program.period_to)),
+                 "was the date carried over from another year?");
+    if (bounds_.has_until && (bounds_.until < s_.program.period_from || bounds_.until > s_.program.period_to))
+      s_.warning(it.until_span, fmt::format("this item ends on {}, outside the assessment period {} to {}",
+                                            format_date(bounds_.until), format_date(s_.program.period_from),
+                                            format_date(s_.program.period_to)),
+                 "was the date carried over from another year?");
     current_item_ = it.name.text;
+    current_item_span_ = it.name.span;
+    current_role_ = role;
+    aggregates_in_item_ = 0;
+    size_t errors_before = s_.diags.error_count();
     Fragment f;
     uint32_t ln = line(it.span);
     for (size_t i = 0; i < it.terms.size(); ++i) {
@@ -750,6 +874,9 @@ class Lowering {
     }
     if (it.terms.empty()) f.emit(Op::CONST, s_.constant(Rational(0)), ln);
     if (role == CategoryRole::Veto) f.emit(Op::TRUTH, ln);
+    if (aggregates_in_item_ == 0 && !reads_node(it) && s_.diags.error_count() == errors_before)
+      s_.warning(it.name.span, fmt::format("no record can ever change item {}: it reads no event", it.name.text),
+                 "count records with 每条, 有, 条数 ...");
     bounds_ = {};
     bounds_desc_.clear();
     finish_node(f, node, it.substitution, ln);
@@ -884,7 +1011,34 @@ class Lowering {
     s_.program.outputs.push_back(node);
   }
 
+  // Whether an item's terms use another item, group, category or parameter by name (then a
+  // constant-looking item may still vary).
+  bool reads_node(const ast::Item& it) const {
+    for (const auto& t : it.terms)
+      if (auto* r = std::get_if<ast::NameRef>(&t->node); r && (s_.node_index.count(r->name.text) || s_.param_index.count(r->name.text)))
+        return true;
+    return false;
+  }
+
+  // A negative amount written out in a deduction adds points, and in a bonus takes them.
+  void warn_negative(const Expr* amount) {
+    if (!amount) return;
+    auto check = [&](const Expr& e) {
+      if (auto* u = std::get_if<ast::Unary>(&e.node); u && u->op == ast::UnaryOp::Neg && std::holds_alternative<ast::Number>(u->operand->node))
+        s_.warning(e.span, "a negative amount: in 扣分 it adds points, in 加分 it takes them away",
+                   "write the amount as a positive number; the category says whether it is deducted or added");
+    };
+    check(*amount);
+    if (auto* b = std::get_if<ast::ByValue>(&amount->node)) {
+      for (const auto& arm : b->arms) check(*arm.amount);
+      if (b->otherwise) check(*b->otherwise);
+    }
+  }
+
   CompilerState& s_;
+  int depth_in_rank_ = 0, depth_in_condition_ = 0, aggregates_in_item_ = 0;
+  ast::Span current_item_span_;
+  CategoryRole current_role_ = CategoryRole::None;
   DateBounds bounds_;
   std::string bounds_desc_;
   std::string current_item_;

@@ -496,6 +496,7 @@ class Registry {
 void declare_registries(CompilerState& s, const std::string& base_dir) {
   Registry(s, base_dir).run();
   s.handlers.resize(s.program.events.size());
+  s.type_used.assign(s.program.events.size(), false);
 }
 
 }  // namespace rb

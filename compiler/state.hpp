@@ -37,6 +37,17 @@ struct DateBounds {
   int32_t from = 0, until = 0;
 };
 
+// How an item reads an event type, for the reviewer's checks (compiler/checks.cpp).
+struct ItemUse {
+  std::string item;
+  ast::Span item_span;
+  CategoryRole role = CategoryRole::None;
+  uint32_t type = 0;
+  bool per_record_amount = false;  // 每条/每个不同/取最高 with an amount, outside rankings and conditions
+  int32_t excluder_type = -1;      // the event type whose keys exclude this stream's records
+  ast::Span span;
+};
+
 struct CompilerState {
   CompilerState(const ast::Rulebook& rb, Diagnostics& d) : rulebook(rb), diags(d) {}
 
@@ -58,6 +69,12 @@ struct CompilerState {
   std::unordered_map<std::string, uint32_t> keyset_index;  // shared exclusion key sets
 
   std::vector<std::vector<Fragment>> handlers;  // per event type
+  std::vector<ItemUse> uses;
+  std::vector<bool> type_used;  // per event type: read by some rule or exclusion
+
+  void warning(ast::Span span, std::string message, std::string hint = {}) {
+    diags.warning(rulebook.path, span, std::move(message), std::move(hint));
+  }
   std::vector<Task> tasks;
 
   void error(ast::Span span, std::string message, std::string hint = {}) {
@@ -86,6 +103,8 @@ void declare_registries(CompilerState& s, const std::string& base_dir);
 void lower_rules(CompilerState& s);
 // Lays out handler and task code into the Program (compiler/lowering.cpp).
 void lay_out(CompilerState& s);
+// What a careful reviewer would flag in a rulebook that compiles (compiler/checks.cpp).
+void review(CompilerState& s);
 // Exact value of a date literal, reporting an invalid one.
 std::optional<int32_t> date_value(CompilerState& s, const ast::DateLit& d, ast::Span span);
 

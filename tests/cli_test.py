@@ -98,6 +98,18 @@ check("check reports every error with a hint", p.returncode == 1 and err.count("
       and "did you mean app_late_processing?" in err and "did you mean 县教育局?" in err and "^" in err, err[:500])
 p = run("check", RULES)
 check("check passes the 2022 rulebook", p.returncode == 0, p.stderr)
+p = run("check", "--format", "json", broken)
+diag = json.loads(p.stdout)
+check("check --format json lists the diagnostics as data",
+      p.returncode == 1 and diag["errors"] >= 2 and all({"file", "line", "column", "severity", "message"} <= set(d)
+                                                        for d in diag["diagnostics"]))
+warn_rules = os.path.join(SRC, "tests", "lang", "30_check_warnings.rules")
+p = run("check", warn_rules)
+check("warnings alone exit 0", p.returncode == 0 and b"warning:" in p.stderr, p.stderr[:200])
+p = run("check", "--strict", warn_rules)
+check("--strict makes warnings fail", p.returncode == 1)
+p = run("check", "--strict", RULES)
+check("the 2022 rulebook passes --strict", p.returncode == 0, p.stderr[:300])
 
 # explain: golden derivations of units of the bundled example (paths as given, from SRC).
 GOLDEN = os.path.join(SRC, "tests", "golden")

@@ -69,6 +69,17 @@ TEST_CASE("the 2022 rulebook compiles to bytecode that verifies") {
   CHECK(p.categories.size() == 7);
 }
 
+TEST_CASE("the bundled rulebooks pass the reviewer's checks without a warning") {
+  for (const char* path : {"/rules/yunhe-2022.rules", "/examples/yunhe-2023/yunhe-2023.rules"}) {
+    Diagnostics diags;
+    auto p = compile_file(std::string(RB_SOURCE_DIR) + path, diags);
+    INFO(path);
+    for (const auto& d : diags.all()) INFO(d.span.line << ": " << d.message);
+    CHECK(p.has_value());
+    CHECK(diags.all().empty());
+  }
+}
+
 TEST_CASE("a compiled .rbc scores exactly like its source") {
   Program p = compile_2022();
   std::vector<uint8_t> bytes = serialize(p);

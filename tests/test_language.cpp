@@ -8,6 +8,8 @@
 //   #! LINE: TEXT                  compiling reports an error on LINE whose message or
 //                                  hint contains TEXT (then nothing is run)
 //   #? LINE: TEXT                  reading the records reports an error on input LINE
+//   #~ LINE: TEXT                  compiling warns on LINE with TEXT; a file with such lines
+//                                  must produce exactly these warnings and no others
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -62,7 +64,7 @@ void run_case(const fs::path& path) {
   std::istringstream lines(source);
   std::string line, events;
   std::vector<Expectation> expects;
-  std::vector<ExpectedError> compile_errors, input_errors;
+  std::vector<ExpectedError> compile_errors, input_errors, warnings;
   int line_no = 0;
   while (std::getline(lines, line)) {
     ++line_no;
@@ -74,10 +76,10 @@ void run_case(const fs::path& path) {
       w >> e.unit >> e.name >> e.value;
       expects.push_back(e);
     }
-    if (line.rfind("#! ", 0) == 0 || line.rfind("#? ", 0) == 0) {
+    if (line.rfind("#! ", 0) == 0 || line.rfind("#? ", 0) == 0 || line.rfind("#~ ", 0) == 0) {
       auto colon = line.find(':', 3);
       ExpectedError e{static_cast<uint32_t>(std::stoul(line.substr(3, colon - 3))), line.substr(colon + 2)};
-      (line[1] == '!' ? compile_errors : input_errors).push_back(e);
+      (line[1] == '!' ? compile_errors : line[1] == '?' ? input_errors : warnings).push_back(e);
     }
   }
 
@@ -100,6 +102,23 @@ void run_case(const fs::path& path) {
   for (const auto& d : diags.all()) report += render(d, source);
   INFO(report);
   REQUIRE(program.has_value());
+  if (!warnings.empty()) {
+    std::vector<const Diagnostic*> got;
+    for (const auto& d : diags.all())
+      if (d.severity == Severity::Warning) got.push_back(&d);
+    for (const auto& want : warnings) {
+      bool found = std::any_of(got.begin(), got.end(), [&](const Diagnostic* d) {
+        return d->span.line == want.line && (d->message.find(want.text) != std::string::npos);
+      });
+      INFO("expected warning on line " << want.line << ": " << want.text);
+      CHECK(found);
+    }
+    for (const Diagnostic* d : got) {
+      bool expected = std::any_of(warnings.begin(), warnings.end(), [&](const ExpectedError& w) { return w.line == d->span.line; });
+      INFO("unexpected warning " << d->span.line << ": " << d->message);
+      CHECK(expected);
+    }
+  }
 
   fs::path events_path = fs::temp_directory_path() / (path.stem().string() + ".events.jsonl");
   std::ofstream(events_path, std::ios::binary) << events;
