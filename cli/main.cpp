@@ -10,9 +10,11 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/diff_command.hpp"
 #include "cli/explain.hpp"
 #include "cli/format.hpp"
 #include "cli/report.hpp"
+#include "cli/test_command.hpp"
 #include "compiler/compiler.hpp"
 #include "runtime/disasm.hpp"
 #include "runtime/rbc_file.hpp"
@@ -284,6 +286,21 @@ int main(int argc, char** argv) {
   compile_cmd->add_option("rules", compile_rules, "Rulebook (.rules)")->required();
   compile_cmd->add_option("-o,--output", compile_out, "Output .rbc file")->required();
 
+  TestArgs test_args;
+  auto* test_cmd = app.add_subcommand("test", "Run the tests written beside a rulebook (X.tests next to X.rules)");
+  test_cmd->add_option("rules", test_args.rules, "Rulebook (.rules)")->required();
+  test_cmd->add_option("--tests", test_args.tests, "Tests file (default: the rulebook's name with .tests)");
+  test_cmd->add_flag("--coverage", test_args.coverage, "Report which items, amounts, caps, substitutions, rankings and time bounds the tests exercised");
+  test_cmd->add_option("--threshold", test_args.threshold, "Fail when item coverage is below this percentage");
+
+  DiffArgs diff_args;
+  auto* diff_cmd = app.add_subcommand("diff", "Compare two rulebooks: the change list, and with --events every unit's old and new score");
+  diff_cmd->add_option("old", diff_args.old_rules, "The earlier rulebook (.rules)")->required();
+  diff_cmd->add_option("new", diff_args.new_rules, "The revised rulebook (.rules)")->required();
+  diff_cmd->add_option("--events", diff_args.events, "Score these records with both rulebooks (.jsonl or .csv); repeat for several");
+  diff_cmd->add_option("--format", diff_args.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  diff_cmd->add_option("-o,--output", diff_args.output, "Write the comparison to this file instead of standard output");
+
   std::string disasm_input;
   auto* disasm_cmd = app.add_subcommand("disasm", "Print the bytecode of a compiled rulebook");
   disasm_cmd->add_option("program", disasm_input, "Compiled .rbc (or a .rules source)")->required();
@@ -291,8 +308,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (*run_cmd) return run(run_args);
+  if (*diff_cmd) return diff_command(diff_args);
   if (*explain_cmd) return run(explain_args);
   if (*check_cmd) return check(check_rules, check_format, strict);
+  if (*test_cmd) return test_command(test_args);
   if (*compile_cmd) {
     auto program = load_program(compile_rules);
     if (!program) return 1;

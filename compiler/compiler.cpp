@@ -10,8 +10,10 @@
 
 namespace rb {
 
-std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string& base_dir, Diagnostics& diags) {
+std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string& base_dir, Diagnostics& diags,
+                               bool coverage) {
   CompilerState state(rulebook, diags);
+  state.coverage = coverage;
   state.program.source_name = rulebook.path;
   try {
     declare_registries(state, base_dir);
@@ -26,7 +28,8 @@ std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string&
   return std::move(state.program);
 }
 
-std::optional<Program> compile_file(const std::string& path, Diagnostics& diags, std::string* source_out) {
+std::optional<Program> compile_file(const std::string& path, Diagnostics& diags, std::string* source_out,
+                                    bool coverage) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diags.error(path, {}, "cannot open the rulebook file");
@@ -40,7 +43,7 @@ std::optional<Program> compile_file(const std::string& path, Diagnostics& diags,
   if (!parsed) return std::nullopt;
   auto slash = path.find_last_of('/');
   std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  return compile(*parsed, base_dir, diags);
+  return compile(*parsed, base_dir, diags, coverage);
 }
 
 }  // namespace rb

@@ -13,9 +13,12 @@ namespace rb {
 // Checks a parsed rulebook and lowers it to bytecode. Reports every problem it finds into
 // `diags`; returns nullopt when there is any error. `base_dir` is where files the
 // rulebook names (来自 "x.csv") are looked up.
-std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string& base_dir, Diagnostics& diags);
+// With `coverage`, the program also marks coverage points as it runs (for `rulebook test`).
+std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string& base_dir, Diagnostics& diags,
+                               bool coverage = false);
 
 // Reads, parses and compiles a `.rules` file.
-std::optional<Program> compile_file(const std::string& path, Diagnostics& diags, std::string* source_out = nullptr);
+std::optional<Program> compile_file(const std::string& path, Diagnostics& diags, std::string* source_out = nullptr,
+                                    bool coverage = false);
 
 }  // namespace rb

@@ -167,19 +167,25 @@ class Lowering {
 
   // Emits the checks that a record belongs to the stream; each failing check jumps past
   // the accumulator update (the jumps are patched by the caller).
-  void guards(const ResolvedStream& rs, const DateBounds& bounds, Fragment& f, std::vector<size_t>& skips, uint32_t ln) {
-    if (bounds.has_from) {
+  // A jump taken when a record falls outside an item's time bound; with coverage on, it
+  // leads to a COVER that says the bound was exercised.
+  struct BoundMiss {
+    size_t jump;
+    std::string what;
+  };
+
+  void guards(const ResolvedStream& rs, const DateBounds& bounds, Fragment& f, std::vector<size_t>& skips, uint32_t ln,
+              std::vector<BoundMiss>* misses = nullptr) {
+    auto bound = [&](int32_t day, Op test, const std::string& what) {
       f.emit(Op::DATE, ln);
-      f.emit(Op::CONST, s_.constant(Rational(bounds.from)), ln);
-      f.emit(Op::GE, ln);
-      skips.push_back(f.jump(Op::JUMP_IF_NOT, ln));
-    }
-    if (bounds.has_until) {
-      f.emit(Op::DATE, ln);
-      f.emit(Op::CONST, s_.constant(Rational(bounds.until)), ln);
-      f.emit(Op::LE, ln);
-      skips.push_back(f.jump(Op::JUMP_IF_NOT, ln));
-    }
+      f.emit(Op::CONST, s_.constant(Rational(day)), ln);
+      f.emit(test, ln);
+      size_t j = f.jump(Op::JUMP_IF_NOT, ln);
+      if (misses && s_.coverage) misses->push_back({j, what});
+      else skips.push_back(j);
+    };
+    if (bounds.has_from) bound(bounds.from, Op::GE, "a record before 自 " + format_date(bounds.from));
+    if (bounds.has_until) bound(bounds.until, Op::LE, "a record after 至 " + format_date(bounds.until));
     for (const Expr* filter : rs.filters) {
       record_expr(*filter, rs.type, f);
       skips.push_back(f.jump(Op::JUMP_IF_NOT, line(filter->span)));
@@ -213,10 +219,27 @@ class Lowering {
   void handler(const ResolvedStream& rs, uint32_t ln, Body&& body) {
     Fragment f;
     std::vector<size_t> skips;
-    guards(rs, bounds_, f, skips, ln);
+    std::vector<BoundMiss> misses;
+    guards(rs, bounds_, f, skips, ln, &misses);
+    cover(f, fmt::format("{} records counted", rs.description), ln);
     body(f);
+    if (!misses.empty()) {
+      skips.push_back(f.jump(Op::JUMP, ln));
+      for (const auto& m : misses) {
+        f.patch(m.jump);
+        cover(f, m.what, ln);
+        if (&m != &misses.back()) skips.push_back(f.jump(Op::JUMP, ln));
+      }
+    }
     for (size_t p : skips) f.patch(p);
     s_.handlers[rs.type].push_back(std::move(f));
+  }
+
+  // With coverage on, marks a place `rulebook test --coverage` reports on.
+  void cover(Fragment& f, std::string what, uint32_t ln) {
+    if (!s_.coverage) return;
+    s_.program.coverage.push_back({ln, current_item_, std::move(what)});
+    f.emit(Op::COVER, static_cast<uint32_t>(s_.program.coverage.size() - 1), ln);
   }
 
   // ------------------------------------------------------------ record-level expressions
@@ -439,11 +462,13 @@ class Lowering {
       f.emit(Op::CONST, s_.constant(Rational(sym)), ln);
       f.emit(Op::EQ, ln);
       size_t next = f.jump(Op::JUMP_IF_NOT, ln);
+      cover(f, fmt::format("按 {} = {}", n.field.text, arm.key.text), ln);
       record_expr(*arm.amount, type, f);
       ends.push_back(f.jump(Op::JUMP, ln));
       f.patch(next);
     }
     if (n.otherwise) {
+      cover(f, fmt::format("按 {} 其他", n.field.text), ln);
       record_expr(*n.otherwise, type, f);
     } else {
       if (fd.kind == FieldKind::Enum) {
@@ -809,6 +834,7 @@ class Lowering {
     cond.source_line = line(subst->span);
     uint32_t cond_node = s_.add_node(cond);
     Task c;
+    current_item_ = s_.program.nodes[node].name;
     ++depth_in_condition_;
     unit_expr(*subst->cond, c.code);
     --depth_in_condition_;

@@ -70,6 +70,7 @@ struct CompilerState {
 
   std::vector<std::vector<Fragment>> handlers;  // per event type
   std::vector<ItemUse> uses;
+  bool coverage = false;  // emit COVER instructions for `rulebook test --coverage`
   std::vector<bool> type_used;  // per event type: read by some rule or exclusion
 
   void warning(ast::Span span, std::string message, std::string hint = {}) {

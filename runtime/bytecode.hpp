@@ -162,6 +162,14 @@ struct ParamDef {
   bool is_date = false;  // declared with a date, e.g. 参数 年报期限 = 2022-01-31
 };
 
+// A place in the rulebook that `rulebook test --coverage` reports as exercised or not: an
+// amount chosen by a field's value, a time bound's two sides, an item receiving a record.
+struct CoveragePoint {
+  uint32_t line = 0;
+  std::string item;  // the item it belongs to
+  std::string what;  // e.g. "level = province", "before 自 2022-08-01"
+};
+
 // Source line for the instruction starting at `offset`, for disassembly and traces.
 struct LineEntry {
   uint32_t offset = 0;
@@ -192,6 +200,7 @@ struct Program {
   uint32_t vetoed_node = 0;
   std::vector<uint32_t> categories;  // category nodes in rulebook order
   std::vector<uint32_t> outputs;     // extra output nodes (输出)
+  std::vector<CoveragePoint> coverage;  // empty unless compiled for coverage
 };
 
 }  // namespace rb

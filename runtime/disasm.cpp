@@ -181,6 +181,8 @@ class Listing {
         return named("unit set", index, p_.unit_sets, [](const UnitSet& s) { return s.name; });
       case OperandRef::Accumulator:
         return named("accumulator", index, p_.accumulators, [](const AccumulatorDef& a) { return a.description; });
+      case OperandRef::Coverage:
+        return named("coverage point", index, p_.coverage, [](const CoveragePoint& c) { return c.item + ": " + c.what; });
       case OperandRef::ValueSet:
         if (index >= p_.value_sets.size()) return fmt::format("value set {} (out of range)", index);
         return fmt::format("value set {} {}", index, members(p_.value_sets[index]));

@@ -221,6 +221,8 @@ class Codec {
     fields(p.code, p.lines);
     io_.section(15, "results");
     fields(p.score_node, p.vetoed_node, p.categories, p.outputs);
+    io_.section(16, "coverage points");
+    fields(p.coverage);
   }
 
  private:
@@ -257,6 +259,7 @@ class Codec {
 
   void members(Matching<Rational> auto& r) { fields(r.num, r.den); }
   void members(Matching<CodeRange> auto& r) { fields(r.begin, r.end); }
+  void members(Matching<CoveragePoint> auto& c) { fields(c.line, c.item, c.what); }
   void members(Matching<ParamDef> auto& d) { fields(d.name, d.value, d.is_date); }
   void members(Matching<EnumDef> auto& e) { fields(e.name, e.members); }
   void members(Matching<TableDef::Row> auto& r) { fields(r.keys, r.units); }
@@ -521,6 +524,8 @@ OpSemantics op_semantics(Op op) {
       return effect(1, 0, any, {R::Jump});
     case Op::HALT:
       return effect(0, 0);
+    case Op::COVER:
+      return effect(0, 0, any, {R::Coverage});
     case Op::ACC_ADD:
       return effect(1, 0, records, {R::Accumulator}, AccKind::Sum);
     case Op::ACC_KEY_ADD:
@@ -905,6 +910,9 @@ class Verifier {
         break;
       case OperandRef::ValueSet:
         check_index(where, "value set", index, p_.value_sets.size());
+        break;
+      case OperandRef::Coverage:
+        check_index(where, "coverage point", index, p_.coverage.size());
         break;
       case OperandRef::Field:
         check_field_operand(ctx, index, where);

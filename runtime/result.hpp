@@ -2,6 +2,7 @@
 // read this and never the VM.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,18 @@ struct UnitResult {
   std::vector<NodeValue> items;                          // every item and group, rulebook order
   std::vector<std::pair<std::string, Rational>> outputs;  // 输出 values
 };
+
+// The value a unit got for a name: 得分, a category, an item or group, or an output.
+inline std::optional<Rational> value_of(const UnitResult& u, const std::string& name) {
+  if (name == "得分") return u.score;
+  for (const auto& [n, v] : u.categories)
+    if (n == name) return v;
+  for (const auto& it : u.items)
+    if (it.name == name) return it.value;
+  for (const auto& [n, v] : u.outputs)
+    if (n == name) return v;
+  return std::nullopt;
+}
 
 struct RunSummary {
   uint64_t records = 0;        // records read

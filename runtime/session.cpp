@@ -23,6 +23,13 @@ bool Session::read(const std::vector<std::string>& files) {
   return reader_.finish() && ok;
 }
 
+bool Session::read_text(const std::string& name, std::string_view text) {
+  auto index = static_cast<uint32_t>(files_.size());
+  files_.push_back(name);
+  bool ok = reader_.read_buffer(text, name, index, sink_);
+  return reader_.finish() && ok;
+}
+
 Result Session::finish() {
   const auto& s = reader_.stats();
   Result result = machine_.finish({s.records, s.in_period, s.out_of_period, s.rejected});

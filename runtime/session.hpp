@@ -20,7 +20,11 @@ class Session {
   // Reads every file in order, scoring valid in-period records as they come. Returns
   // false on an I/O failure; bad records are in reader().errors().
   bool read(const std::vector<std::string>& files);
+  // Reads records held in memory as if they were the file `name` (tests written beside a
+  // rulebook); `name` decides the format by its extension, as for files.
+  bool read_text(const std::string& name, std::string_view text);
   const EventReader& reader() const { return reader_; }
+  const Symbols& symbols() const { return symbols_; }
   // The second phase; call once, after read().
   Result finish();
 

@@ -95,6 +95,7 @@ Machine::Machine(const Program& program)
     }
   }
   nodes_.assign(program.nodes.size(), std::vector<Rational>(unit_count_, Rational(0)));
+  covered_.assign(program.coverage.size(), 0);
   stack_.resize(kStackLimit);
 }
 
@@ -269,6 +270,11 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
   op_JUMP_IF_NOT: {
     int32_t off = s16();
     if ((--sp)->is_zero()) pc = static_cast<uint32_t>(static_cast<int32_t>(pc) + off);
+    DISPATCH();
+  }
+  op_COVER: {
+    uint32_t point = u16();
+    if (point < covered_.size()) covered_[point] = 1;
     DISPATCH();
   }
   op_HALT:

@@ -57,6 +57,8 @@ class Machine {
   // Re-runs a day accumulator's own finishing over one table row, telling `seen` each gap or
   // streak that made findings (days relative to the period start).
   void explain_days(uint32_t acc, uint32_t row, const DayFindings& seen) const;
+  // Coverage points reached (programs compiled for coverage), one flag per point.
+  const std::vector<uint8_t>& covered() const { return covered_; }
 
  private:
   struct Frame;
@@ -85,6 +87,7 @@ class Machine {
   std::vector<uint32_t> seen_, ignored_;
   std::vector<std::vector<int64_t>> ranks_;
   std::vector<size_t> ranked_count_;
+  std::vector<uint8_t> covered_;
 };
 
 }  // namespace rb

@@ -48,17 +48,6 @@ class Collect : public RecordSink {
   Machine& m_;
 };
 
-std::optional<Rational> node_value(const UnitResult& u, const std::string& name) {
-  if (name == "得分") return u.score;
-  for (const auto& [n, v] : u.categories)
-    if (n == name) return v;
-  for (const auto& it : u.items)
-    if (it.name == name) return it.value;
-  for (const auto& [n, v] : u.outputs)
-    if (n == name) return v;
-  return std::nullopt;
-}
-
 void run_case(const fs::path& path) {
   std::string source = read_all(path);
   std::istringstream lines(source);
@@ -149,7 +138,7 @@ void run_case(const fs::path& path) {
       CHECK(u->vetoed == (want.value == "是"));
       continue;
     }
-    auto got = node_value(*u, want.name);
+    auto got = value_of(*u, want.name);
     REQUIRE(got.has_value());
     auto expected = parse_decimal(want.value);
     if (!expected) {  // a fraction such as 10/3

@@ -1,0 +1,96 @@
+#include "cli/diff_command.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "compiler/compiler.hpp"
+#include "compiler/parser.hpp"
+#include "compiler/rulebook_diff.hpp"
+
+namespace rb {
+
+namespace {
+
+struct Loaded {
+  ast::Rulebook ast;
+  Program program;
+};
+
+// Reads, parses and compiles one rulebook source, printing its diagnostics (warnings
+// too); nullopt when it has an error. The diff needs the source, so `.rbc` is refused.
+std::optional<Loaded> load(const std::string& path) {
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".rbc") == 0) {
+    std::cerr << fmt::format("{}: error: diff compares rulebook sources; give the .rules file\n", path);
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << fmt::format("{}: error: cannot open the rulebook file\n", path);
+    return std::nullopt;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  Diagnostics diags;
+  auto parsed = parse_rulebook(path, buffer.str(), diags);
+  std::optional<Program> program;
+  if (parsed) {
+    auto slash = path.find_last_of('/');
+    program = compile(*parsed, slash == std::string::npos ? "." : path.substr(0, slash), diags);
+  }
+  for (const auto& d : diags.all()) std::cerr << render(d, buffer.str());
+  if (size_t errors = diags.error_count()) std::cerr << fmt::format("{} error{}\n", errors, errors == 1 ? "" : "s");
+  if (!parsed || !program) return std::nullopt;
+  return Loaded{std::move(*parsed), std::move(*program)};
+}
+
+bool write_file(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << content;
+    if (!out.flush()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int diff_command(const DiffArgs& a) {
+  auto old_book = load(a.old_rules);
+  auto new_book = load(a.new_rules);
+  if (!old_book || !new_book) return 1;
+  RulebookDiff diff = diff_rulebooks(old_book->ast, new_book->ast, &old_book->program, &new_book->program);
+  std::optional<ImpactRun> run;
+  if (!a.events.empty()) {
+    run = run_impact(old_book->program, new_book->program, a.events, &diff);
+    if (!run->ok) {
+      constexpr size_t kShown = 100;
+      for (size_t i = 0; i < run->problems.size() && i < kShown; ++i) std::cerr << run->problems[i] << "\n";
+      if (run->problem_count > kShown) std::cerr << fmt::format("... and {} more problems\n", run->problem_count - kShown);
+      std::cerr << fmt::format("{} problem{} in the input; no scores were computed\n", run->problem_count,
+                               run->problem_count == 1 ? "" : "s");
+      return 1;
+    }
+  }
+  const Impact* impact = run ? &run->impact : nullptr;
+  std::string text = a.format == "json" ? format_diff_json(diff, impact) : format_diff_text(diff, impact);
+  if (a.output.empty()) {
+    std::cout << text;
+  } else if (!write_file(a.output, text)) {
+    std::cerr << fmt::format("error: cannot write {}\n", a.output);
+    return 1;
+  }
+  if (impact)
+    std::cerr << fmt::format("{} records read; old rulebook: {} scored, {} outside its period; new rulebook: {} scored, {} outside its period\n",
+                             impact->records, impact->old_side.summary.in_period, impact->old_side.summary.out_of_period,
+                             impact->new_side.summary.in_period, impact->new_side.summary.out_of_period);
+  return 0;
+}
+
+}  // namespace rb

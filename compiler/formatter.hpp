@@ -1,0 +1,34 @@
+// `rulebook fmt`: lays a rulebook out in the one canonical way, changing only the blanks
+// between tokens. The author's line breaks, comments and quoted strings stay as written.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "diagnostics.hpp"
+
+namespace rb {
+
+// Formats a whole rulebook. Returns nullopt, with diagnostics (file:line:col), when the
+// source does not parse: a broken file is never formatted. The result parses to the same
+// AST (spans aside), and formatting it again gives the same bytes.
+//
+// The layout:
+// - Indentation is two spaces per open '{' or '('. When a bracket is followed by more text on
+//   its line, the lines inside it line up with that text instead (a hanging list).
+// - One space between tokens, none after '(' or a unary minus, none before ')', ',' or ':',
+//   none before the '(' of 最大(...)/最小(...) or of a table key type `账号: 表(a, b)`.
+// - Two spaces between the entries of a { } list that share a line: names in 单位, 单位组,
+//   枚举 and 属于 sets, `k: v` cases, awards, 取最高 arms, event fields, table rows, and the
+//   rules, items and groups of a body.
+// - Aligned: the '{' of consecutive one-line `事件 NAME {` declarations; the key columns and
+//   the '->' of the rows of a 表 (two spaces between columns); the types of consecutive
+//   `name: type` field lines of an event. Widths count CJK characters as two columns.
+//   Comment lines do not interrupt a run; blank lines and other declarations do.
+// - A trailing comment sits two spaces after its code, aligned with the trailing comments of
+//   the lines just above and below it. A comment on its own line is indented like code there.
+// - Runs of blank lines become one; blank lines at the start and end go; no trailing spaces;
+//   LF line ends; the text ends with one newline. The full-width '：' and '，' become ':' and ','.
+std::optional<std::string> format_rulebook(const std::string& path, const std::string& source, Diagnostics& diags);
+
+}  // namespace rb
