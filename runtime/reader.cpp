@@ -726,7 +726,9 @@ struct EventReader::Impl {
 
     for (size_t s = 0; s < plan.slots.size(); ++s) {
       const SlotPlan& sp = plan.slots[s];
-      rec.fields[s] = Rational();
+      // An absent optional text, enum, unit or key equals no value at all (-1 is no symbol),
+      // so `level = province` is false for a record without a level; an absent number is 0.
+      rec.fields[s] = sp.kind == FieldKind::Number || sp.kind == FieldKind::Date ? Rational() : Rational(-1);
       slot_text[s] = {};
       const uint32_t bit = 1u << s;
       if (sp.kind == FieldKind::TableKey) {

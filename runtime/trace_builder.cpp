@@ -179,7 +179,7 @@ class Builder {
     r.line = e.line;
     r.date = format_date(e.date);
     r.type = type_name(e.type);
-    if (keyed) r.key = symbols_.text(e.key);
+    if (keyed) r.key = e.key < symbols_.size() ? symbols_.text(e.key) : "(absent)";
     r.amount = e.amount;
     return r;
   }
