@@ -120,9 +120,15 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
                      esc(meta.rulebook_path), meta.rulebook_hash, r.summary.records, r.summary.in_period,
                      r.summary.out_of_period);
   if (r.summary.rejected) out += fmt::format("，跳过错误记录 {} 条", r.summary.rejected);
-  out += "。</p>\n<table class=\"meta\" id=\"inputs\"><tr><th>输入文件</th><th class=\"num\">字节</th><th>哈希 (FNV-1a)</th></tr>\n";
-  for (const auto& f : meta.inputs)
-    out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>\n", esc(f.path), f.bytes, f.hash);
+  out += "。</p>\n<table class=\"meta\" id=\"inputs\"><tr><th>输入文件</th><th class=\"num\">字节</th><th>哈希 (FNV-1a)</th>"
+         "<th class=\"num\">记录</th><th class=\"num\">计分</th><th class=\"num\">考核期外</th></tr>\n";
+  for (size_t i = 0; i < meta.inputs.size(); ++i) {
+    const auto& f = meta.inputs[i];
+    RunSummary c = i < r.input_counts.size() ? r.input_counts[i] : RunSummary{};
+    out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td><code>{}</code></td><td class=\"num\">{}</td>"
+                       "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                       esc(f.path), f.bytes, f.hash, c.records, c.in_period, c.out_of_period);
+  }
   out += "</table>\n";
   if (!r.params.empty()) {
     out += "<p class=\"meta\">参数：";

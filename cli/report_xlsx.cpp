@@ -104,7 +104,12 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
   put(4, "记录", fmt::format("读取 {} 条，计分 {} 条，考核期外 {} 条，跳过 {} 条", r.summary.records, r.summary.in_period,
                              r.summary.out_of_period, r.summary.rejected));
   lxw_row_t rr = 5;
-  for (const auto& f : meta.inputs) put(rr++, "输入文件", fmt::format("{}  {} 字节  FNV-1a {}", f.path, f.bytes, f.hash));
+  for (size_t i = 0; i < meta.inputs.size(); ++i) {
+    const auto& f = meta.inputs[i];
+    RunSummary c = i < r.input_counts.size() ? r.input_counts[i] : RunSummary{};
+    put(rr++, "输入文件", fmt::format("{}  {} 字节  FNV-1a {}  记录 {} 条，计分 {} 条，考核期外 {} 条", f.path, f.bytes,
+                                      f.hash, c.records, c.in_period, c.out_of_period));
+  }
   worksheet_set_column(source, 0, 0, 20, nullptr);
   worksheet_set_column(source, 1, 1, 80, nullptr);
 

@@ -63,6 +63,7 @@ struct Result {
   RunSummary summary;
   std::vector<UnitTrace> traces;  // one per unit, in the same order, when the run was traced
   std::vector<std::string> inputs;  // the input files, as given
+  std::vector<RunSummary> input_counts;  // per input file, in the same order
 };
 
 }  // namespace rb

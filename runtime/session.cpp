@@ -18,15 +18,24 @@ bool Session::read(const std::vector<std::string>& files) {
   bool ok = true;
   size_t base = files_.size();
   files_.insert(files_.end(), files.begin(), files.end());
-  for (size_t i = 0; i < files.size(); ++i)
+  for (size_t i = 0; i < files.size(); ++i) {
+    ReadStats before = reader_.stats();
     ok = reader_.read_file(files[i], static_cast<uint32_t>(base + i), sink_) && ok;
+    const ReadStats& after = reader_.stats();
+    counts_.push_back({after.records - before.records, after.in_period - before.in_period,
+                       after.out_of_period - before.out_of_period, after.rejected - before.rejected});
+  }
   return reader_.finish() && ok;
 }
 
 bool Session::read_text(const std::string& name, std::string_view text) {
   auto index = static_cast<uint32_t>(files_.size());
   files_.push_back(name);
+  ReadStats before = reader_.stats();
   bool ok = reader_.read_buffer(text, name, index, sink_);
+  const ReadStats& after = reader_.stats();
+  counts_.push_back({after.records - before.records, after.in_period - before.in_period,
+                     after.out_of_period - before.out_of_period, after.rejected - before.rejected});
   return reader_.finish() && ok;
 }
 
@@ -34,6 +43,7 @@ Result Session::finish() {
   const auto& s = reader_.stats();
   Result result = machine_.finish({s.records, s.in_period, s.out_of_period, s.rejected});
   result.inputs = files_;
+  result.input_counts = counts_;
   if (trace_) result.traces = build_traces(program_, machine_, symbols_, files_);
   return result;
 }

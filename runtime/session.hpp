@@ -42,6 +42,7 @@ class Session {
   const Program& program_;
   bool trace_;
   std::vector<std::string> files_;
+  std::vector<RunSummary> counts_;  // per file
   Machine machine_;
   Symbols symbols_;
   EventReader reader_;
