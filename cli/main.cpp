@@ -16,6 +16,7 @@
 #include "cli/report.hpp"
 #include "cli/test_command.hpp"
 #include "compiler/compiler.hpp"
+#include "compiler/formatter.hpp"
 #include "runtime/disasm.hpp"
 #include "runtime/rbc_file.hpp"
 #include "runtime/session.hpp"
@@ -118,6 +119,41 @@ int check(const std::string& path, const std::string& format, bool strict) {
   }
   if (errors > 0 || !program) return 1;
   return strict && warnings > 0 ? 1 : 0;
+}
+
+// `rulebook fmt`: formats each file in place (only those that change), or with --check lists
+// those that are not formatted. A file that does not parse is reported and left alone.
+int format_files(const std::vector<std::string>& files, bool check_only) {
+  int status = 0;
+  for (const auto& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      std::cerr << fmt::format("{}: error: cannot open the file\n", path);
+      status = 1;
+      continue;
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    std::string source = buffer.str();
+    Diagnostics diags;
+    auto formatted = format_rulebook(path, source, diags);
+    if (!formatted) {
+      print_diagnostics(diags, source);
+      status = 1;
+      continue;
+    }
+    if (*formatted == source) continue;
+    if (check_only) {
+      std::cout << fmt::format("{}: not formatted (run rulebook fmt {})\n", path, path);
+      status = 1;
+    } else if (!write_file_atomically(path, *formatted)) {
+      std::cerr << fmt::format("{}: error: cannot write the file\n", path);
+      status = 1;
+    } else {
+      std::cerr << fmt::format("formatted {}\n", path);
+    }
+  }
+  return status;
 }
 
 struct RunArgs {
@@ -301,6 +337,12 @@ int main(int argc, char** argv) {
   diff_cmd->add_option("--format", diff_args.format, "Output format")->check(CLI::IsMember({"text", "json"}));
   diff_cmd->add_option("-o,--output", diff_args.output, "Write the comparison to this file instead of standard output");
 
+  std::vector<std::string> fmt_files;
+  bool fmt_check = false;
+  auto* fmt_cmd = app.add_subcommand("fmt", "Lay out rulebooks in the canonical style (comments kept, tables aligned)");
+  fmt_cmd->add_option("files", fmt_files, "Rulebooks (.rules) to format in place")->required();
+  fmt_cmd->add_flag("--check", fmt_check, "Change nothing; list the files that are not formatted and exit 1 if any");
+
   std::string disasm_input;
   auto* disasm_cmd = app.add_subcommand("disasm", "Print the bytecode of a compiled rulebook");
   disasm_cmd->add_option("program", disasm_input, "Compiled .rbc (or a .rules source)")->required();
@@ -312,6 +354,7 @@ int main(int argc, char** argv) {
   if (*explain_cmd) return run(explain_args);
   if (*check_cmd) return check(check_rules, check_format, strict);
   if (*test_cmd) return test_command(test_args);
+  if (*fmt_cmd) return format_files(fmt_files, fmt_check);
   if (*compile_cmd) {
     auto program = load_program(compile_rules);
     if (!program) return 1;

@@ -65,8 +65,8 @@ size_t display_width(std::string_view s) {
 // the Chinese punctuation, the ideographic space and the signs ≤ ≥ ≠.
 bool is_name_char(char32_t c) {
   if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  static constexpr char32_t punctuation[] = {U'，', U'。', U'：', U'；', U'（', U'）', U'【', U'】', U'、', U'“',
-                                             U'”', U'‘', U'’', U'《', U'》', U'！', U'？', 0x3000, U'≤', U'≥', U'≠'};
+  static constexpr char32_t punctuation[] = {U'，', U'。', U'：', U'；', U'（', U'）', U'【',  U'】', U'、', U'“', U'”',
+                                             U'‘',  U'’',  U'《', U'》', U'！', U'？', 0x3000, U'≤',  U'≥',  U'≠'};
   return std::find(std::begin(punctuation), std::end(punctuation), c) == std::end(punctuation);
 }
 
@@ -80,12 +80,12 @@ struct Token {
   TokenKind kind = TokenKind::Punctuation;
   std::string text;  // as written, except '：' and '，', which become ':' and ','
   size_t offset = 0;
-  size_t line = 0;  // 0-based
-  bool opens = false;   // '{' or '('
-  bool closes = false;  // '}' or ')'
-  bool entry = false;   // starts an entry of a { } list, other than the first
-  bool tight = false;   // a '(' written against the word before it
-  bool sign = false;    // a unary minus
+  size_t line = 0;              // 0-based
+  bool opens = false;           // '{' or '('
+  bool closes = false;          // '}' or ')'
+  bool entry = false;           // starts an entry of a { } list, other than the first
+  bool tight = false;           // a '(' laid against the word before it
+  bool sign = false;            // a unary minus
   std::optional<size_t> align;  // the column, from the line's indentation, it is aligned to
 
   bool is(std::string_view punctuation) const { return kind == TokenKind::Punctuation && text == punctuation; }
@@ -202,7 +202,6 @@ Lexed lex(std::string_view src) {
   return out;
 }
 
-
 // ------------------------------------------------------------------ what the parse says
 
 // The parse-tree nodes the layout needs: every construct with a { } list, its braces and
@@ -210,22 +209,22 @@ Lexed lex(std::string_view src) {
 // from the parser's selector: GCC gives templates instantiated with an alias template from
 // an unnamed namespace vague linkage, so two such aliases of one name in two files collide.
 template <typename Rule>
-using layout_nodes = pt::selector<
-    Rule, pt::store_content::on<
-              // Constructs with a { } list.
-              g::units, g::unit_group, g::enum_decl, g::in_set_tail, g::by_value, g::take_highest_tail, g::rank,
-              g::table_rows, g::event_type, g::item, g::group, g::veto_category, g::deduction_category,
-              g::bonus_category,
-              // Their braces.
-              g::list_open, g::list_close, g::set_open, g::set_close, g::arms_open, g::arms_close, g::rows_open,
-              g::rows_close, g::fields_open, g::fields_close, g::item_open, g::item_close, g::group_open,
-              g::group_close, g::category_open, g::category_close, g::veto_close,
-              // Entries of the lists (items and groups are entries too); in name lists every
-              // name is an entry.
-              g::value_arm, g::otherwise_arm, g::highest_arm, g::award, g::table_row, g::field, g::unique_clause,
-              g::term, g::substitution,
-              // Tokens spaced by their role.
-              g::negative_sign, g::call_open, g::key_fields>>;
+using layout_nodes =
+    pt::selector<Rule, pt::store_content::on<
+                           // Constructs with a { } list.
+                           g::units, g::unit_group, g::enum_decl, g::in_set_tail, g::by_value, g::take_highest_tail,
+                           g::rank, g::table_rows, g::event_type, g::item, g::group, g::veto_category,
+                           g::deduction_category, g::bonus_category,
+                           // Their braces.
+                           g::list_open, g::list_close, g::set_open, g::set_close, g::arms_open, g::arms_close,
+                           g::rows_open, g::rows_close, g::fields_open, g::fields_close, g::item_open, g::item_close,
+                           g::group_open, g::group_close, g::category_open, g::category_close, g::veto_close,
+                           // Entries of the lists (items and groups are entries too); in name lists every
+                           // name is an entry.
+                           g::value_arm, g::otherwise_arm, g::highest_arm, g::award, g::table_row, g::field,
+                           g::unique_clause, g::term, g::substitution,
+                           // Tokens spaced by their role.
+                           g::negative_sign, g::call_open, g::key_fields>>;
 
 template <typename... Rules>
 bool is_one_of(const Node& n) {
@@ -234,21 +233,21 @@ bool is_one_of(const Node& n) {
 
 bool is_container(const Node& n) {
   return is_one_of<g::units, g::unit_group, g::enum_decl, g::in_set_tail, g::by_value, g::take_highest_tail, g::rank,
-            g::table_rows, g::event_type, g::item, g::group, g::veto_category, g::deduction_category,
-            g::bonus_category>(n);
+                   g::table_rows, g::event_type, g::item, g::group, g::veto_category, g::deduction_category,
+                   g::bonus_category>(n);
 }
 bool is_name_list(const Node& n) { return is_one_of<g::units, g::unit_group, g::enum_decl, g::in_set_tail>(n); }
 bool is_open(const Node& n) {
   return is_one_of<g::list_open, g::set_open, g::arms_open, g::rows_open, g::fields_open, g::item_open, g::group_open,
-            g::category_open>(n);
+                   g::category_open>(n);
 }
 bool is_close(const Node& n) {
   return is_one_of<g::list_close, g::set_close, g::arms_close, g::rows_close, g::fields_close, g::item_close,
-            g::group_close, g::category_close, g::veto_close>(n);
+                   g::group_close, g::category_close, g::veto_close>(n);
 }
 bool is_entry(const Node& n) {
   return is_one_of<g::value_arm, g::otherwise_arm, g::highest_arm, g::award, g::table_row, g::field, g::unique_clause,
-            g::term, g::substitution, g::item, g::group>(n);
+                   g::term, g::substitution, g::item, g::group>(n);
 }
 
 // A table body and an event type, by their tokens, for alignment.
@@ -256,9 +255,9 @@ struct TableRows {
   std::vector<size_t> rows;  // the first token of each row
 };
 struct EventDecl {
-  size_t keyword = 0;             // 事件
-  size_t open = 0;                // its '{'
-  std::vector<size_t> fields;     // the first token (the name) of each field
+  size_t keyword = 0;          // 事件
+  size_t open = 0;             // its '{'
+  std::vector<size_t> fields;  // the first token (the name) of each field
 };
 
 struct Structure {
@@ -352,7 +351,7 @@ class Aligner {
   // The '{' of consecutive one-line `事件 NAME {` heads, in one column. Comment lines and the
   // lines inside an event do not end the run; a blank line or another declaration does.
   void event_heads(const std::vector<EventDecl>& events) {
-    std::vector<std::optional<const EventDecl*>> head_at(lines_.size());
+    std::vector<const EventDecl*> head_at(lines_.size(), nullptr);
     for (const auto& e : events) {
       const size_t line = tokens_[e.keyword].line;
       if (starts_line(e.keyword) && e.open == e.keyword + 2 && tokens_[e.open].line == line) head_at[line] = &e;
@@ -369,8 +368,8 @@ class Aligner {
     for (size_t line = 0; line < lines_.size(); ++line) {
       if (lines_[line].blank()) {
         flush();
-      } else if (head_at[line]) {
-        run.push_back(*head_at[line]);
+      } else if (head_at[line] != nullptr) {
+        run.push_back(head_at[line]);
       } else if (!lines_[line].tokens.empty() && depth_[line] == 0) {
         flush();
       }
@@ -543,6 +542,7 @@ std::pair<std::vector<std::string>, std::vector<std::string>> words_of(const Lex
 }  // namespace
 
 std::optional<std::string> format_rulebook(const std::string& path, const std::string& source, Diagnostics& diags) {
+  const ast::Span kStart{1, 1, 0, 0};  // where a problem with the whole file is reported
   if (!parse_rulebook(path, source, diags)) return std::nullopt;
 
   Lexed lexed = lex(source);
@@ -557,8 +557,8 @@ std::optional<std::string> format_rulebook(const std::string& path, const std::s
     for (const auto& event : structure.events) aligner.fields(event);
     for (const auto& table : structure.tables) aligner.table(table);
   } catch (const std::exception& e) {
-    diags.error(path, {}, std::string("internal error in the formatter: ") + e.what(),
-                "the file was not changed; please report this");
+    diags.error(path, kStart, std::string("internal error in the formatter: ") + e.what(),
+                "nothing was formatted; please report this");
     return std::nullopt;
   }
   std::string formatted = render(lexed.byte_order_mark, lay_out(lexed));
@@ -567,8 +567,8 @@ std::optional<std::string> format_rulebook(const std::string& path, const std::s
   // still parses, or nothing is written.
   Diagnostics reparsed;
   if (words_of(lex(formatted)) != words_of(lexed) || !parse_rulebook(path, formatted, reparsed)) {
-    diags.error(path, {}, "internal error in the formatter: the laid-out text differs from the source",
-                "the file was not changed; please report this");
+    diags.error(path, kStart, "internal error in the formatter: the laid-out text differs from the source",
+                "nothing was formatted; please report this");
     return std::nullopt;
   }
   return formatted;

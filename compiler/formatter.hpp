@@ -15,16 +15,18 @@ namespace rb {
 //
 // The layout:
 // - Indentation is two spaces per open '{' or '('. When a bracket is followed by more text on
-//   its line, the lines inside it line up with that text instead (a hanging list).
+//   its line, the lines inside it line up with that text instead (a hanging list). A line
+//   that continues a rule or a declaration gets no extra indentation (`否则 若 ...`).
 // - One space between tokens, none after '(' or a unary minus, none before ')', ',' or ':',
 //   none before the '(' of 最大(...)/最小(...) or of a table key type `账号: 表(a, b)`.
 // - Two spaces between the entries of a { } list that share a line: names in 单位, 单位组,
 //   枚举 and 属于 sets, `k: v` cases, awards, 取最高 arms, event fields, table rows, and the
 //   rules, items and groups of a body.
-// - Aligned: the '{' of consecutive one-line `事件 NAME {` declarations; the key columns and
-//   the '->' of the rows of a 表 (two spaces between columns); the types of consecutive
-//   `name: type` field lines of an event. Widths count CJK characters as two columns.
-//   Comment lines do not interrupt a run; blank lines and other declarations do.
+// - Aligned, counting a CJK character as two columns: the key columns and the '->' of the
+//   rows of a 表 body that start a line (two spaces between columns); the '{' of a run of
+//   `事件 NAME {` heads; the types of a run of `name: type` field lines in an event body. A
+//   run ends at a blank line, at another declaration, or (for fields) at a line that does
+//   not start with a field; comment lines do not end it.
 // - A trailing comment sits two spaces after its code, aligned with the trailing comments of
 //   the lines just above and below it. A comment on its own line is indented like code there.
 // - Runs of blank lines become one; blank lines at the start and end go; no trailing spaces;

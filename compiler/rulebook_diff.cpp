@@ -126,8 +126,11 @@ enum Prec { kTop = 0, kOr = 1, kAnd = 2, kNot = 3, kCmp = 4, kAdd = 5, kMul = 6,
 // with the same masked text differ only in those values.
 class Printer {
  public:
-  Printer(const std::string* source, const ParamValues* params = nullptr, std::vector<Leaf>* leaves = nullptr)
-      : source_(source), params_(params), leaves_(leaves) {}
+  // `label_source` is the source used for the labels of recorded values (masking mode),
+  // where the text itself is written without the author's synonyms so that it compares.
+  Printer(const std::string* source, const ParamValues* params = nullptr, std::vector<Leaf>* leaves = nullptr,
+          const std::string* label_source = nullptr)
+      : source_(source), label_source_(label_source ? label_source : source), params_(params), leaves_(leaves) {}
 
   std::string expr(const ast::Expr& e, int min_prec = kTop, const Ctx& ctx = {}) {
     if (leaves_ && leaf(e, ctx)) return "\x01";
@@ -148,8 +151,8 @@ class Printer {
 
  private:
   // Unmasked text, for the labels of changed values.
-  std::string plain(const ast::Expr& e, int prec = kTop) { return Printer(source_).expr(e, prec); }
-  std::string plain(const ast::StreamRef& s) { return Printer(source_).stream(s); }
+  std::string plain(const ast::Expr& e, int prec = kTop) { return Printer(label_source_).expr(e, prec); }
+  std::string plain(const ast::StreamRef& s) { return Printer(label_source_).stream(s); }
 
   bool leaf(const ast::Expr& e, const Ctx& ctx) {
     Leaf l;
@@ -192,20 +195,31 @@ class Printer {
   }
 
   // One of `options` as written at `offset` in the source, else `fallback`.
-  std::string word_at(uint32_t offset, std::initializer_list<const char*> options, const char* fallback) const {
-    if (!source_) return fallback;
-    for (const char* o : options)
-      if (offset + std::strlen(o) <= source_->size() && source_->compare(offset, std::strlen(o), o) == 0) return o;
-    return fallback;
+  // The first of `options` written in [from, to) of the source (the rule may start with a
+  // parenthesis), else `fallback`.
+  static std::string word_in(const std::string* source, uint32_t from, uint32_t to,
+                             std::initializer_list<const char*> options, const char* fallback) {
+    if (!source || to <= from || to > source->size()) return fallback;
+    std::string_view text(source->data() + from, to - from);
+    size_t best = std::string_view::npos;
+    std::string word = fallback;
+    for (const char* o : options) {
+      size_t at = text.find(o);
+      if (at < best) {
+        best = at;
+        word = o;
+      }
+    }
+    return word;
   }
 
   // The verb (扣, 加 or 计) written between two offsets, comments skipped; 扣 when unknown.
-  std::string verb_between(uint32_t from, uint32_t to) const {
-    if (!source_ || to <= from || to > source_->size()) return "扣";
+  static std::string verb_between(const std::string* source, uint32_t from, uint32_t to) {
+    if (!source || to <= from || to > source->size()) return "扣";
     std::string text;
     bool comment = false;
     for (uint32_t i = from; i < to; ++i) {
-      char c = (*source_)[i];
+      char c = (*source)[i];
       if (c == '#') comment = true;
       if (c == '\n') comment = false;
       if (!comment) text += c;
@@ -267,7 +281,7 @@ class Printer {
     if (const auto* u = std::get_if<Unary>(&e.node)) {
       if (u->op == UnaryOp::Neg) {
         prec = kNeg;
-        return "-" + expr(*u->operand, kNeg, around("-"));
+        return "-" + expr(*u->operand, kPrimary, around("-"));
       }
       prec = kNot;
       return "非 " + expr(*u->operand, kCmp);
@@ -333,15 +347,25 @@ class Printer {
       return s + "}";
     }
     if (const auto* p = std::get_if<PerRecord>(&e.node)) {
-      std::string word = word_at(e.span.offset, {"每条", "每件", "每次", "每篇"}, "每条");
-      std::string verb = verb_between(end_of(p->stream.span), p->amount->span.offset);
-      Ctx ctx = label(*p->amount, [&] { return around(word + " " + plain(p->stream) + " " + verb + " "); });
+      auto word_from = [&](const std::string* src) {
+        return word_in(src, e.span.offset, p->stream.span.offset, {"每条", "每件", "每次", "每篇"}, "每条");
+      };
+      std::string word = word_from(source_);
+      std::string verb = verb_between(source_, end_of(p->stream.span), p->amount->span.offset);
+      Ctx ctx = label(*p->amount, [&] {
+        return around(word_from(label_source_) + " " +
+                      plain(p->stream) + " " + verb_between(label_source_, end_of(p->stream.span), p->amount->span.offset) +
+                      " ");
+      });
       return word + " " + stream(p->stream) + " " + verb + " " + expr(*p->amount, kTop, ctx);
     }
     if (const auto* p = std::get_if<PerDistinct>(&e.node)) {
-      std::string verb = verb_between(end_of(p->stream.span), p->amount->span.offset);
+      std::string verb = verb_between(source_, end_of(p->stream.span), p->amount->span.offset);
       std::string head = "每个不同 " + field_name(p->key.text) + " 的 ";
-      Ctx ctx = label(*p->amount, [&] { return around(head + plain(p->stream) + " " + verb + " "); });
+      Ctx ctx = label(*p->amount, [&] {
+        return around(head + plain(p->stream) + " " +
+                      verb_between(label_source_, end_of(p->stream.span), p->amount->span.offset) + " ");
+      });
       return head + stream(p->stream) + " " + verb + " " + expr(*p->amount, kTop, ctx);
     }
     if (const auto* t = std::get_if<TakeHighest>(&e.node)) {
@@ -359,20 +383,23 @@ class Printer {
     if (const auto* x = std::get_if<Exists>(&e.node)) return (x->negated ? "无 " : "有 ") + stream(x->stream);
     if (const auto* g = std::get_if<Gaps>(&e.node)) {
       std::string head = "每个 " + source_name(g->table.text) + " 的 ";
-      std::string verb = verb_between(end_of(g->days->span), g->amount->span.offset);
+      std::string verb = verb_between(source_, end_of(g->days->span), g->amount->span.offset);
       std::string days = expr(*g->days, kTop, label(*g->days, [&] { return around("间隔 每超 ", " 天"); }));
-      Ctx ctx = label(*g->amount, [&] { return around("间隔 每超 " + plain(*g->days) + " 天 " + verb + " "); });
+      Ctx ctx = label(*g->amount, [&] {
+        return around("间隔 每超 " + plain(*g->days) + " 天 " +
+                      verb_between(label_source_, end_of(g->days->span), g->amount->span.offset) + " ");
+      });
       return head + stream(g->stream) + " 间隔 每超 " + days + " 天 " + verb + " " + expr(*g->amount, kTop, ctx);
     }
     if (const auto* k = std::get_if<Streak>(&e.node)) {
       std::string head = "每个 " + source_name(k->table.text) + " 的 ";
-      std::string verb = verb_between(end_of(k->cond->span), k->amount->span.offset);
+      std::string verb = verb_between(source_, end_of(k->cond->span), k->amount->span.offset);
       std::string step = expr(*k->step_days, kTop, label(*k->step_days, [&] { return around("每 ", " 天"); }));
       std::string times = expr(*k->times, kTop, label(*k->times, [&] { return around("连续 ", " 次"); }));
       std::string cond = expr(*k->cond, kTop);
       Ctx ctx = label(*k->amount, [&] {
         return around("每 " + plain(*k->step_days) + " 天 连续 " + plain(*k->times) + " 次 " + plain(*k->cond) + " " +
-                      verb + " ");
+                      verb_between(label_source_, end_of(k->cond->span), k->amount->span.offset) + " ");
       });
       return head + stream(k->stream) + " 每 " + step + " 天 连续 " + times + " 次 " + cond + " " + verb + " " +
              expr(*k->amount, kTop, ctx);
@@ -395,6 +422,7 @@ class Printer {
   }
 
   const std::string* source_;
+  const std::string* label_source_;
   const ParamValues* params_;
   std::vector<Leaf>* leaves_;
   int next_group_ = 0;
@@ -405,15 +433,15 @@ struct Masked {
   std::vector<Leaf> leaves;
 };
 
-Masked mask(const ast::Expr& e, const ParamValues& params) {
+Masked mask(const ast::Expr& e, const ParamValues& params, const std::string* source) {
   Masked m;
-  m.text = Printer(nullptr, &params, &m.leaves).expr(e);
+  m.text = Printer(nullptr, &params, &m.leaves, source).expr(e);
   return m;
 }
 
-Masked mask(const ast::StreamRef& s, const ParamValues& params) {
+Masked mask(const ast::StreamRef& s, const ParamValues& params, const std::string* source) {
   Masked m;
-  m.text = Printer(nullptr, &params, &m.leaves).stream(s);
+  m.text = Printer(nullptr, &params, &m.leaves, source).stream(s);
   return m;
 }
 
@@ -629,8 +657,8 @@ struct Book {
     return nullptr;
   }
 
-  Masked masked(const ast::Expr& e) const { return mask(e, param_values); }
-  Masked masked(const ast::StreamRef& s) const { return mask(s, param_values); }
+  Masked masked(const ast::Expr& e) const { return mask(e, param_values, source); }
+  Masked masked(const ast::StreamRef& s) const { return mask(s, param_values, source); }
   std::string text(const ast::Expr& e) const { return print_expr(e, source); }
   std::string text(const ast::StreamRef& s) const { return print_stream(s, source); }
 
@@ -1053,7 +1081,7 @@ class Differ {
     for (const auto* e : n_.events) {
       const auto* old = Book::find(o_.events, e->name.text);
       if (!old) {
-        auto& c = add(DiffSection::Events, "added", "event_type", e->name.text, "新增事件类型 " + event_text(*e));
+        auto& c = add(DiffSection::Events, "added", "event_type", e->name.text, "新增事件类型 " + event_text(*e).substr(std::string("事件 ").size()));
         c.new_value = event_text(*e);
         c.new_line = e->span.line;
         continue;
@@ -1526,10 +1554,7 @@ class UnitComparer {
   UnitComparer(const Program& op, const Program& np, const RulebookDiff* diff)
       : op_(op), np_(np), os_(shape_of(op)), ns_(shape_of(np)) {
     if (diff)
-      for (const auto& [from, to] : diff->renamed_nodes) {
-        to_old_[to] = from;
-        to_new_[from] = to;
-      }
+      for (const auto& [from, to] : diff->renamed_nodes) to_old_[to] = from;
   }
 
   UnitImpact compare(const UnitResult& o, const UnitResult& n) const {
@@ -1611,10 +1636,15 @@ class UnitComparer {
     push("veto", "一票否决", "一票否决", old_veto, new_veto, new_veto - old_veto, true, true);
     if (u.moves.size() > before_veto) {
       auto hits = [](const UnitResult& r) { return r.vetoed ? "命中（" + join(r.veto_items, "、") + "）" : std::string("未命中"); };
-      u.moves.back().detail = hits(o) + " → " + hits(n);
+      u.moves.back().detail = o.vetoed && n.vetoed && o.veto_items == n.veto_items
+                                  ? "仍" + hits(n) + "，得分仍为 0"
+                                  : hits(o) + " → " + hits(n);
     }
-    std::stable_sort(u.moves.begin(), u.moves.end(),
-                     [](const ImpactMove& a, const ImpactMove& b) { return abs_value(a.effect) > abs_value(b.effect); });
+    // A veto first (it decides the score), then the largest effects.
+    std::stable_sort(u.moves.begin(), u.moves.end(), [](const ImpactMove& a, const ImpactMove& b) {
+      if ((a.kind == "veto") != (b.kind == "veto")) return a.kind == "veto";
+      return abs_value(a.effect) > abs_value(b.effect);
+    });
     return u;
   }
 
@@ -1627,7 +1657,7 @@ class UnitComparer {
   const Program& op_;
   const Program& np_;
   Shape os_, ns_;
-  std::map<std::string, std::string> to_old_, to_new_;
+  std::map<std::string, std::string> to_old_;  // renamed items and groups: new name -> old
 };
 
 ImpactSide side_of(const Program& p, const Result& r) {
@@ -1683,12 +1713,24 @@ Impact compare_results(const Program& old_program, const Result& old_result, con
     if (side->summary.out_of_period > 0)
       im.notes.push_back(fmt::format("{}的考核期为 {} 至 {}，这些记录中有 {} 条不在其考核期内（不计分）", which,
                                      side->period_from, side->period_to, side->summary.out_of_period));
-    if (side->summary.in_period == 0 && im.records > 0)
-      im.notes.push_back(fmt::format(
-          "{}没有计入任何一条记录：它的得分是没有任何记录时的得分，下面的变化主要来自考核期不同，而不是条款的改动；"
-          "请用{}考核期内的记录比较",
-          which, which));
   }
+  size_t notes_before = im.notes.size();
+  // One rulebook scores far fewer of the records than the other (most are outside its
+  // period): the comparison then measures the change of year, not of the clauses.
+  for (const auto* side : {&im.old_side, &im.new_side}) {
+    const ImpactSide& other = side == &im.old_side ? im.new_side : im.old_side;
+    const char* which = side == &im.old_side ? "旧规则" : "新规则";
+    if (side->summary.in_period * 2 < other.summary.in_period)
+      im.notes.push_back(fmt::format(
+          "这些记录大多不在{}的考核期内，{}下的得分近似于没有记录时的得分：下面的变化主要来自考核期不同，"
+          "而不是条款的改动。要看条款改动的影响，请同时给出{}考核期内的记录（--events 可以重复），"
+          "每个规则各计其考核期内的记录",
+          which, which, which));
+  }
+  bool warned = im.notes.size() > notes_before;
+  if (!warned && (im.old_side.period_from != im.new_side.period_from || im.old_side.period_to != im.new_side.period_to))
+    im.notes.push_back(fmt::format("两个规则的考核期不同，各自只计入其考核期内的记录：旧规则 {} 条，新规则 {} 条",
+                                   im.old_side.summary.in_period, im.new_side.summary.in_period));
   return im;
 }
 
