@@ -15,6 +15,7 @@
 
 #include "../compiler/formatter.hpp"
 #include "../compiler/parser.hpp"
+#include "ast_sexpr.hpp"
 
 namespace {
 
@@ -41,197 +42,8 @@ std::vector<std::filesystem::path> repository_rulebooks() {
   return out;
 }
 
-// ------------------------------------------------------- the whole AST as S-expressions
-
-// Renders a rulebook's AST without spans, so that two parses can be compared in one
-// assertion. Expressions are written as in tests/test_grammar.cpp: `1 + 2 * 3` is
-// "(+ 1 (* 2 3))".
-std::string dump(const ast::Expr& e);
-std::string dump(const ast::ExprPtr& e) { return e ? dump(*e) : std::string("null"); }
-
-std::string dump(const ast::StreamRef& s) {
-  if (!s.exclusion && s.filters.empty()) return s.base.text;
-  std::string out = "(" + s.base.text;
-  if (s.exclusion) out += fmt::format(" 排除 {} {}", s.exclusion->field.text, s.exclusion->other.text);
-  for (const auto& f : s.filters) out += fmt::format(" 其中 {}", dump(f));
-  return out + ")";
-}
-
-const char* operator_text(ast::BinaryOp op) {
-  switch (op) {
-    case ast::BinaryOp::Add:
-      return "+";
-    case ast::BinaryOp::Sub:
-      return "-";
-    case ast::BinaryOp::Mul:
-      return "*";
-    case ast::BinaryOp::Div:
-      return "/";
-    case ast::BinaryOp::Lt:
-      return "<";
-    case ast::BinaryOp::Le:
-      return "<=";
-    case ast::BinaryOp::Gt:
-      return ">";
-    case ast::BinaryOp::Ge:
-      return ">=";
-    case ast::BinaryOp::Eq:
-      return "=";
-    case ast::BinaryOp::Ne:
-      return "!=";
-    case ast::BinaryOp::And:
-      return "且";
-    case ast::BinaryOp::Or:
-      return "或";
-  }
-  return "?";
-}
-
-std::string dump(const ast::DateLit& d) { return fmt::format("{:04}-{:02}-{:02}", d.year, d.month, d.day); }
-
-std::string dump(const std::vector<ast::Name>& names) {
-  std::string out = "[";
-  for (size_t i = 0; i < names.size(); ++i) out += fmt::format("{}{}", i ? " " : "", names[i].text);
-  return out + "]";
-}
-
-struct ExprDumper {
-  std::string operator()(const ast::Number& n) const { return n.text; }
-  std::string operator()(const ast::DateLit& d) const { return dump(d); }
-  std::string operator()(const ast::Text& t) const { return "\"" + t.value + "\""; }
-  std::string operator()(const ast::NameRef& r) const { return r.name.text; }
-  std::string operator()(const ast::Unary& u) const {
-    return fmt::format("({} {})", u.op == ast::UnaryOp::Neg ? "-" : "非", dump(u.operand));
-  }
-  std::string operator()(const ast::Binary& b) const {
-    return fmt::format("({} {} {})", operator_text(b.op), dump(b.lhs), dump(b.rhs));
-  }
-  std::string operator()(const ast::Conditional& c) const {
-    return fmt::format("(若 {} {} {})", dump(c.cond), dump(c.then_expr), dump(c.else_expr));
-  }
-  std::string operator()(const ast::Call& c) const {
-    std::string out = "(" + c.function.text;
-    for (const auto& a : c.args) out += fmt::format(" {}", dump(a));
-    return out + ")";
-  }
-  std::string operator()(const ast::InSet& s) const {
-    std::string out = fmt::format("({} {} {{", s.negated ? "不属于" : "属于", dump(s.value));
-    for (size_t i = 0; i < s.members.size(); ++i) out += fmt::format("{}{}", i ? " " : "", dump(s.members[i]));
-    return out + "})";
-  }
-  std::string operator()(const ast::UnitIn& u) const {
-    return fmt::format("(单位{} {})", u.negated ? "不属于" : "属于", u.registry.text);
-  }
-  std::string operator()(const ast::ByValue& b) const {
-    std::string out = "(按 " + b.field.text;
-    for (const auto& arm : b.arms) out += fmt::format(" {}:{}", arm.key.text, dump(arm.amount));
-    if (b.otherwise) out += fmt::format(" 其他:{}", dump(b.otherwise));
-    return out + ")";
-  }
-  std::string operator()(const ast::PerRecord& p) const {
-    return fmt::format("(每条 {} {})", dump(p.stream), dump(p.amount));
-  }
-  std::string operator()(const ast::PerDistinct& p) const {
-    return fmt::format("(每个不同 {} {} {})", p.key.text, dump(p.stream), dump(p.amount));
-  }
-  std::string operator()(const ast::TakeHighest& t) const {
-    std::string out = "(取最高 " + t.key.text;
-    for (const auto& arm : t.arms) out += fmt::format(" {}:{}", dump(arm.stream), dump(arm.amount));
-    return out + ")";
-  }
-  std::string operator()(const ast::Count& c) const { return "(条数 " + dump(c.stream) + ")"; }
-  std::string operator()(const ast::CountDistinct& c) const {
-    return fmt::format("(个数 {} {})", c.key.text, dump(c.stream));
-  }
-  std::string operator()(const ast::Exists& e) const {
-    return fmt::format("({} {})", e.negated ? "无" : "有", dump(e.stream));
-  }
-  std::string operator()(const ast::Gaps& g) const {
-    return fmt::format("(间隔 {} {} {} {})", g.table.text, dump(g.stream), dump(g.days), dump(g.amount));
-  }
-  std::string operator()(const ast::Streak& s) const {
-    return fmt::format("(连续 {} {} {} {} {} {})", s.table.text, dump(s.stream), dump(s.step_days), dump(s.times),
-                       dump(s.cond), dump(s.amount));
-  }
-  std::string operator()(const ast::Rank& r) const {
-    std::string out = fmt::format("(排名 {} {}", dump(r.value), r.descending ? "从高到低" : "从低到高");
-    if (r.tie) out += *r.tie == ast::TieRule::Dense ? " 并列密集" : " 并列同名次";
-    if (r.skip_value) out += fmt::format(" 不排 {}", dump(*r.skip_value));
-    for (const auto& a : r.awards) out += fmt::format(" {}:{}", dump(a.rank), dump(a.amount));
-    return out + ")";
-  }
-};
-
-std::string dump(const ast::Expr& e) { return std::visit(ExprDumper{}, e.node); }
-
-std::string dump(const std::optional<ast::Substitution>& s) { return s ? " (适用 " + dump(s->cond) + ")" : ""; }
-
-std::string dump(const ast::Member& m);
-
-std::string dump(const ast::Item& item) {
-  std::string out = fmt::format("(条目 {} \"{}\"", item.name.text, item.citation);
-  if (item.from) out += fmt::format(" 自 {}", dump(*item.from));
-  if (item.until) out += fmt::format(" 至 {}", dump(*item.until));
-  for (const auto& t : item.terms) out += fmt::format(" {}", dump(t));
-  return out + dump(item.substitution) + ")";
-}
-
-std::string dump(const std::vector<ast::Member>& members) {
-  std::string out;
-  for (const auto& m : members) out += fmt::format(" {}", dump(m));
-  return out;
-}
-
-std::string dump(const ast::Member& m) {
-  if (const auto* item = std::get_if<ast::Item>(&m)) return dump(*item);
-  const auto& group = *std::get<std::unique_ptr<ast::Group>>(m);
-  return fmt::format("(分组 {} \"{}\" 上限 {}{}{})", group.name.text, group.citation, dump(group.cap),
-                     dump(group.members), dump(group.substitution));
-}
-
-struct DeclarationDumper {
-  std::string operator()(const ast::Title& t) const { return "(考核 \"" + t.text + "\")"; }
-  std::string operator()(const ast::Period& p) const { return fmt::format("(考核期 {} {})", dump(p.from), dump(p.to)); }
-  std::string operator()(const ast::BaseScore& b) const { return "(基础分 " + dump(b.value) + ")"; }
-  std::string operator()(const ast::ScoreRange& r) const {
-    return fmt::format("(得分范围 {} {})", dump(r.low), dump(r.high));
-  }
-  std::string operator()(const ast::Param& p) const { return fmt::format("(参数 {} {})", p.name.text, dump(p.value)); }
-  std::string operator()(const ast::Units& u) const { return "(单位 " + dump(u.names) + ")"; }
-  std::string operator()(const ast::UnitGroup& g) const {
-    return fmt::format("(单位组 {} {})", g.name.text, dump(g.members));
-  }
-  std::string operator()(const ast::Alias& a) const { return fmt::format("(别名 {} {})", a.alias.text, a.target.text); }
-  std::string operator()(const ast::Enum& e) const { return fmt::format("(枚举 {} {})", e.name.text, dump(e.members)); }
-  std::string operator()(const ast::Table& t) const {
-    std::string out = fmt::format("(表 {} {}", t.name.text, dump(t.key_columns));
-    if (t.source_file) out += fmt::format(" 来自 \"{}\"", *t.source_file);
-    for (const auto& row : t.rows) out += fmt::format(" ({} -> {})", dump(row.keys), dump(row.units));
-    return out + ")";
-  }
-  std::string operator()(const ast::EventType& e) const {
-    std::string out = "(事件 " + e.name.text;
-    for (const auto& f : e.fields) {
-      out += fmt::format(" ({}: {}{}{})", f.name.text, f.type.text, f.key_fields.empty() ? "" : dump(f.key_fields),
-                         f.optional ? " 可选" : "");
-    }
-    for (const auto& u : e.unique) out += fmt::format(" (唯一 {})", dump(u));
-    return out + ")";
-  }
-  std::string operator()(const ast::NamedStream& s) const {
-    return fmt::format("(记录 {} {})", s.name.text, dump(s.stream));
-  }
-  std::string operator()(const ast::Category& c) const {
-    const char* kind = c.kind == ast::CategoryKind::Veto        ? "否决项"
-                       : c.kind == ast::CategoryKind::Deduction ? "扣分"
-                                                                : "加分";
-    return fmt::format("({} {} 上限 {}{}{}{})", kind, c.name.text, dump(c.cap), c.uncapped ? " 不设上限" : "",
-                       dump(c.members), dump(c.substitution));
-  }
-  std::string operator()(const ast::Output& o) const { return fmt::format("(输出 {} {})", o.name.text, dump(o.value)); }
-};
-
-// The AST of a source that must parse, one declaration per line.
+// The AST of a source that must parse, without spans, one declaration per line
+// (tests/ast_sexpr.hpp), so that two parses can be compared in one assertion.
 std::string ast_of(const std::string& source) {
   Diagnostics diags;
   const auto book = parse_rulebook("test.rules", source, diags);
@@ -239,9 +51,7 @@ std::string ast_of(const std::string& source) {
   for (const auto& d : diags.all()) reported += render(d, source);
   INFO(reported);
   REQUIRE(book.has_value());
-  std::string out;
-  for (const auto& d : book->declarations) out += std::visit(DeclarationDumper{}, d) + "\n";
-  return out;
+  return rb::test::show(*book);
 }
 
 // ---------------------------------------------------------------------------- helpers

@@ -15,6 +15,7 @@
 
 #include "../compiler/parser.hpp"
 #include "../grammar/rulebook_grammar.hpp"
+#include "ast_sexpr.hpp"
 
 namespace {
 
@@ -27,122 +28,8 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-// ------------------------------------------------------------ the AST as S-expressions
-
-// Renders expressions compactly so that a whole tree can be compared in one assertion:
-// `1 + 2 * 3` is "(+ 1 (* 2 3))". Keywords keep their Chinese spelling.
-std::string show(const ast::Expr& e);
-
-std::string show(const ast::ExprPtr& e) { return e ? show(*e) : std::string("null"); }
-
-std::string show(const ast::StreamRef& s) {
-  if (!s.exclusion && s.filters.empty()) return s.base.text;
-  std::string out = "(" + s.base.text;
-  if (s.exclusion) out += fmt::format(" 排除 {} {}", s.exclusion->field.text, s.exclusion->other.text);
-  for (const auto& f : s.filters) out += " 其中 " + show(f);
-  return out + ")";
-}
-
-const char* op_text(ast::BinaryOp op) {
-  switch (op) {
-    case ast::BinaryOp::Add:
-      return "+";
-    case ast::BinaryOp::Sub:
-      return "-";
-    case ast::BinaryOp::Mul:
-      return "*";
-    case ast::BinaryOp::Div:
-      return "/";
-    case ast::BinaryOp::Lt:
-      return "<";
-    case ast::BinaryOp::Le:
-      return "<=";
-    case ast::BinaryOp::Gt:
-      return ">";
-    case ast::BinaryOp::Ge:
-      return ">=";
-    case ast::BinaryOp::Eq:
-      return "=";
-    case ast::BinaryOp::Ne:
-      return "!=";
-    case ast::BinaryOp::And:
-      return "且";
-    case ast::BinaryOp::Or:
-      return "或";
-  }
-  return "?";
-}
-
-struct Shower {
-  std::string operator()(const ast::Number& n) const { return n.text; }
-  std::string operator()(const ast::DateLit& d) const {
-    return fmt::format("{:04}-{:02}-{:02}", d.year, d.month, d.day);
-  }
-  std::string operator()(const ast::Text& t) const { return "\"" + t.value + "\""; }
-  std::string operator()(const ast::NameRef& r) const { return r.name.text; }
-  std::string operator()(const ast::Unary& u) const {
-    return fmt::format("({} {})", u.op == ast::UnaryOp::Neg ? "-" : "非", show(u.operand));
-  }
-  std::string operator()(const ast::Binary& b) const {
-    return fmt::format("({} {} {})", op_text(b.op), show(b.lhs), show(b.rhs));
-  }
-  std::string operator()(const ast::Conditional& c) const {
-    return fmt::format("(若 {} {} {})", show(c.cond), show(c.then_expr), show(c.else_expr));
-  }
-  std::string operator()(const ast::Call& c) const {
-    std::string out = "(" + c.function.text;
-    for (const auto& a : c.args) out += " " + show(a);
-    return out + ")";
-  }
-  std::string operator()(const ast::InSet& s) const {
-    std::string out = fmt::format("({} {} {{", s.negated ? "不属于" : "属于", show(s.value));
-    for (size_t i = 0; i < s.members.size(); ++i) out += (i ? " " : "") + show(s.members[i]);
-    return out + "})";
-  }
-  std::string operator()(const ast::UnitIn& u) const {
-    return fmt::format("(单位{} {})", u.negated ? "不属于" : "属于", u.registry.text);
-  }
-  std::string operator()(const ast::ByValue& b) const {
-    std::string out = "(按 " + b.field.text;
-    for (const auto& arm : b.arms) out += fmt::format(" {}:{}", arm.key.text, show(arm.amount));
-    if (b.otherwise) out += " 其他:" + show(b.otherwise);
-    return out + ")";
-  }
-  std::string operator()(const ast::PerRecord& p) const {
-    return fmt::format("(每条 {} {})", show(p.stream), show(p.amount));
-  }
-  std::string operator()(const ast::PerDistinct& p) const {
-    return fmt::format("(每个不同 {} {} {})", p.key.text, show(p.stream), show(p.amount));
-  }
-  std::string operator()(const ast::TakeHighest& t) const {
-    std::string out = "(取最高 " + t.key.text;
-    for (const auto& arm : t.arms) out += fmt::format(" {}:{}", show(arm.stream), show(arm.amount));
-    return out + ")";
-  }
-  std::string operator()(const ast::Count& c) const { return "(条数 " + show(c.stream) + ")"; }
-  std::string operator()(const ast::CountDistinct& c) const {
-    return fmt::format("(个数 {} {})", c.key.text, show(c.stream));
-  }
-  std::string operator()(const ast::Exists& e) const {
-    return fmt::format("({} {})", e.negated ? "无" : "有", show(e.stream));
-  }
-  std::string operator()(const ast::Gaps& g) const {
-    return fmt::format("(间隔 {} {} {} {})", g.table.text, show(g.stream), show(g.days), show(g.amount));
-  }
-  std::string operator()(const ast::Streak& s) const {
-    return fmt::format("(连续 {} {} {} {} {} {})", s.table.text, show(s.stream), show(s.step_days), show(s.times),
-                       show(s.cond), show(s.amount));
-  }
-  std::string operator()(const ast::Rank& r) const {
-    std::string out = fmt::format("(排名 {} {}", show(r.value), r.descending ? "从高到低" : "从低到高");
-    if (r.tie) out += *r.tie == ast::TieRule::Dense ? " 并列密集" : " 并列同名次";
-    if (r.skip_value) out += " 不排 " + show(*r.skip_value);
-    for (const auto& a : r.awards) out += fmt::format(" {}:{}", show(a.rank), show(a.amount));
-    return out + ")";
-  }
-};
-
-std::string show(const ast::Expr& e) { return std::visit(Shower{}, e.node); }
+// The AST as S-expressions (tests/ast_sexpr.hpp): `1 + 2 * 3` is "(+ 1 (* 2 3))".
+using rb::test::show;
 
 // ------------------------------------------------------------------------- helpers
 
