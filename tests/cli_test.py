@@ -111,6 +111,24 @@ check("--strict makes warnings fail", p.returncode == 1)
 p = run("check", "--strict", RULES)
 check("the 2022 rulebook passes --strict", p.returncode == 0, p.stderr[:300])
 
+# rulebook test: a wrong expectation fails with expected vs got and the item's trace.
+import shutil as _sh
+wrong_rules = tmp("wrong.rules")
+_sh.copy(RULES, wrong_rules)
+open(tmp("wrong.tests"), "w", encoding="utf-8").write(
+    "测试 错误的预期 {\n"
+    '  记录 {"type": "interp_substandard", "date": "2022-03-01", "unit": "县教育局", "level": "province"}\n'
+    "  预期 县教育局 政策解读不规范 = 3\n"
+    "  预期 县教育局 不否决\n"
+    "}\n")
+p = run("test", wrong_rules)
+out = p.stdout.decode()
+check("rulebook test reports expected vs got with the trace",
+      p.returncode == 1 and "expected 3, got 5" in out and "interp_substandard" in out and "0 passed, 1 failed" in out, out[:600])
+open(tmp("wrong.tests"), "w", encoding="utf-8").write("测试 缺括号 {\n  预期 县教育局 得分 = \n")
+p = run("test", wrong_rules)
+check("a malformed tests file names its line", p.returncode == 1 and b"wrong.tests:3:" in p.stderr, p.stderr[:300])
+
 # explain: golden derivations of units of the bundled example (paths as given, from SRC).
 GOLDEN = os.path.join(SRC, "tests", "golden")
 for name, args in [
