@@ -1160,10 +1160,13 @@ struct EventReader::Impl {
     return true;
   }
 
-  void read_jsonl(const char* data, size_t size, size_t allocated, const FileCtx& ctx, RecordSink& sink) {
+  // Reads whole lines; `first_line` is the number of the line before data (0 at the start
+  // of a file, where a byte order mark is skipped). Returns the number of the last line.
+  uint32_t read_jsonl(const char* data, size_t size, size_t allocated, const FileCtx& ctx, RecordSink& sink,
+                      uint32_t first_line = 0) {
     size_t pos = 0;
-    if (size >= 3 && std::memcmp(data, "\xEF\xBB\xBF", 3) == 0) pos = 3;
-    uint32_t line_no = 0;
+    if (first_line == 0 && size >= 3 && std::memcmp(data, "\xEF\xBB\xBF", 3) == 0) pos = 3;
+    uint32_t line_no = first_line;
     while (pos < size) {
       ++line_no;
       const void* nl = std::memchr(data + pos, '\n', size - pos);
@@ -1180,6 +1183,56 @@ struct EventReader::Impl {
       }
       pos = end + 1;
     }
+    return line_no;
+  }
+
+  // JSON Lines from a regular file, a chunk at a time, so memory does not grow with the
+  // file: each chunk ends at its last newline and the rest is carried into the next.
+  bool stream_jsonl(const std::string& path, uint32_t file_index, RecordSink& sink) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      report_file(path, fmt::format("cannot open: {}", std::strerror(errno)));
+      return false;
+    }
+    file = &path;
+    if (file_names.size() <= file_index) file_names.resize(file_index + 1);
+    file_names[file_index] = path;
+    FileCtx ctx;
+    ctx.name = &path;
+    ctx.index = file_index;
+    const bool was_failed = reject_failed;
+    constexpr size_t kChunk = size_t{8} << 20;
+    std::vector<char> buffer(kChunk + simdjson::SIMDJSON_PADDING);
+    size_t carried = 0;
+    uint32_t line = 0;
+    bool ok = true, at_end = false;
+    while (!at_end) {
+      if (buffer.size() - simdjson::SIMDJSON_PADDING - carried < kChunk / 2)  // a very long line
+        buffer.resize(buffer.size() * 2);
+      const size_t room = buffer.size() - simdjson::SIMDJSON_PADDING - carried;
+      ssize_t got = ::read(fd, buffer.data() + carried, room);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        report_file(path, fmt::format("cannot read: {}", std::strerror(errno)));
+        ok = false;
+        break;
+      }
+      at_end = got == 0;
+      const size_t filled = carried + static_cast<size_t>(got);
+      size_t usable = filled;
+      if (!at_end) {
+        const char* last = static_cast<const char*>(::memrchr(buffer.data(), '\n', filled));
+        usable = last ? static_cast<size_t>(last - buffer.data()) + 1 : 0;
+      }
+      if (usable > 0) {
+        // The bytes after `usable` stand in for simdjson's padding while a line is parsed.
+        line = read_jsonl(buffer.data(), usable, buffer.size(), ctx, sink, line);
+      }
+      carried = filled - usable;
+      std::memmove(buffer.data(), buffer.data() + usable, carried);
+    }
+    ::close(fd);
+    return ok && (was_failed || !reject_failed);
   }
 
   // --- CSV -------------------------------------------------------------------------------
@@ -1405,6 +1458,9 @@ EventReader::~EventReader() {
 bool EventReader::read_file(const std::string& path, uint32_t file_index, RecordSink& sink) {
   impl_->input_paths.push_back(path);
   if (!impl_->supported(path)) return false;
+  struct stat st {};
+  if (!has_extension(path, ".csv") && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+    return impl_->stream_jsonl(path, file_index, sink);
   if (!impl_->load(path)) return false;
   return impl_->read_loaded(path, file_index, sink);
 }

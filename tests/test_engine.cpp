@@ -266,3 +266,39 @@ TEST_CASE("limits: numbers beyond the exact range are errors, not wrong answers"
     CHECK_THROWS_AS(session.read({path}), RunError);
   }
 }
+
+TEST_CASE("JSON Lines are read in chunks: line numbers and results do not depend on chunk boundaries") {
+  Program p = compile_2022();
+  // About 25 MB: several 8 MB chunks, with blank lines, CRLF endings and one bad record far in.
+  std::string text;
+  std::vector<std::string> lines;  // repeatable records: weekly scores may not repeat
+  for (const auto& l : read_lines(kEvents))
+    if (l.find("nm_weekly_score") == std::string::npos) lines.push_back(l);
+  const size_t total = 240000, bad_line = 190001;
+  for (size_t i = 1; i <= total; ++i) {
+    if (i == bad_line) {
+      text += R"({"type": "leak_verified", "date": "2022-02-30", "unit": "县教育局"})" "\n";
+    } else if (i % 9973 == 0) {
+      text += "\n";
+    } else {
+      text += lines[i % lines.size()] + (i % 7 == 0 ? "\r\n" : "\n");
+    }
+  }
+  std::string path = write_temp("rulebook-chunks.jsonl", text);
+  Session streamed(p, {});
+  REQUIRE(streamed.read({path}));
+  REQUIRE(streamed.reader().error_count() == 1);
+  bool named = false;
+  for (const auto& e : streamed.reader().errors()) named = named || (e.line == bad_line && e.message.find("2022-02-30") != std::string::npos);
+  CHECK(named);
+  Session whole(p, {});
+  whole.read_text("whole.jsonl", text);
+  REQUIRE(whole.reader().errors().size() == streamed.reader().errors().size());
+  for (size_t i = 0; i < whole.reader().errors().size(); ++i) {
+    CHECK(whole.reader().errors()[i].line == streamed.reader().errors()[i].line);
+    CHECK(whole.reader().errors()[i].message == streamed.reader().errors()[i].message);
+  }
+  CHECK(streamed.reader().stats().records == whole.reader().stats().records);
+  CHECK(format_json(streamed.finish()) == format_json(whole.finish()));
+  fs::remove(path);
+}
