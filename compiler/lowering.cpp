@@ -593,7 +593,11 @@ class Lowering {
           } else if constexpr (std::is_same_v<T, ast::InSet>) {
             s_.error(e.span, "属于 { ... } tests a field of a record; use it in a 其中 condition");
           } else if constexpr (std::is_same_v<T, ast::Text>) {
-            s_.error(e.span, "a text is not a value of a unit; compare a record's field with it inside 其中");
+            // A quoted name (an item called "乡镇(街道)加分", say) refers to that item.
+            if (s_.node_index.count(n.value) || all_names_.count(n.value) || s_.param_index.count(n.value))
+              unit_name(ast::Name{n.value, e.span}, f);
+            else
+              s_.error(e.span, "a text is not a value of a unit; compare a record's field with it inside 其中");
           }
         },
         e.node);

@@ -388,22 +388,23 @@ void Machine::run_rank(const Step& step) {
   for (uint32_t u = 0; u < unit_count_; ++u)
     if (!(step.has_skip && values[u] == step.skip)) ranked.push_back(u);
   auto better = [&](const Rational& a, const Rational& b) { return step.descending ? a > b : a < b; };
-  std::vector<Rational> distinct;
+  std::vector<Rational> distinct;  // every ranked value (not only different ones)
   for (uint32_t u : ranked) distinct.push_back(values[u]);
   std::sort(distinct.begin(), distinct.end(), [&](const Rational& a, const Rational& b) { return better(a, b); });
   auto& out = nodes_[step.output];
   std::fill(out.begin(), out.end(), Rational(0));
   if (trace_) ranks_[step.output].assign(unit_count_, 0);
+  // Sorted best first; `levels` keeps the different values only.
+  std::vector<Rational> levels = distinct;
+  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+  auto cmp = [&](const Rational& a, const Rational& b) { return better(a, b); };
   for (uint32_t u : ranked) {
+    // Competition: 1 + the units strictly better; dense: 1 + the different better values.
     int64_t rank = 1;
-    if (step.tie == TieKind::Competition) {
-      for (const auto& v : distinct) rank += better(v, values[u]) ? 1 : 0;
-    } else {
-      std::vector<Rational> seen;
-      for (const auto& v : distinct)
-        if (better(v, values[u]) && (seen.empty() || !(seen.back() == v))) seen.push_back(v);
-      rank += static_cast<int64_t>(seen.size());
-    }
+    if (step.tie == TieKind::Competition)
+      rank += std::lower_bound(distinct.begin(), distinct.end(), values[u], cmp) - distinct.begin();
+    else
+      rank += std::lower_bound(levels.begin(), levels.end(), values[u], cmp) - levels.begin();
     for (const auto& [r, amount] : step.awards)
       if (r == rank) out[u] = amount;
     if (trace_) ranks_[step.output][u] = rank;

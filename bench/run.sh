@@ -1,0 +1,91 @@
+#!/bin/sh
+# Runs the benchmark on generated streams of 1M and 4M records (and 10M with --large), all
+# with a registry of 3000 units (plus the ten towns) and 6000 new-media accounts, and prints
+# a markdown table. Builds nothing: give it a build directory that has rulebook_bench
+# (cmake -S . -B build -G Ninja && ninja -C build rulebook_bench, a Release build).
+#
+#   bench/run.sh BUILD_DIR [--large] [--repeat K] [--id-pool P] [--csv] [--rules FILE] [--clean]
+#
+#   --large       also 10M records (about 1 GB of JSON Lines; the VM-only phase then holds
+#                 10M Records, about 5.4 GB, in memory)
+#   --repeat K    run each phase K times and keep the fastest (default 3)
+#   --id-pool P   case ids are drawn from P ids per unit (default 20); 0 gives every case
+#                 record a fresh id, so the number of distinct ids grows with the records
+#   --csv         benchmark events.csv instead of events.jsonl
+#   --rules FILE  the rulebook whose registries are scaled (default rules/yunhe-2022.rules)
+#   --clean       delete the generated streams afterwards
+#
+# Streams go to /tmp/rulebook-bench-<records>[-pool<P>][-csv]/ and are reused when they were
+# generated with the same arguments. Each run's full report is kept next to the stream
+# (bench.txt).
+set -eu
+
+usage() {
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+[ $# -ge 1 ] || usage
+build=$1
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+large=0 repeat=3 pool=20 events=events.jsonl clean=0 rules=$here/../rules/yunhe-2022.rules
+while [ $# -gt 0 ]; do
+  case $1 in
+    --large) large=1 ;;
+    --repeat) [ $# -ge 2 ] || usage; repeat=$2; shift ;;
+    --id-pool) [ $# -ge 2 ] || usage; pool=$2; shift ;;
+    --csv) events=events.csv ;;
+    --rules) [ $# -ge 2 ] || usage; rules=$2; shift ;;
+    --clean) clean=1 ;;
+    *) usage ;;
+  esac
+  shift
+done
+
+suffix=""
+if [ "$pool" != 20 ]; then suffix="-pool$pool"; fi
+bench=$build/rulebook_bench
+if [ ! -x "$bench" ]; then
+  echo "run.sh: $bench not found; build it first: cmake -S . -B $build -G Ninja && ninja -C $build rulebook_bench" >&2
+  exit 1
+fi
+units=3000 accounts=6000
+sizes="1000000 4000000"
+if [ $large -eq 1 ]; then sizes="$sizes 10000000"; fi
+
+csv_flag=""
+if [ "$events" = events.csv ]; then csv_flag="--csv" suffix="$suffix-csv"; fi
+
+rows=""
+for n in $sizes; do
+  dir=/tmp/rulebook-bench-$n$suffix
+  args="--units $units --accounts $accounts --records $n --id-pool $pool $csv_flag"
+  stamp="$args $(cat "$rules" "$here/generate.py" | cksum)"
+  if [ ! -f "$dir/$events" ] || [ "$(cat "$dir/args.txt" 2>/dev/null)" != "$stamp" ]; then
+    echo "generating $n records into $dir ..." >&2
+    rm -rf "$dir"
+    # shellcheck disable=SC2086
+    python3 "$here/generate.py" $args --rules "$rules" --out "$dir"
+    echo "$stamp" > "$dir/args.txt"
+  fi
+  echo "benchmarking $dir/$events ..." >&2
+  "$bench" "$dir/bench.rules" "$dir/$events" --repeat "$repeat" > "$dir/bench.txt"
+  cat "$dir/bench.txt" >&2
+  echo >&2
+  line=$(grep '^BENCH ' "$dir/bench.txt")
+  get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+  rate() { awk -v w="$(get "$1")" -v c="$(get "$2")" 'BEGIN { printf "%.2f / %.2f", w / 1e6, c / 1e6 }'; }
+  rows="$rows$(printf '| %s | %s | %s | %s | %s | %s | %s | %s |' \
+    "$(get records)" "$(get file_mb)" "$(rate read_rps read_cpu_rps)" "$(rate vm_rps vm_cpu_rps)" \
+    "$(get read_peak_mb)" "$(get stream_peak_mb)" "$(get read_end_mb)" "$(get vm_state_mb)")
+"
+  if [ $clean -eq 1 ]; then rm -rf "$dir"; fi
+done
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+echo "$(nproc) cores ($cpu), $units units + 10 towns, $accounts accounts, ids: $(if [ "$pool" -eq 0 ]; then echo 'a fresh one per record'; else echo "a pool of $pool per unit"; fi), $events, fastest of $repeat"
+echo
+echo "| records | file MB | read+score M rec/s (wall / CPU) | VM-only M rec/s (wall / CPU) | peak RSS MB, read+score | peak RSS MB, streamed in 16 MB chunks | RSS MB after read+score | VM state MB |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+printf '%s' "$rows"
