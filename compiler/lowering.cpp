@@ -881,6 +881,10 @@ class Lowering {
     }
     if (bounds_.has_from && bounds_.has_until && bounds_.from > bounds_.until)
       s_.error(it.until_span, "this item ends before it starts");
+    s_.program.nodes[node].has_from = bounds_.has_from;
+    s_.program.nodes[node].from = bounds_.from;
+    s_.program.nodes[node].has_until = bounds_.has_until;
+    s_.program.nodes[node].until = bounds_.until;
     if (bounds_.has_from && (bounds_.from < s_.program.period_from || bounds_.from > s_.program.period_to))
       s_.warning(it.from_span, fmt::format("this item starts on {}, outside the assessment period {} to {}",
                                            format_date(bounds_.from), format_date(s_.program.period_from),

@@ -137,6 +137,9 @@ struct NodeDef {
   bool has_cap = false;
   Rational cap;
   uint32_t source_line = 0; // the rulebook line that declares it
+  // An item's time bounds (自/至), as days, for traces that say why nothing counted.
+  bool has_from = false, has_until = false;
+  int32_t from = 0, until = 0;
 };
 
 enum class StepKind : uint8_t { UnitCode, Rank, Mean };

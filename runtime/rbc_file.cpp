@@ -271,7 +271,8 @@ class Codec {
   }
   void members(Matching<AccumulatorDef> auto& a) { fields(a.kind, a.exclude, a.table, a.days, a.times, a.description); }
   void members(Matching<NodeDef> auto& n) {
-    fields(n.name, n.kind, n.role, n.citation, n.parent, n.has_cap, n.cap, n.source_line);
+    fields(n.name, n.kind, n.role, n.citation, n.parent, n.has_cap, n.cap, n.source_line, n.has_from, n.has_until,
+           n.from, n.until);
   }
   void members(Matching<Step> auto& s) {
     fields(s.kind, s.code, s.input, s.output, s.condition, s.descending, s.tie, s.has_skip, s.skip, s.awards);
@@ -299,6 +300,13 @@ std::optional<std::string> header_problem(const uint8_t* data, size_t size) {
   if (version > kRbcVersion) {
     return fmt::format(
         "bytecode format version {} is newer than this rulebook (supports {}); rebuild it with "
+        "`rulebook compile`",
+        version, kRbcVersion);
+  }
+  // Only the current layout can be decoded: an older file is compiled again from its rules.
+  if (version < kRbcVersion) {
+    return fmt::format(
+        "bytecode format version {} is older than this rulebook (supports {}); compile the rules again with "
         "`rulebook compile`",
         version, kRbcVersion);
   }

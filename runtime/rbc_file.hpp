@@ -25,7 +25,7 @@
 
 namespace rb {
 
-inline constexpr uint32_t kRbcVersion = 2;  // 2: date parameters, coverage points
+inline constexpr uint32_t kRbcVersion = 3;  // 2: date parameters, coverage points; 3: item time bounds
 
 // The deepest stack any code block may reach; the verifier rejects deeper code, so the VM
 // can allocate its stack once. Rulebook expressions nest a few levels, not hundreds.

@@ -162,7 +162,7 @@ class Builder {
       else
         t.notes.push_back(fmt::format("not ranked: its value {} is not ranked", format_decimal(t.rank_value, 4)));
     }
-    if (t.value.is_zero()) why_not(t, u);
+    if (t.value.is_zero()) why_not(t, n, u);
   }
 
   std::string type_name(uint32_t type) const { return p_.events[type].name; }
@@ -276,7 +276,8 @@ class Builder {
 
   // Why an item gave nothing: no records, all outside the period, none matching its
   // conditions or dates, all excluded, or a total below its threshold.
-  void why_not(TraceNode& t, uint32_t u) {
+  void why_not(TraceNode& t, uint32_t n, uint32_t u) {
+    const NodeDef& def = p_.nodes[n];
     for (const auto& acc : t.accumulators) {
       bool any_counted = std::any_of(acc.records.begin(), acc.records.end(), [](const TraceRecord& r) { return r.counted; });
       if (!acc.records.empty() && !any_counted) {
@@ -296,9 +297,18 @@ class Builder {
       uint32_t seen = m_.seen(type, u), ignored = m_.ignored_count(type, u);
       if (seen == 0 && ignored == 0) t.notes.push_back(fmt::format("no {} records", type_name(type)));
       else if (seen == 0) t.notes.push_back(fmt::format("{} {} record{}, all outside the period", ignored, type_name(type), ignored == 1 ? "" : "s"));
-      else if (std::all_of(t.accumulators.begin(), t.accumulators.end(), [](const TraceAccumulator& x) { return x.records.empty(); }))
-        t.notes.push_back(fmt::format("{} {} record{} in the period, none matching the rule's conditions or dates", seen,
-                                      type_name(type), seen == 1 ? "" : "s"));
+      else if (std::all_of(t.accumulators.begin(), t.accumulators.end(), [](const TraceAccumulator& x) { return x.records.empty(); })) {
+        if (def.has_from && m_.last_date(type, u) < def.from)
+          t.notes.push_back(fmt::format("{} {} record{} in the period, all before the clause's start date {}", seen,
+                                        type_name(type), seen == 1 ? "" : "s", format_date(def.from)));
+        else if (def.has_until && m_.first_date(type, u) > def.until)
+          t.notes.push_back(fmt::format("{} {} record{} in the period, all after the clause's end date {}", seen,
+                                        type_name(type), seen == 1 ? "" : "s", format_date(def.until)));
+        else
+          t.notes.push_back(fmt::format("{} {} record{} in the period, none matching the rule's conditions{}", seen,
+                                        type_name(type), seen == 1 ? "" : "s",
+                                        def.has_from || def.has_until ? " or dates" : ""));
+      }
     }
   }
 

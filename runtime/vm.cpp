@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace rb {
 
@@ -124,11 +125,18 @@ void Machine::enable_trace() {
   ranked_count_.assign(program_.nodes.size(), 0);
   seen_.assign(program_.events.size() * unit_count_, 0);
   ignored_.assign(program_.events.size() * unit_count_, 0);
+  first_date_.assign(program_.events.size() * unit_count_, std::numeric_limits<int32_t>::max());
+  last_date_.assign(program_.events.size() * unit_count_, std::numeric_limits<int32_t>::min());
 }
 
 void Machine::accept(const Record& record) {
   const auto& type = program_.events[record.type];
-  if (trace_) ++seen_[record.type * unit_count_ + record.unit];
+  if (trace_) {
+    size_t at = record.type * unit_count_ + record.unit;
+    ++seen_[at];
+    first_date_[at] = std::min(first_date_[at], record.date);
+    last_date_[at] = std::max(last_date_[at], record.date);
+  }
   run(type.handler, &record, record.unit);
 }
 

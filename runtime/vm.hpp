@@ -46,6 +46,9 @@ class Machine {
   // Records of event type t for unit u: scored in the period / ignored as outside it.
   uint32_t seen(uint32_t type, uint32_t unit) const { return seen_[type * unit_count_ + unit]; }
   uint32_t ignored_count(uint32_t type, uint32_t unit) const { return ignored_[type * unit_count_ + unit]; }
+  // The earliest and latest dates of those scored records (meaningful when seen() > 0).
+  int32_t first_date(uint32_t type, uint32_t unit) const { return first_date_[type * unit_count_ + unit]; }
+  int32_t last_date(uint32_t type, uint32_t unit) const { return last_date_[type * unit_count_ + unit]; }
   // After finish(): every node's value and every accumulator's finished value, per unit.
   const std::vector<std::vector<Rational>>& node_values() const { return nodes_; }
   const std::vector<std::vector<Rational>>& accumulator_values() const { return finished_; }
@@ -85,6 +88,7 @@ class Machine {
   bool trace_ = false;
   std::vector<TraceEntry> entries_;
   std::vector<uint32_t> seen_, ignored_;
+  std::vector<int32_t> first_date_, last_date_;
   std::vector<std::vector<int64_t>> ranks_;
   std::vector<size_t> ranked_count_;
   std::vector<uint8_t> covered_;

@@ -47,6 +47,7 @@ for label, damaged, expect in [
     ("truncated", data[: len(data) // 2], b"truncated"),
     ("flipped byte", data[:40] + bytes([data[40] ^ 0xFF]) + data[41:], b"corrupted"),
     ("newer version", data[:4] + (99).to_bytes(4, "little") + data[8:], b"newer"),
+    ("older version", data[:4] + (1).to_bytes(4, "little") + data[8:], b"older"),
     ("not bytecode", b"hello world, not a rulebook", b"magic"),
 ]:
     bad = tmp("bad.rbc")

@@ -420,7 +420,7 @@ TEST_CASE("rbc: header problems") {
   std::vector<uint8_t> newer = good;
   set_u32(newer, 4, 7);
   CHECK(load_error(newer) ==
-        "bytecode format version 7 is newer than this rulebook (supports 2); rebuild it with `rulebook compile`");
+        "bytecode format version 7 is newer than this rulebook (supports 3); rebuild it with `rulebook compile`");
 
   std::vector<uint8_t> zero = good;
   set_u32(zero, 4, 0);

@@ -7,6 +7,7 @@
 
 #include "cli/explain.hpp"
 #include "compiler/compiler.hpp"
+#include "compiler/parser.hpp"
 #include "runtime/session.hpp"
 
 namespace fs = std::filesystem;
@@ -149,4 +150,45 @@ TEST_CASE("tracing does not change any result") {
     CHECK(a.units[u].score == b.units[u].score);
     for (size_t i = 0; i < a.units[u].items.size(); ++i) CHECK(a.units[u].items[i].value == b.units[u].items[i].value);
   }
+}
+
+TEST_CASE("the trace says why an item gave nothing") {
+  Diagnostics diags;
+  auto ast = parse_rulebook("why.rules", R"(考核 "why"
+考核期 2022-01-01 至 2022-12-31
+单位 { 甲 乙 丙 丁 }
+事件 weekly { unit: 单位 }
+事件 notice { unit: 单位  id: 文本 }
+事件 linked { unit: 单位  id: 文本 }
+记录 有效通报 = notice 排除 同 id 的 linked
+扣分 类 不设上限 {
+  条目 八月起 引用 "1" 自 2022-08-01 { 每条 weekly 扣 1 }
+  条目 通报 引用 "2" { 每条 有效通报 扣 1 }
+  条目 超过三次 引用 "3" { 若 条数 weekly > 3 则 5 否则 0 }
+}
+)", diags);
+  REQUIRE(ast.has_value());
+  auto program = compile(*ast, ".", diags);
+  REQUIRE(program.has_value());
+  std::string events =
+      "{\"type\": \"weekly\", \"date\": \"2022-07-01\", \"unit\": \"甲\"}\n"
+      "{\"type\": \"weekly\", \"date\": \"2021-07-01\", \"unit\": \"乙\"}\n"
+      "{\"type\": \"notice\", \"date\": \"2022-07-01\", \"unit\": \"丙\", \"id\": \"N\"}\n"
+      "{\"type\": \"linked\", \"date\": \"2022-07-01\", \"unit\": \"丙\", \"id\": \"N\"}\n";
+  Session session(*program, {}, true);
+  REQUIRE(session.read_text("why.jsonl", events));
+  Result r = session.finish();
+  auto notes = [&](const std::string& unit, const std::string& item) {
+    const auto& t = *std::find_if(r.traces.begin(), r.traces.end(), [&](const UnitTrace& x) { return x.unit == unit; });
+    const TraceNode* n = find_node(t.score, item);
+    REQUIRE(n != nullptr);
+    std::string all;
+    for (const auto& s : n->notes) all += s + "\n";
+    return all;
+  };
+  CHECK(notes("甲", "八月起").find("all before the clause's start date 2022-08-01") != std::string::npos);
+  CHECK(notes("乙", "八月起").find("all outside the period") != std::string::npos);
+  CHECK(notes("丁", "八月起").find("no weekly records") != std::string::npos);
+  CHECK(notes("丙", "通报").find("every record was excluded") != std::string::npos);
+  CHECK(notes("甲", "超过三次").find("with it the rule gives 0") != std::string::npos);
 }
