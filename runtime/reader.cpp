@@ -1186,9 +1186,22 @@ struct EventReader::Impl {
     return line_no;
   }
 
-  // JSON Lines from a regular file, a chunk at a time, so memory does not grow with the
-  // file: each chunk ends at its last newline and the rest is carried into the next.
-  bool stream_jsonl(const std::string& path, uint32_t file_index, RecordSink& sink) {
+  // Where a CSV chunk can end: after its last line break outside a quoted field (quotes
+  // toggle the state; a doubled quote toggles it twice). 0 when there is none.
+  static size_t csv_cut(const char* data, size_t size) {
+    bool quoted = false;
+    size_t cut = 0;
+    for (size_t i = 0; i < size; ++i) {
+      if (data[i] == '"') quoted = !quoted;
+      else if (data[i] == '\n' && !quoted) cut = i + 1;
+    }
+    return cut;
+  }
+
+  // A regular file, a chunk at a time, so memory does not grow with the file: each chunk
+  // ends at its last record boundary (a newline; for CSV one outside quotes) and the rest
+  // is carried into the next.
+  bool stream_file(const std::string& path, uint32_t file_index, RecordSink& sink, bool is_csv) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       report_file(path, fmt::format("cannot open: {}", std::strerror(errno)));
@@ -1200,6 +1213,8 @@ struct EventReader::Impl {
     FileCtx ctx;
     ctx.name = &path;
     ctx.index = file_index;
+    ctx.csv = is_csv;
+    CsvState csv_state;
     const bool was_failed = reject_failed;
     constexpr size_t kChunk = size_t{8} << 20;
     std::vector<char> buffer(kChunk + simdjson::SIMDJSON_PADDING);
@@ -1221,10 +1236,17 @@ struct EventReader::Impl {
       const size_t filled = carried + static_cast<size_t>(got);
       size_t usable = filled;
       if (!at_end) {
-        const char* last = static_cast<const char*>(::memrchr(buffer.data(), '\n', filled));
-        usable = last ? static_cast<size_t>(last - buffer.data()) + 1 : 0;
+        if (is_csv) {
+          usable = csv_cut(buffer.data(), filled);
+        } else {
+          const char* last = static_cast<const char*>(::memrchr(buffer.data(), '\n', filled));
+          usable = last ? static_cast<size_t>(last - buffer.data()) + 1 : 0;
+        }
       }
-      if (usable > 0) {
+      if (usable > 0 && is_csv) {
+        read_csv(std::string_view(buffer.data(), usable), ctx, sink, csv_state);
+        csv_state.lines_before += static_cast<uint32_t>(std::count(buffer.data(), buffer.data() + usable, '\n'));
+      } else if (usable > 0) {
         // The bytes after `usable` stand in for simdjson's padding while a line is parsed.
         line = read_jsonl(buffer.data(), usable, buffer.size(), ctx, sink, line);
       }
@@ -1237,28 +1259,44 @@ struct EventReader::Impl {
 
   // --- CSV -------------------------------------------------------------------------------
 
-  void read_csv(std::string_view data, FileCtx& ctx, RecordSink& sink) {
-    CsvSplitter csv(data);
-    // One pass over the whole file; rows are checked one by one only when it fails.
-    const bool all_utf8 = simdjson::validate_utf8(data.data(), data.size());
+  // What a CSV file's later chunks need from the earlier ones.
+  struct CsvState {
     std::vector<int64_t> columns;  // name id per column, -1 when not a known field
     bool have_header = false;
     bool header_bad = false;
+    std::string header_text;       // kept for the reject file
+    uint32_t lines_before = 0;     // lines in the chunks already read
+  };
+
+  void read_csv(std::string_view data, FileCtx& ctx, RecordSink& sink) {
+    CsvState state;
+    read_csv(data, ctx, sink, state);
+  }
+
+  void read_csv(std::string_view data, FileCtx& ctx, RecordSink& sink, CsvState& st) {
+    CsvSplitter csv(data);
+    const uint32_t base = st.lines_before;
+    // One pass over the whole chunk; rows are checked one by one only when it fails.
+    const bool all_utf8 = simdjson::validate_utf8(data.data(), data.size());
+    std::vector<int64_t>& columns = st.columns;
+    bool& have_header = st.have_header;
+    bool& header_bad = st.header_bad;
     for (;;) {
       const auto status = csv.next();
       if (status == CsvSplitter::Status::End) break;
       if (status == CsvSplitter::Status::Error) {
         if (!have_header) {
           // The header itself is broken: nothing in this file can be read.
-          report_file_line(csv.error_line(), fmt::format("header: {}", csv.error()));
+          report_file_line(base + csv.error_line(), fmt::format("header: {}", csv.error()));
           have_header = true;
           header_bad = true;
-          ctx.header_raw = csv.raw();
+          st.header_text = std::string(csv.raw());
+          ctx.header_raw = st.header_text;
           continue;
         }
-        begin_record(csv.line());
+        begin_record(base + csv.line());
         const char* message = csv.error();
-        report(csv.error_line(), [&] { return std::string(message); });
+        report(base + csv.error_line(), [&] { return std::string(message); });
         finish_record(csv.raw(), ctx, sink);
         continue;
       }
@@ -1269,13 +1307,14 @@ struct EventReader::Impl {
 
       if (!have_header) {
         have_header = true;
-        ctx.header_raw = csv.raw();
-        header_bad = !read_header(csv, columns);
+        st.header_text = std::string(csv.raw());
+        ctx.header_raw = st.header_text;
+        header_bad = !read_header(csv, columns, base);
         continue;
       }
-      begin_record(csv.line());
+      begin_record(base + csv.line());
       rec.file = ctx.index;
-      rec.line = csv.line();
+      rec.line = base + csv.line();
       if (header_bad) {
         bad = true;  // already reported once, on the header
       } else if (!all_utf8 && !simdjson::validate_utf8(csv.raw().data(), csv.raw().size())) {
@@ -1298,8 +1337,8 @@ struct EventReader::Impl {
     if (errors.size() < options.max_errors) errors.push_back(InputError{*file, at_line, std::move(message)});
   }
 
-  bool read_header(const CsvSplitter& csv, std::vector<int64_t>& columns) {
-    const uint32_t at = csv.line();
+  bool read_header(const CsvSplitter& csv, std::vector<int64_t>& columns, uint32_t base) {
+    const uint32_t at = base + csv.line();
     if (!simdjson::validate_utf8(csv.raw().data(), csv.raw().size())) {
       report_file_line(at, "header: invalid UTF-8");
       return false;
@@ -1459,8 +1498,8 @@ bool EventReader::read_file(const std::string& path, uint32_t file_index, Record
   impl_->input_paths.push_back(path);
   if (!impl_->supported(path)) return false;
   struct stat st {};
-  if (!has_extension(path, ".csv") && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-    return impl_->stream_jsonl(path, file_index, sink);
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+    return impl_->stream_file(path, file_index, sink, has_extension(path, ".csv"));
   if (!impl_->load(path)) return false;
   return impl_->read_loaded(path, file_index, sink);
 }
