@@ -1,4 +1,5 @@
 #include "cli/diff_command.hpp"
+#include "cli/files.hpp"
 
 #include <fmt/format.h>
 
@@ -48,17 +49,6 @@ std::optional<Loaded> load(const std::string& path) {
   return Loaded{std::move(*parsed), std::move(*program)};
 }
 
-bool write_file(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    out << content;
-    if (!out.flush()) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
-}
-
 }  // namespace
 
 int diff_command(const DiffArgs& a) {
@@ -82,7 +72,7 @@ int diff_command(const DiffArgs& a) {
   std::string text = a.format == "json" ? format_diff_json(diff, impact) : format_diff_text(diff, impact);
   if (a.output.empty()) {
     std::cout << text;
-  } else if (!write_file(a.output, text)) {
+  } else if (!write_file_atomically(a.output, text)) {
     std::cerr << fmt::format("error: cannot write {}\n", a.output);
     return 1;
   }

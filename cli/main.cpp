@@ -12,6 +12,7 @@
 
 #include "cli/diff_command.hpp"
 #include "cli/explain.hpp"
+#include "cli/files.hpp"
 #include "cli/format.hpp"
 #include "cli/report.hpp"
 #include "cli/test_command.hpp"
@@ -56,19 +57,6 @@ std::optional<Program> load_program(const std::string& path) {
     return std::nullopt;
   }
   return program;
-}
-
-// Writes a whole output file at once via a temporary file, so a failure leaves nothing
-// half-written.
-bool write_file_atomically(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    out << content;
-    if (!out.flush()) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 // A date such as 2023-02-15 as a day number, for date parameters.

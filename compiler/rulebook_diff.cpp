@@ -737,6 +737,22 @@ class Differ {
   }
 
  private:
+  // A list of members (a unit group's units, an enum's values) that gained or lost entries.
+  void members_changed(DiffSection section, const std::string& what, const std::string& label, const std::string& name,
+                       const std::vector<std::string>& added, const std::vector<std::string>& removed,
+                       const std::string& value_separator, uint32_t old_line, uint32_t new_line) {
+    if (added.empty() && removed.empty()) return;
+    std::vector<std::string> parts;
+    if (!added.empty()) parts.push_back("新增 " + join(added, "、"));
+    if (!removed.empty()) parts.push_back("删除 " + join(removed, "、"));
+    auto& c = add(section, "changed", what, name, label + " " + name + ": " + join(parts, "；"));
+    c.aspect = "members";
+    c.old_value = join(removed, value_separator);
+    c.new_value = join(added, value_separator);
+    c.old_line = old_line;
+    c.new_line = new_line;
+  }
+
   Change& add(DiffSection section, std::string kind, std::string what, std::string name, std::string text) {
     Change c;
     c.section = section;
@@ -892,17 +908,8 @@ class Differ {
         if (!before.count(m)) added.push_back(m);
       for (const auto& m : old->members)
         if (!after.count(renamed(m.text))) removed.push_back(m.text);
-      if (added.empty() && removed.empty()) continue;
-      std::vector<std::string> parts;
-      if (!added.empty()) parts.push_back("新增 " + join(added, "、"));
-      if (!removed.empty()) parts.push_back("删除 " + join(removed, "、"));
-      auto& c = add(DiffSection::Units, "changed", "unit_group", g->name.text,
-                    "单位组 " + g->name.text + ": " + join(parts, "；"));
-      c.aspect = "members";
-      c.old_value = join(removed, "、");
-      c.new_value = join(added, "、");
-      c.old_line = old->span.line;
-      c.new_line = g->span.line;
+      members_changed(DiffSection::Units, "unit_group", "单位组", g->name.text, added, removed, "、", old->span.line,
+                      g->span.line);
     }
     for (const auto* g : o_.unit_groups) {
       if (Book::find(n_.unit_groups, g->name.text)) continue;
@@ -991,17 +998,8 @@ class Differ {
         if (!before.count(m.text)) added.push_back(m.text);
       for (const auto& m : old->members)
         if (!after.count(m.text)) removed.push_back(m.text);
-      if (added.empty() && removed.empty()) continue;
-      std::vector<std::string> parts;
-      if (!added.empty()) parts.push_back("新增 " + join(added, "、"));
-      if (!removed.empty()) parts.push_back("删除 " + join(removed, "、"));
-      auto& c = add(DiffSection::Registries, "changed", "enum", e->name.text,
-                    "枚举 " + e->name.text + ": " + join(parts, "；"));
-      c.aspect = "members";
-      c.old_value = join(removed, " ");
-      c.new_value = join(added, " ");
-      c.old_line = old->span.line;
-      c.new_line = e->span.line;
+      members_changed(DiffSection::Registries, "enum", "枚举", e->name.text, added, removed, " ", old->span.line,
+                      e->span.line);
     }
     for (const auto* e : o_.enums) {
       if (Book::find(n_.enums, e->name.text)) continue;
