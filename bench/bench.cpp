@@ -6,14 +6,14 @@
 // Compiles RULES once, then runs each phase in its own child process (fork), so that every
 // phase's peak RSS (VmHWM) is its own and not the maximum of everything run before:
 //
-//   read+score   EventReader::read_file over EVENTS feeding a Machine, then finish():
-//                exactly what `rulebook run` does. The reader loads the whole file into
-//                one buffer first, so this peak includes the file's size.
-//   streamed     the same, but the file is handed to EventReader::read_buffer in chunks of
-//                N MB cut at line ends (CSV chunks get the header line prepended), so the
-//                peak is the engine's (symbols, unique keys, accumulators) plus two chunks.
-//                Line numbers restart at each chunk, which only matters for error messages;
-//                a CSV file with line breaks inside quoted cells cannot be cut this way.
+//   read+score   a Session over EVENTS (EventReader::read_file, which reads the file in
+//                8 MB chunks, feeding a Machine), then finish(): exactly what `rulebook run`
+//                does, so its peak is the engine's plus a chunk.
+//   streamed     a cross-check of EventReader::read_buffer: the file handed to it in chunks
+//                of N MB cut at line ends (CSV chunks get the header line prepended); it must
+//                give the same scores. Line numbers restart at each chunk, which only
+//                matters for error messages; a CSV file with line breaks inside quoted cells
+//                cannot be cut this way.
 //   VM only      every record is first read into a std::vector<Record> (not timed); then a
 //                fresh Machine is fed the vector and finish() is called (timed). Its peak is
 //                dominated by the vector (sizeof(Record) bytes per record) and says nothing
@@ -50,6 +50,7 @@
 #include "compiler/compiler.hpp"
 #include "runtime/rbc_file.hpp"
 #include "runtime/reader.hpp"
+#include "runtime/session.hpp"
 #include "runtime/vm.hpp"
 
 namespace {
@@ -246,27 +247,27 @@ void finish_run(Machine& machine, const EventReader& reader, PhaseResult& r) {
   r.checksum = checksum_of(result, r.vetoed, r.score_sum);
 }
 
-// read+score as `rulebook run` does it: read_file loads the whole file, then validates and
-// feeds every record to the machine.
+// read+score as `rulebook run` does it, through the same Session.
 void phase_read_score(const Program& program, const std::string& events, int repeat, PhaseResult& r) {
   r.best = 1e300;
   for (int k = 0; k < repeat; ++k) {
     auto t0 = Clock::now();
     const double c0 = cpu_seconds();
-    Symbols symbols(program.symbols);
-    EventReader reader(program, symbols, ReadOptions{});
-    Machine machine(program);
-    MachineSink sink(machine);
-    bool io_ok = reader.read_file(events, 0, sink);
-    io_ok = reader.finish() && io_ok;
-    if (!reader_ok(reader, io_ok, r)) return;
-    finish_run(machine, reader, r);
+    Session session(program, ReadOptions{});
+    bool io_ok = session.read({events});
+    if (!reader_ok(session.reader(), io_ok, r)) return;
+    Result result = session.finish();
+    const auto& s = session.reader().stats();
+    r.records = s.records;
+    r.in_period = s.in_period;
+    r.out_of_period = s.out_of_period;
+    r.checksum = checksum_of(result, r.vetoed, r.score_sum);
     if (double t = seconds_since(t0); t < r.best) {
       r.best = t;
       r.cpu = cpu_seconds() - c0;
     }
-    r.state_kb = proc_status_kb("VmRSS");  // the file buffer is released by now
-    r.symbols = symbols.size();
+    r.state_kb = proc_status_kb("VmRSS");
+    r.symbols = session.symbols().size();
   }
   r.ok = 1;
 }
