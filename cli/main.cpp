@@ -97,7 +97,10 @@ int check(const std::string& path, const std::string& format, bool strict) {
     std::cout << out.dump(2) << "\n";
   } else {
     print_diagnostics(diags, source);
-    if (program && errors == 0) {
+    if (program && errors == 0 && strict && warnings > 0) {
+      std::cout << fmt::format("{}: not ok: {} warning{}, which --strict counts as errors\n", path, warnings,
+                               warnings == 1 ? "" : "s");
+    } else if (program && errors == 0) {
       size_t items = 0;
       for (const auto& n : program->nodes) items += n.kind == NodeKind::Item ? 1 : 0;
       std::cout << fmt::format("{}: ok: {} units, {} event types, {} categories, {} items{}\n", path,
@@ -266,8 +269,12 @@ int run(const RunArgs& a) {
     std::cerr << fmt::format("error: cannot write {}\n", a.output);
     return 1;
   }
-  std::cerr << fmt::format("{} records read, {} scored, {} ignored as outside {} 至 {}, {} units\n", stats.records,
-                           stats.in_period, stats.out_of_period, result.period_from, result.period_to,
+  const uint64_t outside_units = result.summary.outside_unit_dates;
+  std::cerr << fmt::format("{} records read, {} scored, {} ignored as outside {} 至 {}{}, {} units\n", stats.records,
+                           stats.in_period - outside_units, stats.out_of_period, result.period_from, result.period_to,
+                           outside_units ? fmt::format(", {} ignored as dated before their unit was set up or after it "
+                                                       "closed", outside_units)
+                                         : "",
                            result.units.size());
   return 0;
 }
