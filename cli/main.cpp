@@ -156,6 +156,7 @@ struct RunArgs {
   std::string reject;
   bool skip_bad = false;
   bool trace = false;
+  std::string as_of;  // score the period up to this date only
   // explain
   std::string unit, item;
   bool prose = false;
@@ -164,6 +165,22 @@ struct RunArgs {
 int run(const RunArgs& a) {
   auto program = load_program(a.rules);
   if (!program) return 1;
+  if (!a.as_of.empty()) {
+    // The year so far: the period ends on that day, so every rule measured against the
+    // period (records, gaps, deadlines, sub-periods, means) is measured to it.
+    auto day = parse_date_value(a.as_of);
+    if (!day) {
+      std::cerr << fmt::format("error: --as-of {}: expected a date written YYYY-MM-DD, such as 2022-06-30\n", a.as_of);
+      return 2;
+    }
+    const auto as_of = static_cast<int32_t>(day->num);
+    if (as_of < program->period_from) {
+      std::cerr << fmt::format("error: --as-of {} is before the assessment period starts ({})\n", a.as_of,
+                               format_date(program->period_from));
+      return 2;
+    }
+    program->period_to = std::min(program->period_to, as_of);
+  }
   ReadOptions options;
   options.skip_bad = a.skip_bad;
   options.reject_path = a.reject;
@@ -291,6 +308,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--events", run_args.events, "Events file (.jsonl or .csv); repeat for several")->required();
   run_cmd->add_option("--format", run_args.format, "Output format")->check(CLI::IsMember({"json", "table", "csv", "html", "xlsx"}));
   run_cmd->add_option("--param", run_args.params, "Override a rulebook parameter: NAME=NUMBER");
+  run_cmd->add_option("--as-of", run_args.as_of, "Score the year so far: the period up to this date (YYYY-MM-DD)");
   run_cmd->add_option("-o,--output", run_args.output, "Write the result to this file instead of standard output");
   run_cmd->add_flag("--skip-bad", run_args.skip_bad, "Skip bad records instead of stopping (they are listed on stderr)");
   run_cmd->add_option("--reject", run_args.reject, "With --skip-bad: write the skipped records to this file");
@@ -304,6 +322,7 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--item", explain_args.item, "Only this item, group or category");
   explain_cmd->add_flag("--prose", explain_args.prose, "Write each deduction and bonus as a sentence");
   explain_cmd->add_option("--param", explain_args.params, "Override a rulebook parameter: NAME=VALUE");
+  explain_cmd->add_option("--as-of", explain_args.as_of, "Explain the year so far: the period up to this date");
 
   std::string check_rules, check_format = "text";
   bool strict = false;
