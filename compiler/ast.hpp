@@ -204,6 +204,7 @@ struct Item {  // 条目 NAME 引用 "CITE" [自 DATE] [至 DATE] { TERMS... [�
   std::string citation;
   std::optional<DateLit> from, until;
   Span from_span, until_span;
+  std::optional<Name> only;  // 仅 GROUP
   std::optional<SubPeriods> periods;
   ExprPtr full;  // 满分 N: scored down from N, never below 0; may be null
   ExprPtr cap;   // 上限 N on the item itself; may be null

@@ -97,6 +97,9 @@ class Lowering {
         def.citation = it->citation;
         def.parent = static_cast<int32_t>(parent);
         def.source_line = line(it->span);
+        if (it->only)
+          if (auto set = s_.unit_set_index.find(it->only->text); set != s_.unit_set_index.end())
+            def.only = static_cast<int32_t>(set->second);
         declare_node(it, it->name, std::move(def));
       } else {
         const auto& g = *std::get<std::unique_ptr<ast::Group>>(m);
@@ -968,6 +971,37 @@ class Lowering {
     return node;
   }
 
+  // The unit set of an item for some units only (仅), when `e` names one; else -1. Values
+  // across units and rankings of such an item take those units only.
+  int32_t only_set_of(const Expr& e) const {
+    std::string name;
+    if (const auto* r = std::get_if<ast::NameRef>(&e.node)) name = r->name.text;
+    else if (const auto* t = std::get_if<ast::Text>(&e.node)) name = t->value;
+    auto it = s_.node_index.find(name);
+    return it == s_.node_index.end() ? -1 : s_.program.nodes[it->second].only;
+  }
+
+  // The filter node of a cross-unit step: the condition (其中), the item's own units (仅),
+  // both, or neither (-1).
+  int32_t scope_filter(const Expr* cond, int32_t only, std::string name, uint32_t ln) {
+    if (!cond && only < 0) return -1;
+    uint32_t node = hidden_node(std::move(name), ln);
+    Fragment code;
+    if (cond) {
+      unit_expr(*cond, code);
+      code.emit(Op::TRUTH, ln);
+    } else {
+      code.emit(Op::CONST, s_.constant(Rational(1)), ln);
+    }
+    if (only >= 0) {
+      code.emit(Op::UNIT_IN, static_cast<uint32_t>(only), ln);
+      code.emit(Op::MUL, ln);
+    }
+    code.emit(Op::STORE, node, ln);
+    push_code(std::move(code));
+    return static_cast<int32_t>(node);
+  }
+
   // 本类 needs every unit in at most one unit group.
   bool own_class_defined(ast::Span span) {
     if (s_.class_problem.empty()) return true;
@@ -991,12 +1025,22 @@ class Lowering {
     if (!n.tie) s_.error(span, "a ranking must say how ties rank", "add 并列同名次 (1, 2, 2, 4) or 并列密集 (1, 2, 2, 3)");
     step.tie = n.tie && *n.tie == ast::TieRule::Dense ? TieKind::Dense : TieKind::Competition;
     if (n.within_class && own_class_defined(span)) step.scope = ScopeKind::OwnClass;
-    if (n.without_vetoed) {
-      // Units hit by a veto are left out: the filter is 1 for the others.
+    const int32_t only = only_set_of(*n.value);
+    if (n.without_vetoed || only >= 0) {
+      // Units hit by a veto, and units an item ranked by is not for, are left out: the
+      // filter is 1 for the others.
       uint32_t keep = hidden_node(fmt::format("{}(参与排名)", current_item_), ln);
       Fragment code;
-      code.emit(Op::NODE, s_.program.vetoed_node, ln);
-      code.emit(Op::NOT, ln);
+      if (n.without_vetoed) {
+        code.emit(Op::NODE, s_.program.vetoed_node, ln);
+        code.emit(Op::NOT, ln);
+      } else {
+        code.emit(Op::CONST, s_.constant(Rational(1)), ln);
+      }
+      if (only >= 0) {
+        code.emit(Op::UNIT_IN, static_cast<uint32_t>(only), ln);
+        code.emit(Op::MUL, ln);
+      }
       code.emit(Op::STORE, keep, ln);
       push_code(std::move(code));
       step.filter = static_cast<int32_t>(keep);
@@ -1054,8 +1098,7 @@ class Lowering {
                                               : AggKind::Count;
     ++depth_in_condition_;
     step.input = value_node(*n.value, fmt::format("{}: {} 的各单位值", current_item_, text), ln);
-    if (n.filter)
-      step.filter = static_cast<int32_t>(value_node(*n.filter, fmt::format("{}: {} 的范围", current_item_, text), ln));
+    step.filter = scope_filter(n.filter.get(), only_set_of(*n.value), fmt::format("{}: {} 的范围", current_item_, text), ln);
     --depth_in_condition_;
     if (n.own_class) {
       if (own_class_defined(span)) step.scope = ScopeKind::OwnClass;
@@ -1198,6 +1241,20 @@ class Lowering {
     bounds_desc_.clear();
     if (period_ != PeriodKind::None) f = per_period_value(std::move(f), node, ln);
     if (own_periods) end_periods();
+    if (it.only) {
+      // 仅 GROUP: 0 in sums for the other units, for which outputs show the item as absent.
+      auto set = s_.unit_set_index.find(it.only->text);
+      if (set == s_.unit_set_index.end()) {
+        s_.error(it.only->span, fmt::format("unknown table or unit group {}", it.only->text),
+                 s_.suggest(it.only->text, CompilerState::keys(s_.unit_set_index)));
+      } else {
+        f.emit(Op::UNIT_IN, set->second, ln);
+        f.emit(Op::MUL, ln);
+      }
+      if (it.substitution)
+        s_.error(it.substitution->span, "an item for one group of units (仅) cannot also take the average",
+                 "say who the item is for in the 适用 condition instead");
+    }
     if (auto c = cap(it.cap.get())) {
       if (role == CategoryRole::Veto) s_.error(it.cap->span, "a veto item has no cap");
       // The value before the cap is kept in a node of its own, so traces can show the cut.

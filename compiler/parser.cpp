@@ -53,7 +53,7 @@ using selector = pt::selector<
         g::optional_mark, g::aggregate_word, g::own_class, g::scope_filter, g::within_class, g::without_vetoed,
         g::top_places, g::bottom_places, g::bottom_percent, g::award_count, g::zero_fallback, g::full_marks,
         g::band_other, g::band_bound, g::grade_band, g::sub_periods, g::period_word, g::period_cap, g::period_mean,
-        g::with_records, g::existing,
+        g::with_records, g::existing, g::item_only,
         // Expressions and streams.
         g::paren_expr, g::conditional, g::call, g::unit_in, g::by_value, g::value_arm, g::otherwise_arm, g::per_record,
         g::distinct_expr, g::per_distinct_tail, g::take_highest_tail, g::highest_arm, g::count, g::count_distinct,
@@ -483,6 +483,7 @@ ast::Item AstBuilder::item(const Node& n) {
   item.citation = unquote(c[1]->children[0]->string_view());
   item.span = span_of(n);
   size_t i = 2;
+  if (i < c.size() && is<g::item_only>(*c[i])) item.only = name(*c[i++]->children[0]);
   if (i < c.size() && is<g::item_from>(*c[i])) {
     const Node& when = *c[i++]->children[0];
     item.from = date(when);

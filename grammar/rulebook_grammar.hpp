@@ -203,6 +203,7 @@ struct kw_with_records : keyword<U'仅', U'有', U'记', U'录', U'的', U'期'>
 struct kw_existing : keyword<U'仅', U'存', U'续', U'的', U'期'> {};
 struct kw_set_up : keyword<U'设', U'立'> {};
 struct kw_closed : keyword<U'撤', U'销'> {};
+struct kw_only : keyword<U'仅'> {};
 
 struct any_keyword
     : sor<kw_assessment, kw_period, kw_to, kw_from, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group,
@@ -216,7 +217,7 @@ struct any_keyword
           kw_mean, kw_highest, kw_lowest, kw_total, kw_unit_count, kw_own_class, kw_within_class, kw_without_vetoed,
           kw_round, kw_round_up, kw_round_down, kw_if_zero, kw_full, kw_points, kw_not_assessed, kw_grades,
           kw_weekly, kw_monthly, kw_quarterly, kw_half_yearly, kw_period_cap, kw_period_mean, kw_with_records,
-          kw_existing, kw_set_up, kw_closed> {};
+          kw_existing, kw_set_up, kw_closed, kw_only> {};
 
 // The keywords that start a declaration; error recovery resumes at a line starting with one.
 struct top_level_keyword
@@ -504,7 +505,10 @@ struct with_records : kw_with_records {};
 struct existing : kw_existing {};
 struct period_mean : seq<kw_period_mean, opt<sep, sor<with_records, existing>>> {};
 struct sub_periods : seq<period_word, opt<sep, period_cap>, opt<sep, period_mean>> {};
-struct item : seq<kw_item, expect<strict_name>, expect<citation>, opt<sep, item_from>, opt<sep, item_until>,
+// 仅 GROUP: the item applies to the units of one unit group (or table) only.
+struct item_only : seq<kw_only, expect<registry_ref>> {};
+struct item : seq<kw_item, expect<strict_name>, expect<citation>, opt<sep, item_only>, opt<sep, item_from>,
+                  opt<sep, item_until>,
                   opt<sep, sub_periods>, opt<sep, full_marks>, opt<sep, cap>, expect<item_open>, expect<term>,
                   star<sep, term>,
                   opt<sep, substitution>, expect<item_close>> {};

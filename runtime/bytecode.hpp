@@ -169,6 +169,8 @@ struct NodeDef {
   PeriodCombine combine = PeriodCombine::Sum;
   bool has_period_cap = false;
   Rational period_cap;
+  // Items for one unit set only (仅): -1, or the set; for other units the item is absent.
+  int32_t only = -1;
 };
 
 // Phase 2 is a list of steps, ordered by the compiler so that every step runs after the

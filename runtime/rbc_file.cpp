@@ -282,7 +282,7 @@ class Codec {
   void members(Matching<NodeDef> auto& n) {
     fields(n.name, n.kind, n.role, n.citation, n.parent, n.has_cap, n.cap, n.source_line, n.has_from, n.has_until,
            n.from, n.until, n.has_full, n.full, n.before_cap, n.period, n.per_period, n.combine, n.has_period_cap,
-           n.period_cap);
+           n.period_cap, n.only);
   }
   void members(Matching<Award> auto& a) { fields(a.kind, a.n, a.amount); }
   void members(Matching<GradeBand> auto& g) { fields(g.has_low, g.low, g.name); }
@@ -803,6 +803,7 @@ class Verifier {
     for (const NodeDef& n : p_.nodes) {
       const std::string where = fmt::format("node \"{}\"", n.name);
       if (n.parent >= 0) check_index(where + " parent", "node", static_cast<uint32_t>(n.parent), p_.nodes.size());
+      if (n.only >= 0) check_index(where + " unit set", "unit set", static_cast<uint32_t>(n.only), p_.unit_sets.size());
       if (n.before_cap >= 0)
         check_index(where + " value before its cap", "node", static_cast<uint32_t>(n.before_cap), p_.nodes.size());
       check_rational(where + " cap", n.cap);

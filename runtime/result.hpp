@@ -19,6 +19,7 @@ struct NodeValue {
   Rational value;
   // Items with a ranking: the unit's rank (0: not ranked) among `ranked` units, and the
   // class ranked in (a unit group's name, or empty when all units are ranked together).
+  bool applies = true;  // false: the item is for other units only (仅), and absent here
   bool has_rank = false;
   int64_t rank = 0;
   size_t ranked = 0;

@@ -138,6 +138,8 @@ class Builder {
       }
       content = static_cast<uint32_t>(d.before_cap);
     }
+    if (d.only >= 0 && !m_.in_unit_set(static_cast<uint32_t>(d.only), u))
+      t.notes.push_back(fmt::format("applies only to the units of {}; not to this unit", p_.unit_sets[static_cast<size_t>(d.only)].name));
     if (d.has_full)
       t.notes.push_back(fmt::format("full marks {}, less what the rule deducts, never below 0", format_decimal(d.full, 4)));
     if (d.per_period >= 0) {

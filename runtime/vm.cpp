@@ -757,6 +757,7 @@ Result Machine::finish(const RunSummary& summary) {
       v.kind = node.kind == NodeKind::Item ? "item" : "group";
       v.parent = node.parent >= 0 ? program_.nodes[static_cast<size_t>(node.parent)].name : "";
       v.value = nodes_[n][u];
+      v.applies = node.only < 0 || in_unit_set(static_cast<uint32_t>(node.only), u);
       if (int32_t r = item_rank[n]; r >= 0 && row.assessed) {
         const Step& rs = program_.steps[static_cast<size_t>(rank_step_of_[static_cast<size_t>(r)])];
         v.has_rank = true;

@@ -171,6 +171,7 @@ inline std::string show(const ast::Item& item) {
   std::string out = fmt::format("(条目 {} \"{}\"", item.name.text, item.citation);
   if (item.from) out += fmt::format(" 自 {}", show(*item.from));
   if (item.until) out += fmt::format(" 至 {}", show(*item.until));
+  if (item.only) out += " 仅 " + item.only->text;
   if (item.full) out += fmt::format(" 满分 {}", show(item.full));
   if (item.cap) out += fmt::format(" 上限 {}", show(item.cap));
   for (const auto& t : item.terms) out += fmt::format(" {}", show(t));

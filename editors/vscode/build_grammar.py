@@ -56,7 +56,7 @@ KEYWORDS = [
      ["若", "则", "否则", "且", "或", "非", "属于", "不属于", "其中", "排除", "适用", "否则取平均"]),
     # Rules that read records: per record, per distinct value, counts, gaps, streaks, ranks.
     ("keyword.operator.aggregate.rulebook",
-     ["每条", "每件", "每次", "每篇", "每个不同", "每个", "取最高", "条数", "个数", "有", "无",
+     ["每条", "每件", "每次", "每篇", "每个不同", "每个", "取最高", "条数", "个数", "有", "无", "仅",
       "间隔", "连续", "排名", "平均", "最高", "最低", "合计", "单位数"]),
     # 扣 / 加 / 计 introduce an amount.
     ("keyword.other.verb.rulebook", ["扣", "加", "计"]),
