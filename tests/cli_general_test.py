@@ -118,5 +118,16 @@ over = ind["本类平均"]["across_units"][0]
 check("a value across units lists the units and their values", over["what"] == "平均(完成数, 本类)" and
       over["over"] == {"东镇": 2, "西镇": 3} and over["value"] == 2.5, over)
 
+# The reports show grades and indicators too.
+import zipfile
+html = os.path.join(TMP, "grades.html")
+p = run("run", grades, "--events", events_of(grades), "--format", "html", "-o", html)
+text = open(html, encoding="utf-8").read() if p.returncode == 0 else ""
+check("the HTML ranking has the grade column", "<th>等级</th>" in text and "<td>不合格</td>" in text, p.stderr[-300:])
+xlsx = os.path.join(TMP, "cross.xlsx")
+p = run("run", cross, "--events", events_of(cross), "--format", "xlsx", "-o", xlsx)
+strings = zipfile.ZipFile(xlsx).read("xl/sharedStrings.xml").decode() if p.returncode == 0 else ""
+check("the workbook's ranking has the indicator columns", "全体平均" in strings and "本类有完成最高" in strings, p.stderr[-300:])
+
 print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
 sys.exit(1 if failures else 0)
