@@ -38,6 +38,8 @@ std::optional<Rational> parse_value(const std::string& text) {
 struct Coverage {
   std::vector<uint8_t> points;
   std::set<std::string> items_reached, caps_reached, substituted, kept_own, ranks_awarded;
+  std::set<std::string> grades;   // the grade bands some assessed unit got
+  bool assessed = false, not_assessed = false;
 
   void add(const TraceNode& n) {
     bool counted = false;
@@ -88,7 +90,14 @@ class Runner {
     Result result = session.finish();
     const auto& covered = session.machine().covered();
     for (size_t i = 0; i < covered.size() && i < coverage_.points.size(); ++i) coverage_.points[i] |= covered[i];
-    for (const auto& tr : result.traces) coverage_.add(tr.score);
+    for (const auto& tr : result.traces) {
+      coverage_.add(tr.score);
+      for (const auto& ind : tr.indicators) coverage_.add(ind);
+    }
+    for (const auto& u : result.units) {
+      (u.assessed ? coverage_.assessed : coverage_.not_assessed) = true;
+      if (!u.grade.empty()) coverage_.grades.insert(u.grade);
+    }
 
     for (const auto& want : t.expectations) {
       std::string unit = want.unit;
@@ -181,13 +190,28 @@ class Runner {
         rows.push_back({out.source_line, fmt::format("{}: a rank is awarded", item), ok});
       }
     }
+    // Grade bands, and who is assessed: each side exercised by some test.
+    size_t others = 0, others_ok = 0;
+    auto other = [&](uint32_t line, std::string text, bool ok) {
+      ++others;
+      others_ok += ok;
+      rows.push_back({line, std::move(text), ok});
+    };
+    for (const auto& band : p_.grades)
+      other(band.line, fmt::format("等级 {}: a unit gets it", band.name), coverage_.grades.count(band.name) > 0);
+    if (p_.assessed_node >= 0) {
+      uint32_t ln = p_.nodes[static_cast<size_t>(p_.assessed_node)].source_line;
+      other(ln, "不参与考核: a unit is assessed", coverage_.assessed);
+      other(ln, "不参与考核: a unit is not assessed", coverage_.not_assessed);
+    }
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.line < b.line; });
     auto pct = [](size_t a, size_t b) { return b == 0 ? 100.0 : 100.0 * static_cast<double>(a) / static_cast<double>(b); };
     std::cout << fmt::format("\ncoverage of {}:\n", rules_path);
     for (const auto& r : rows) std::cout << fmt::format("  {}:{:<5} {}  {}\n", rules_path, r.line, r.ok ? "✓" : "✗", r.text);
-    std::cout << fmt::format("items {}/{} ({:.1f}%), amounts and time bounds {}/{} ({:.1f}%), caps {}/{}, substitutions {}/{}, rankings {}/{}\n",
+    std::cout << fmt::format("items {}/{} ({:.1f}%), amounts and time bounds {}/{} ({:.1f}%), caps {}/{}, substitutions {}/{}, rankings {}/{}{}\n",
                              items_ok, items.size(), pct(items_ok, items.size()), points_ok, p_.coverage.size(),
-                             pct(points_ok, p_.coverage.size()), caps_ok, caps, substitutions_ok, substitutions, ranks_ok, ranks);
+                             pct(points_ok, p_.coverage.size()), caps_ok, caps, substitutions_ok, substitutions, ranks_ok, ranks,
+                             others ? fmt::format(", grades and who is assessed {}/{}", others_ok, others) : "");
     if (threshold >= 0 && pct(items_ok, items.size()) < threshold) {
       std::cout << fmt::format("item coverage {:.1f}% is below the threshold {}%\n", pct(items_ok, items.size()), threshold);
       return 1;

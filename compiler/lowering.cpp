@@ -1504,6 +1504,7 @@ class Lowering {
       const auto& b = g.bands[i];
       GradeBand band;
       band.name = b.name.text;
+      band.line = line(b.span);
       if (!names.insert(b.name.text).second) s_.error(b.name.span, fmt::format("grade {} is given twice", b.name.text));
       if (b.at_least) {
         auto v = parse_decimal(*b.at_least);

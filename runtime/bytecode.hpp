@@ -218,6 +218,7 @@ struct GradeBand {
   bool has_low = false;
   Rational low;
   std::string name;
+  uint32_t line = 0;  // the rulebook line of the 等级 declaration
 };
 
 struct ParamDef {

@@ -285,7 +285,7 @@ class Codec {
            n.period_cap, n.only);
   }
   void members(Matching<Award> auto& a) { fields(a.kind, a.n, a.amount); }
-  void members(Matching<GradeBand> auto& g) { fields(g.has_low, g.low, g.name); }
+  void members(Matching<GradeBand> auto& g) { fields(g.has_low, g.low, g.name, g.line); }
   void members(Matching<Step> auto& s) {
     fields(s.kind, s.code, s.period, s.input, s.output, s.condition, s.descending, s.tie, s.has_skip, s.skip, s.awards,
            s.agg, s.scope, s.scope_set, s.filter, s.rank_node);
