@@ -2036,7 +2036,7 @@ std::string format_diff_json(const RulebookDiff& diff, const Impact* impact) {
     im["only_new"] = listed(impact->only_new);
     j["impact"] = std::move(im);
   }
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace rb

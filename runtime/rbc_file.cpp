@@ -1,4 +1,5 @@
 #include "rbc_file.hpp"
+#include "output_file.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -7,7 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <concepts>
 #include <cstring>
@@ -336,23 +336,6 @@ std::string system_message(int error_number) {
   return std::error_code(error_number, std::generic_category()).message();
 }
 
-bool write_all(int fd, const std::vector<uint8_t>& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// A name beside `path` that no other writer, in this process or another, is using.
-std::string temporary_path_for(const std::string& path) {
-  static std::atomic<unsigned> counter{0};
-  return fmt::format("{}.tmp.{}.{}", path, ::getpid(), counter++);
-}
-
 std::optional<std::string> read_whole_file(const std::string& path, std::vector<uint8_t>& bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fmt::format("cannot open '{}': {}", path, system_message(errno));
@@ -420,28 +403,11 @@ bool write_rbc_file(const std::string& path, const Program& p, std::string& erro
     return false;
   }
 
-  const std::string temporary = temporary_path_for(path);
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    error = fmt::format("cannot write '{}': {}", path, system_message(errno));
-    return false;
-  }
-  // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
-  bool ok = write_all(fd, image) && ::fsync(fd) == 0;
-  int failure = ok ? 0 : errno;
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    failure = errno;
-  }
-  if (ok && ::rename(temporary.c_str(), path.c_str()) != 0) {
-    ok = false;
-    failure = errno;
-  }
-  if (!ok) {
-    ::unlink(temporary.c_str());
-    error = fmt::format("cannot write '{}': {}", path, system_message(failure));
-  }
-  return ok;
+  OutputFile out(path);
+  if (out.ok() && out.write(std::string_view(reinterpret_cast<const char*>(image.data()), image.size())) && out.commit())
+    return true;
+  error = out.error();
+  return false;
 }
 
 std::variant<Program, LoadError> read_rbc_file(const std::string& path) {

@@ -4,9 +4,12 @@
 Each check runs the real binary and asserts on its exit status, stdout, stderr and files."""
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 CLI = os.path.join(BUILD, "rulebook")
@@ -228,6 +231,77 @@ if zipfile.is_zipfile(xlsx):
     top = max(doc["units"], key=lambda u: u["score"])
     check("xlsx ranking starts with the top score", re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1) is not None
           and float(re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1).group(1)) == top["score"])
+
+# Output files never cost an input, never survive half-written, never leave temporaries.
+safe = tmp("safe")
+os.makedirs(safe)
+ev = os.path.join(safe, "ev.jsonl")
+shutil.copy(EVENTS, ev)
+rules_copy = os.path.join(safe, "c.rules")
+shutil.copy(RULES, rules_copy)
+ev_bytes, rules_bytes = open(ev, "rb").read(), open(rules_copy, "rb").read()
+os.link(ev, os.path.join(safe, "hard.json"))
+os.symlink("ev.jsonl", os.path.join(safe, "to-input.json"))
+for label, args in [
+    ("run -o the events file", ["run", rules_copy, "--events", ev, "-o", ev]),
+    ("run -o a hard link to the events", ["run", rules_copy, "--events", ev, "-o", os.path.join(safe, "hard.json")]),
+    ("run -o a symlink to the events", ["run", rules_copy, "--events", ev, "-o", os.path.join(safe, "to-input.json")]),
+    ("run -o the rulebook", ["run", rules_copy, "--events", ev, "--format", "csv", "-o", rules_copy]),
+    ("run --reject the events", ["run", rules_copy, "--events", ev, "--skip-bad", "--reject", ev]),
+    ("compile -o the rulebook", ["compile", rules_copy, "-o", rules_copy]),
+    ("diff -o the new rulebook", ["diff", RULES, rules_copy, "-o", rules_copy]),
+]:
+    p = run(*args)
+    check(f"{label} is refused before reading", p.returncode == 2 and b"input file" in p.stderr
+          and b"records read" not in p.stderr and open(ev, "rb").read() == ev_bytes
+          and open(rules_copy, "rb").read() == rules_bytes, p.stderr[-300:])
+check("refusals leave only the files that were there",
+      sorted(os.listdir(safe)) == ["c.rules", "ev.jsonl", "hard.json", "to-input.json"], os.listdir(safe))
+
+target = os.path.join(safe, "real.json")
+open(target, "w").write("old")
+os.symlink("real.json", os.path.join(safe, "link.json"))
+p = run("run", rules_copy, "--events", ev, "-o", os.path.join(safe, "link.json"))
+check("-o through a symlink writes its target", p.returncode == 0 and os.path.islink(os.path.join(safe, "link.json"))
+      and json.load(open(target))["units"], p.stderr[-300:])
+os.makedirs(os.path.join(safe, "outdir.json"))
+for fmt_name in ["json", "xlsx"]:
+    p = run("run", rules_copy, "--events", ev, "--format", fmt_name, "-o", os.path.join(safe, "outdir.json"))
+    check(f"-o naming a folder is a clear error ({fmt_name})", p.returncode == 2 and b"is a folder" in p.stderr, p.stderr[-300:])
+for label, args in [
+    ("run", ["run", rules_copy, "--events", ev, "-o", os.path.join(safe, "missing", "x.json")]),
+    ("xlsx", ["run", rules_copy, "--events", ev, "--format", "xlsx", "-o", os.path.join(safe, "missing", "x.xlsx")]),
+    ("compile", ["compile", rules_copy, "-o", os.path.join(safe, "missing", "x.rbc")]),
+]:
+    p = run(*args)
+    check(f"{label} into a missing folder fails with the reason", p.returncode == 1 and b"No such file" in p.stderr, p.stderr[-300:])
+check("no temporary file survives a failure",
+      sorted(os.listdir(safe)) == ["c.rules", "ev.jsonl", "hard.json", "link.json", "outdir.json", "real.json", "to-input.json"]
+      and os.listdir(os.path.join(safe, "outdir.json")) == [], os.listdir(safe))
+
+# A run killed at any moment (reading, scoring or writing a 13 MB traced output) leaves the
+# previous output whole and no partial or temporary file beside it.
+killed = os.path.join(safe, "killed")
+os.makedirs(killed)
+out = os.path.join(killed, "scores.json")
+subprocess.run([CLI, "run", rules_copy, "--events", ev, "--param", "折算分值=5", "-o", out], check=True, capture_output=True)
+previous = open(out, "rb").read()
+complete = subprocess.run([CLI, "run", rules_copy, "--events", ev, "--trace"], check=True, capture_output=True).stdout
+kept = replaced = 0
+for delay in [0, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.09, 0.12, 0.15, 0.2]:
+    proc = subprocess.Popen([CLI, "run", rules_copy, "--events", ev, "--trace", "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    now = open(out, "rb").read()
+    kept, replaced = kept + (now == previous), replaced + (now == complete)
+    if now != previous and now != complete or os.listdir(killed) != ["scores.json"]:
+        break
+    if now == complete:
+        open(out, "wb").write(previous)
+check("SIGKILL leaves the previous output or the complete new one, nothing else",
+      kept + replaced == 12 and kept > 0, f"kept {kept}, replaced {replaced}, files {os.listdir(killed)}")
 
 print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
 sys.exit(1 if failures else 0)
