@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +124,8 @@ class Reader {
     if (!ok()) return;
     s.assign(reinterpret_cast<const char*>(at_), n);
     at_ += n;
+    // Names end up in JSON, HTML and workbooks, which hold only valid UTF-8.
+    if (!simdjson::validate_utf8(s)) fail(fmt::format("a text of {} is not valid UTF-8", count_of(n, "byte")));
   }
 
   // A list or text length, refused when its items cannot fit in the bytes left.

@@ -303,5 +303,56 @@ for delay in [0, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.09, 0.12, 0.15, 0
 check("SIGKILL leaves the previous output or the complete new one, nothing else",
       kept + replaced == 12 and kept > 0, f"kept {kept}, replaced {replaced}, files {os.listdir(killed)}")
 
+# Hostile input: every command ends with a message and status 0, 1 or 2, never an abort
+# (134) or a signal. GBK file names are common on Chinese Windows shares.
+hostile = os.path.join(TMP, "hostile").encode()
+os.makedirs(hostile)
+gbk = lambda name: os.path.join(hostile, name.encode("gbk"))
+gbk_events, gbk_rules = gbk("事件.jsonl"), gbk("规则.rules")
+shutil.copy(EVENTS, gbk_events)
+shutil.copy(RULES, gbk_rules)
+shutil.copy(RULES.replace(".rules", ".tests"), gbk("规则.tests"))
+for label, args in [
+    ("run --trace, events named in GBK", ["run", RULES, "--events", gbk_events, "--trace"]),
+    ("run --format html, events named in GBK", ["run", RULES, "--events", gbk_events, "--format", "html"]),
+    ("check --format json, rulebook named in GBK", ["check", gbk_rules, "--format", "json"]),
+    ("diff --format json, rulebook named in GBK", ["diff", RULES, gbk_rules, "--events", gbk_events, "--format", "json"]),
+    ("test, rulebook named in GBK", ["test", gbk_rules]),
+]:
+    p = subprocess.run([CLI.encode(), *[a if isinstance(a, bytes) else a.encode() for a in args]], capture_output=True)
+    check(f"{label} succeeds", p.returncode == 0, p.stderr[-300:])
+    if b"json" in args:
+        check(f"{label} writes valid JSON", json.loads(p.stdout) is not None)
+
+# A compiled file whose unit name is not UTF-8, with a valid checksum, is refused on load.
+import struct
+data = open(rbc, "rb").read()
+name = "县教育局".encode()
+body = data[24:].replace(name, b"\xb2\xe2" * (len(name) // 2), 1)
+checksum = 0xCBF29CE484222325
+for byte in body:
+    checksum = ((checksum ^ byte) * 0x100000001B3) % (1 << 64)
+non_utf8_rbc = tmp("non-utf8.rbc")
+open(non_utf8_rbc, "wb").write(data[:16] + struct.pack("<Q", checksum) + body)
+for trace in [[], ["--trace"]]:
+    p = run("run", non_utf8_rbc, "--events", EVENTS, *trace)
+    check(f"a .rbc with a non-UTF-8 name is refused {trace}", p.returncode == 1 and b"not valid UTF-8" in p.stderr, p.stderr[-300:])
+
+garbage = tmp("garbage.bin")
+open(garbage, "wb").write(bytes(range(256)) * 64)
+commands = [
+    ["run", garbage, "--events", EVENTS], ["run", rbc, "--events", garbage, "--trace"],
+    ["run", RULES, "--events", garbage, "--format", "csv"], ["run", non_utf8_rbc, "--events", garbage],
+    ["check", garbage], ["check", garbage, "--format", "json"], ["compile", garbage, "-o", tmp("g.rbc")],
+    ["disasm", garbage], ["disasm", non_utf8_rbc], ["fmt", "--check", garbage], ["test", RULES, "--tests", garbage],
+    ["explain", RULES, "--events", garbage, "--unit", "县教育局"], ["diff", garbage, RULES, "--format", "json"],
+    ["diff", RULES, RULES, "--events", garbage, "--format", "json"],
+]
+for args in commands:
+    p = run(*args)
+    check(f"hostile: {' '.join(os.path.basename(a) for a in args)} exits 1 or 2 with a message",
+          p.returncode in (1, 2) and (p.stderr.strip() != b"" or json.loads(p.stdout)["errors"] > 0),
+          (p.returncode, p.stderr[-300:]))
+
 print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
 sys.exit(1 if failures else 0)
