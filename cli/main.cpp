@@ -209,7 +209,7 @@ int run(const RunArgs& a) {
   try {
     io_ok = session.read(a.events);
   } catch (const RunError& e) {
-    std::cerr << fmt::format("{}:{}: error while scoring: {}\n", program->source_name, e.line, e.what());
+    std::cerr << run_error_message(*program, e) << "\n";
     return 1;
   }
   const EventReader& reader = session.reader();
@@ -229,7 +229,7 @@ int run(const RunArgs& a) {
   try {
     result = session.finish();
   } catch (const RunError& e) {
-    std::cerr << fmt::format("{}:{}: error while scoring: {}\n", program->source_name, e.line, e.what());
+    std::cerr << run_error_message(*program, e) << "\n";
     return 1;
   }
   std::string text;

@@ -1755,7 +1755,7 @@ ImpactRun run_impact(const Program& old_program, const Program& new_program, con
     try {
       io_ok = session.read(files);
     } catch (const RunError& e) {
-      side.problems.push_back(fmt::format("{}:{}: error while scoring: {}", self.source_name, e.line, e.what()));
+      side.problems.push_back(run_error_message(self, e));
       return side;
     }
     for (const auto& e : session.reader().errors()) {
@@ -1783,7 +1783,7 @@ ImpactRun run_impact(const Program& old_program, const Program& new_program, con
     try {
       side.result = session.finish();
     } catch (const RunError& e) {
-      side.problems.push_back(fmt::format("{}:{}: error while scoring: {}", self.source_name, e.line, e.what()));
+      side.problems.push_back(run_error_message(self, e));
     }
     return side;
   };

@@ -354,5 +354,15 @@ for args in commands:
           p.returncode in (1, 2) and (p.stderr.strip() != b"" or json.loads(p.stdout)["errors"] > 0),
           (p.returncode, p.stderr[-300:]))
 
+# A decimal the reader accepts but the exact range cannot add up stops the run with a
+# message, never with a made-up line 0 of the rulebook.
+many_places = tmp("many-places.jsonl")
+open(many_places, "w", encoding="utf-8").write(open(EVENTS, encoding="utf-8").read().replace(
+    '"unit": "县气象局", "points": "0.5"}', '"unit": "县气象局", "points": "0.123456789012345678"}', 1))
+for trace in [[], ["--trace"]]:
+    p = run("run", RULES, "--events", many_places, *trace)
+    check(f"a value beyond the exact range is an error, not a line 0 {trace}",
+          p.returncode == 1 and b"exact range" in p.stderr and b":0:" not in p.stderr, p.stderr[-300:])
+
 print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
 sys.exit(1 if failures else 0)
