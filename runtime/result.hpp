@@ -58,6 +58,7 @@ struct RunSummary {
   uint64_t in_period = 0;      // records scored
   uint64_t out_of_period = 0;  // records ignored as outside the period
   uint64_t rejected = 0;       // bad records skipped into the reject file
+  uint64_t outside_unit_dates = 0;  // of in_period: dated before a unit was set up or after it closed
 };
 
 struct Result {

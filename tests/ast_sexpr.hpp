@@ -228,6 +228,9 @@ struct DeclarationShower {
   std::string operator()(const ast::Indicator& i) const {
     return fmt::format("(指标 {}{} {})", i.name.text, i.citation.empty() ? "" : " \"" + i.citation + "\"", show(i.value));
   }
+  std::string operator()(const ast::UnitDate& d) const {
+    return fmt::format("({} {} {})", d.closed ? "撤销" : "设立", d.unit.text, show(d.date));
+  }
   std::string operator()(const ast::NotAssessed& n) const { return fmt::format("(不参与考核 {})", show(n.cond)); }
   std::string operator()(const ast::Grades& g) const {
     std::string out = "(等级";
