@@ -1,5 +1,4 @@
 #include "cli/diff_command.hpp"
-#include "cli/files.hpp"
 
 #include <fmt/format.h>
 
@@ -12,6 +11,7 @@
 #include "compiler/compiler.hpp"
 #include "compiler/parser.hpp"
 #include "compiler/rulebook_diff.hpp"
+#include "runtime/output_file.hpp"
 
 namespace rb {
 
@@ -72,8 +72,8 @@ int diff_command(const DiffArgs& a) {
   std::string text = a.format == "json" ? format_diff_json(diff, impact) : format_diff_text(diff, impact);
   if (a.output.empty()) {
     std::cout << text;
-  } else if (!write_file_atomically(a.output, text)) {
-    std::cerr << fmt::format("error: cannot write {}\n", a.output);
+  } else if (std::string error; !write_file_atomically(a.output, text, error)) {
+    std::cerr << fmt::format("error: {}\n", error);
     return 1;
   }
   if (impact)

@@ -165,7 +165,7 @@ std::string format_json(const Result& r) {
     units.push_back(j);
   }
   doc["units"] = units;
-  return doc.dump(2) + "\n";
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string format_table(const Result& r) {

@@ -12,13 +12,13 @@
 
 #include "cli/diff_command.hpp"
 #include "cli/explain.hpp"
-#include "cli/files.hpp"
 #include "cli/format.hpp"
 #include "cli/report.hpp"
 #include "cli/test_command.hpp"
 #include "compiler/compiler.hpp"
 #include "compiler/formatter.hpp"
 #include "runtime/disasm.hpp"
+#include "runtime/output_file.hpp"
 #include "runtime/rbc_file.hpp"
 #include "runtime/session.hpp"
 
@@ -59,6 +59,21 @@ std::optional<Program> load_program(const std::string& path) {
   return program;
 }
 
+// Prints why an output file may not be written (it is an input, or a folder); false then.
+// Checked before anything is read, so a mistyped -o never costs an input file.
+bool refuse_outputs(std::vector<std::string> inputs, const std::vector<std::string>& outputs) {
+  bool ok = true;
+  for (const auto& output : outputs) {
+    if (output.empty()) continue;
+    if (auto problem = output_conflict(output, inputs)) {
+      std::cerr << fmt::format("error: {}\n", *problem);
+      ok = false;
+    }
+    inputs.push_back(output);  // two outputs of one run may not be one file either
+  }
+  return ok;
+}
+
 // A date such as 2023-02-15 as a day number, for date parameters.
 std::optional<Rational> parse_date_value(const std::string& text) {
   int y = 0, m = 0, d = 0;
@@ -94,7 +109,7 @@ int check(const std::string& path, const std::string& format, bool strict) {
     out["diagnostics"] = list;
     out["errors"] = errors;
     out["warnings"] = warnings;
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     print_diagnostics(diags, source);
     if (program && errors == 0 && strict && warnings > 0) {
@@ -137,8 +152,8 @@ int format_files(const std::vector<std::string>& files, bool check_only) {
     if (check_only) {
       std::cout << fmt::format("{}: not formatted (run rulebook fmt {})\n", path, path);
       status = 1;
-    } else if (!write_file_atomically(path, *formatted)) {
-      std::cerr << fmt::format("{}: error: cannot write the file\n", path);
+    } else if (std::string error; !write_file_atomically(path, *formatted, error)) {
+      std::cerr << fmt::format("error: {}\n", error);
       status = 1;
     } else {
       std::cerr << fmt::format("formatted {}\n", path);
@@ -163,6 +178,9 @@ struct RunArgs {
 };
 
 int run(const RunArgs& a) {
+  std::vector<std::string> inputs{a.rules};
+  inputs.insert(inputs.end(), a.events.begin(), a.events.end());
+  if (!refuse_outputs(inputs, {a.output, a.reject})) return 2;
   auto program = load_program(a.rules);
   if (!program) return 1;
   if (!a.as_of.empty()) {
@@ -211,7 +229,7 @@ int run(const RunArgs& a) {
   try {
     io_ok = session.read(a.events);
   } catch (const RunError& e) {
-    std::cerr << fmt::format("{}:{}: error while scoring: {}\n", program->source_name, e.line, e.what());
+    std::cerr << run_error_message(*program, e) << "\n";
     return 1;
   }
   const EventReader& reader = session.reader();
@@ -231,7 +249,7 @@ int run(const RunArgs& a) {
   try {
     result = session.finish();
   } catch (const RunError& e) {
-    std::cerr << fmt::format("{}:{}: error while scoring: {}\n", program->source_name, e.line, e.what());
+    std::cerr << run_error_message(*program, e) << "\n";
     return 1;
   }
   std::string text;
@@ -269,7 +287,7 @@ int run(const RunArgs& a) {
       }
       std::string error;
       if (!write_xlsx(result, meta, a.output, error)) {
-        std::cerr << fmt::format("error: cannot write {}: {}\n", a.output, error);
+        std::cerr << fmt::format("error: {}\n", error);
         return 1;
       }
     } else {
@@ -282,8 +300,8 @@ int run(const RunArgs& a) {
   if (a.format == "xlsx") {
   } else if (a.output.empty()) {
     std::cout << text;
-  } else if (!write_file_atomically(a.output, text)) {
-    std::cerr << fmt::format("error: cannot write {}\n", a.output);
+  } else if (std::string error; !write_file_atomically(a.output, text, error)) {
+    std::cerr << fmt::format("error: {}\n", error);
     return 1;
   }
   const uint64_t outside_units = result.summary.outside_unit_dates;
@@ -363,28 +381,44 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  if (*run_cmd) return run(run_args);
-  if (*diff_cmd) return diff_command(diff_args);
-  if (*explain_cmd) return run(explain_args);
-  if (*check_cmd) return check(check_rules, check_format, strict);
-  if (*test_cmd) return test_command(test_args);
-  if (*fmt_cmd) return format_files(fmt_files, fmt_check);
-  if (*compile_cmd) {
-    auto program = load_program(compile_rules);
-    if (!program) return 1;
-    std::string error;
-    if (!write_rbc_file(compile_out, *program, error)) {
-      std::cerr << fmt::format("{}: error: {}\n", compile_out, error);
-      return 1;
+  // The one place where an exception nobody expected ends the program: with a message and
+  // exit status 1, never std::terminate.
+  try {
+    if (*run_cmd) return run(run_args);
+    if (*diff_cmd) {
+      std::vector<std::string> inputs{diff_args.old_rules, diff_args.new_rules};
+      inputs.insert(inputs.end(), diff_args.events.begin(), diff_args.events.end());
+      if (!refuse_outputs(inputs, {diff_args.output})) return 2;
+      return diff_command(diff_args);
     }
-    std::cerr << fmt::format("wrote {}\n", compile_out);
-    return 0;
-  }
-  if (*disasm_cmd) {
-    auto program = load_program(disasm_input);
-    if (!program) return 1;
-    std::cout << disassemble(*program);
-    return 0;
+    if (*explain_cmd) return run(explain_args);
+    if (*check_cmd) return check(check_rules, check_format, strict);
+    if (*test_cmd) return test_command(test_args);
+    if (*fmt_cmd) return format_files(fmt_files, fmt_check);
+    if (*compile_cmd) {
+      if (!refuse_outputs({compile_rules}, {compile_out})) return 2;
+      auto program = load_program(compile_rules);
+      if (!program) return 1;
+      std::string error;
+      if (!write_rbc_file(compile_out, *program, error)) {
+        std::cerr << fmt::format("error: {}\n", error);
+        return 1;
+      }
+      std::cerr << fmt::format("wrote {}\n", compile_out);
+      return 0;
+    }
+    if (*disasm_cmd) {
+      auto program = load_program(disasm_input);
+      if (!program) return 1;
+      std::cout << disassemble(*program);
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << fmt::format("error: internal error: {}; nothing was written\n", e.what());
+    return 1;
+  } catch (...) {
+    std::cerr << "error: internal error; nothing was written\n";
+    return 1;
   }
   return 2;
 }

@@ -1,15 +1,15 @@
 // The Excel workbook: a ranking sheet, a per-item sheet with every unit's amounts, and a
-// sheet naming the rulebook and inputs. Written with libxlsxwriter to a temporary file and
-// renamed, so a failure leaves nothing half-written.
+// sheet naming the rulebook and inputs. Written with libxlsxwriter into an OutputFile, so a
+// failure leaves nothing half-written.
 #include <fmt/format.h>
 #include <xlsxwriter.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <numeric>
 
 #include "cli/report.hpp"
 #include "runtime/bytecode.hpp"
+#include "runtime/output_file.hpp"
 
 namespace rb {
 
@@ -25,10 +25,14 @@ void items_of(const TraceNode& n, std::vector<const TraceNode*>& out) {
 }  // namespace
 
 bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path, std::string& error) {
-  std::string tmp = path + ".tmp.xlsx";
-  lxw_workbook* book = workbook_new(tmp.c_str());
+  OutputFile out(path);
+  if (!out.ok()) {
+    error = out.error();
+    return false;
+  }
+  lxw_workbook* book = workbook_new(out.open_name().c_str());
   if (!book) {
-    error = "cannot create the workbook";
+    error = fmt::format("cannot write '{}': cannot create the workbook", path);
     return false;
   }
   lxw_format* bold = workbook_add_format(book);
@@ -124,13 +128,11 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
   workbook_set_properties(book, &props);
   lxw_error status = workbook_close(book);
   if (status != LXW_NO_ERROR) {
-    error = lxw_strerror(status);
-    std::remove(tmp.c_str());
+    error = fmt::format("cannot write '{}': {}", path, lxw_strerror(status));
     return false;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = "cannot move the workbook into place";
-    std::remove(tmp.c_str());
+  if (!out.commit()) {
+    error = out.error();
     return false;
   }
   return true;

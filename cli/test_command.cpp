@@ -63,12 +63,17 @@ class Runner {
     std::string text;
     for (const auto& r : t.records) text += r.json + "\n";
     Session session(p_, {}, true);
-    session.read_text(t.name + ".jsonl", text);
+    std::vector<std::string> failures;
+    try {
+      session.read_text(t.name + ".jsonl", text);
+    } catch (const RunError& e) {
+      failures.push_back(run_error_message(p_, e));
+      return report(t, failures);
+    }
     const auto& errors = session.reader().errors();
     auto where = [&](uint32_t record) {
       return record >= 1 && record <= t.records.size() ? t.records[record - 1].line : t.line;
     };
-    std::vector<std::string> failures;
     if (!t.errors.empty()) {
       for (const auto& want : t.errors) {
         bool found = std::any_of(errors.begin(), errors.end(), [&](const InputError& e) {
@@ -87,7 +92,13 @@ class Runner {
       failures.push_back(fmt::format("{}:{}: record {}: {}", tests_path_, where(e.line), e.line, e.message));
     if (!failures.empty()) return report(t, failures);
 
-    Result result = session.finish();
+    Result result;
+    try {
+      result = session.finish();
+    } catch (const RunError& e) {
+      failures.push_back(run_error_message(p_, e));
+      return report(t, failures);
+    }
     const auto& covered = session.machine().covered();
     for (size_t i = 0; i < covered.size() && i < coverage_.points.size(); ++i) coverage_.points[i] |= covered[i];
     for (const auto& tr : result.traces) {

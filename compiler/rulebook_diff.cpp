@@ -1860,7 +1860,7 @@ ImpactRun run_impact(const Program& old_program, const Program& new_program, con
     try {
       io_ok = session.read(files);
     } catch (const RunError& e) {
-      side.problems.push_back(fmt::format("{}:{}: error while scoring: {}", self.source_name, e.line, e.what()));
+      side.problems.push_back(run_error_message(self, e));
       return side;
     }
     for (const auto& e : session.reader().errors()) {
@@ -1888,7 +1888,7 @@ ImpactRun run_impact(const Program& old_program, const Program& new_program, con
     try {
       side.result = session.finish();
     } catch (const RunError& e) {
-      side.problems.push_back(fmt::format("{}:{}: error while scoring: {}", self.source_name, e.line, e.what()));
+      side.problems.push_back(run_error_message(self, e));
     }
     return side;
   };
@@ -2141,7 +2141,7 @@ std::string format_diff_json(const RulebookDiff& diff, const Impact* impact) {
     im["only_new"] = listed(impact->only_new);
     j["impact"] = std::move(im);
   }
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace rb

@@ -1,13 +1,14 @@
 #include "rbc_file.hpp"
+#include "output_file.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <concepts>
 #include <cstring>
@@ -128,6 +129,8 @@ class Reader {
     if (!ok()) return;
     s.assign(reinterpret_cast<const char*>(at_), n);
     at_ += n;
+    // Names end up in JSON, HTML and workbooks, which hold only valid UTF-8.
+    if (!simdjson::validate_utf8(s)) fail(fmt::format("a text of {} is not valid UTF-8", count_of(n, "byte")));
   }
 
   // A list or text length, refused when its items cannot fit in the bytes left.
@@ -349,23 +352,6 @@ std::string system_message(int error_number) {
   return std::error_code(error_number, std::generic_category()).message();
 }
 
-bool write_all(int fd, const std::vector<uint8_t>& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// A name beside `path` that no other writer, in this process or another, is using.
-std::string temporary_path_for(const std::string& path) {
-  static std::atomic<unsigned> counter{0};
-  return fmt::format("{}.tmp.{}.{}", path, ::getpid(), counter++);
-}
-
 std::optional<std::string> read_whole_file(const std::string& path, std::vector<uint8_t>& bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fmt::format("cannot open '{}': {}", path, system_message(errno));
@@ -433,28 +419,11 @@ bool write_rbc_file(const std::string& path, const Program& p, std::string& erro
     return false;
   }
 
-  const std::string temporary = temporary_path_for(path);
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    error = fmt::format("cannot write '{}': {}", path, system_message(errno));
-    return false;
-  }
-  // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
-  bool ok = write_all(fd, image) && ::fsync(fd) == 0;
-  int failure = ok ? 0 : errno;
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    failure = errno;
-  }
-  if (ok && ::rename(temporary.c_str(), path.c_str()) != 0) {
-    ok = false;
-    failure = errno;
-  }
-  if (!ok) {
-    ::unlink(temporary.c_str());
-    error = fmt::format("cannot write '{}': {}", path, system_message(failure));
-  }
-  return ok;
+  OutputFile out(path);
+  if (out.ok() && out.write(std::string_view(reinterpret_cast<const char*>(image.data()), image.size())) && out.commit())
+    return true;
+  error = out.error();
+  return false;
 }
 
 std::variant<Program, LoadError> read_rbc_file(const std::string& path) {

@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <fmt/format.h>
+
 #include "trace_builder.hpp"
 
 namespace rb {
@@ -41,11 +43,20 @@ bool Session::read_text(const std::string& name, std::string_view text) {
 
 Result Session::finish() {
   const auto& s = reader_.stats();
-  Result result = machine_.finish({s.records, s.in_period, s.out_of_period, s.rejected});
-  result.inputs = files_;
-  result.input_counts = counts_;
-  if (trace_) result.traces = build_traces(program_, machine_, symbols_, files_);
-  return result;
+  try {
+    Result result = machine_.finish({s.records, s.in_period, s.out_of_period, s.rejected});
+    result.inputs = files_;
+    result.input_counts = counts_;
+    if (trace_) result.traces = build_traces(program_, machine_, symbols_, files_);
+    return result;
+  } catch (const ArithmeticOverflow& e) {
+    throw RunError(e.what(), 0);
+  }
+}
+
+std::string run_error_message(const Program& program, const RunError& e) {
+  if (e.line == 0) return fmt::format("{}: error while scoring: {}", program.source_name, e.what());
+  return fmt::format("{}:{}: error while scoring: {}", program.source_name, e.line, e.what());
 }
 
 }  // namespace rb

@@ -25,7 +25,8 @@ class Session {
   bool read_text(const std::string& name, std::string_view text);
   const EventReader& reader() const { return reader_; }
   const Symbols& symbols() const { return symbols_; }
-  // The second phase; call once, after read().
+  // The second phase; call once, after read(). Arithmetic beyond the exact range here
+  // (totals, means, traces) is thrown as a RunError too, with no rulebook line.
   Result finish();
 
  private:
@@ -48,5 +49,9 @@ class Session {
   EventReader reader_;
   Sink sink_;
 };
+
+// "FILE:LINE: error while scoring: WHY" for a run error, without ":0" when no rulebook line
+// is known. The one wording for every command that scores.
+std::string run_error_message(const Program& program, const RunError& e);
 
 }  // namespace rb

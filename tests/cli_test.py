@@ -4,9 +4,12 @@
 Each check runs the real binary and asserts on its exit status, stdout, stderr and files."""
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 CLI = os.path.join(BUILD, "rulebook")
@@ -229,6 +232,138 @@ if zipfile.is_zipfile(xlsx):
     top = max(doc["units"], key=lambda u: u["score"])
     check("xlsx ranking starts with the top score", re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1) is not None
           and float(re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1).group(1)) == top["score"])
+
+# Output files never cost an input, never survive half-written, never leave temporaries.
+safe = tmp("safe")
+os.makedirs(safe)
+ev = os.path.join(safe, "ev.jsonl")
+shutil.copy(EVENTS, ev)
+rules_copy = os.path.join(safe, "c.rules")
+shutil.copy(RULES, rules_copy)
+ev_bytes, rules_bytes = open(ev, "rb").read(), open(rules_copy, "rb").read()
+os.link(ev, os.path.join(safe, "hard.json"))
+os.symlink("ev.jsonl", os.path.join(safe, "to-input.json"))
+for label, args in [
+    ("run -o the events file", ["run", rules_copy, "--events", ev, "-o", ev]),
+    ("run -o a hard link to the events", ["run", rules_copy, "--events", ev, "-o", os.path.join(safe, "hard.json")]),
+    ("run -o a symlink to the events", ["run", rules_copy, "--events", ev, "-o", os.path.join(safe, "to-input.json")]),
+    ("run -o the rulebook", ["run", rules_copy, "--events", ev, "--format", "csv", "-o", rules_copy]),
+    ("run --reject the events", ["run", rules_copy, "--events", ev, "--skip-bad", "--reject", ev]),
+    ("compile -o the rulebook", ["compile", rules_copy, "-o", rules_copy]),
+    ("diff -o the new rulebook", ["diff", RULES, rules_copy, "-o", rules_copy]),
+]:
+    p = run(*args)
+    check(f"{label} is refused before reading", p.returncode == 2 and b"input file" in p.stderr
+          and b"records read" not in p.stderr and open(ev, "rb").read() == ev_bytes
+          and open(rules_copy, "rb").read() == rules_bytes, p.stderr[-300:])
+check("refusals leave only the files that were there",
+      sorted(os.listdir(safe)) == ["c.rules", "ev.jsonl", "hard.json", "to-input.json"], os.listdir(safe))
+
+target = os.path.join(safe, "real.json")
+open(target, "w").write("old")
+os.symlink("real.json", os.path.join(safe, "link.json"))
+p = run("run", rules_copy, "--events", ev, "-o", os.path.join(safe, "link.json"))
+check("-o through a symlink writes its target", p.returncode == 0 and os.path.islink(os.path.join(safe, "link.json"))
+      and json.load(open(target))["units"], p.stderr[-300:])
+os.makedirs(os.path.join(safe, "outdir.json"))
+for fmt_name in ["json", "xlsx"]:
+    p = run("run", rules_copy, "--events", ev, "--format", fmt_name, "-o", os.path.join(safe, "outdir.json"))
+    check(f"-o naming a folder is a clear error ({fmt_name})", p.returncode == 2 and b"is a folder" in p.stderr, p.stderr[-300:])
+for label, args in [
+    ("run", ["run", rules_copy, "--events", ev, "-o", os.path.join(safe, "missing", "x.json")]),
+    ("xlsx", ["run", rules_copy, "--events", ev, "--format", "xlsx", "-o", os.path.join(safe, "missing", "x.xlsx")]),
+    ("compile", ["compile", rules_copy, "-o", os.path.join(safe, "missing", "x.rbc")]),
+]:
+    p = run(*args)
+    check(f"{label} into a missing folder fails with the reason", p.returncode == 1 and b"No such file" in p.stderr, p.stderr[-300:])
+check("no temporary file survives a failure",
+      sorted(os.listdir(safe)) == ["c.rules", "ev.jsonl", "hard.json", "link.json", "outdir.json", "real.json", "to-input.json"]
+      and os.listdir(os.path.join(safe, "outdir.json")) == [], os.listdir(safe))
+
+# A run killed at any moment (reading, scoring or writing a 13 MB traced output) leaves the
+# previous output whole and no partial or temporary file beside it.
+killed = os.path.join(safe, "killed")
+os.makedirs(killed)
+out = os.path.join(killed, "scores.json")
+subprocess.run([CLI, "run", rules_copy, "--events", ev, "--param", "折算分值=5", "-o", out], check=True, capture_output=True)
+previous = open(out, "rb").read()
+complete = subprocess.run([CLI, "run", rules_copy, "--events", ev, "--trace"], check=True, capture_output=True).stdout
+kept = replaced = 0
+for delay in [0, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.09, 0.12, 0.15, 0.2]:
+    proc = subprocess.Popen([CLI, "run", rules_copy, "--events", ev, "--trace", "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    now = open(out, "rb").read()
+    kept, replaced = kept + (now == previous), replaced + (now == complete)
+    if now != previous and now != complete or os.listdir(killed) != ["scores.json"]:
+        break
+    if now == complete:
+        open(out, "wb").write(previous)
+check("SIGKILL leaves the previous output or the complete new one, nothing else",
+      kept + replaced == 12 and kept > 0, f"kept {kept}, replaced {replaced}, files {os.listdir(killed)}")
+
+# Hostile input: every command ends with a message and status 0, 1 or 2, never an abort
+# (134) or a signal. GBK file names are common on Chinese Windows shares.
+hostile = os.path.join(TMP, "hostile").encode()
+os.makedirs(hostile)
+gbk = lambda name: os.path.join(hostile, name.encode("gbk"))
+gbk_events, gbk_rules = gbk("事件.jsonl"), gbk("规则.rules")
+shutil.copy(EVENTS, gbk_events)
+shutil.copy(RULES, gbk_rules)
+shutil.copy(RULES.replace(".rules", ".tests"), gbk("规则.tests"))
+for label, args in [
+    ("run --trace, events named in GBK", ["run", RULES, "--events", gbk_events, "--trace"]),
+    ("run --format html, events named in GBK", ["run", RULES, "--events", gbk_events, "--format", "html"]),
+    ("check --format json, rulebook named in GBK", ["check", gbk_rules, "--format", "json"]),
+    ("diff --format json, rulebook named in GBK", ["diff", RULES, gbk_rules, "--events", gbk_events, "--format", "json"]),
+    ("test, rulebook named in GBK", ["test", gbk_rules]),
+]:
+    p = subprocess.run([CLI.encode(), *[a if isinstance(a, bytes) else a.encode() for a in args]], capture_output=True)
+    check(f"{label} succeeds", p.returncode == 0, p.stderr[-300:])
+    if b"json" in args:
+        check(f"{label} writes valid JSON", json.loads(p.stdout) is not None)
+
+# A compiled file whose unit name is not UTF-8, with a valid checksum, is refused on load.
+import struct
+data = open(rbc, "rb").read()
+name = "县教育局".encode()
+body = data[24:].replace(name, b"\xb2\xe2" * (len(name) // 2), 1)
+checksum = 0xCBF29CE484222325
+for byte in body:
+    checksum = ((checksum ^ byte) * 0x100000001B3) % (1 << 64)
+non_utf8_rbc = tmp("non-utf8.rbc")
+open(non_utf8_rbc, "wb").write(data[:16] + struct.pack("<Q", checksum) + body)
+for trace in [[], ["--trace"]]:
+    p = run("run", non_utf8_rbc, "--events", EVENTS, *trace)
+    check(f"a .rbc with a non-UTF-8 name is refused {trace}", p.returncode == 1 and b"not valid UTF-8" in p.stderr, p.stderr[-300:])
+
+garbage = tmp("garbage.bin")
+open(garbage, "wb").write(bytes(range(256)) * 64)
+commands = [
+    ["run", garbage, "--events", EVENTS], ["run", rbc, "--events", garbage, "--trace"],
+    ["run", RULES, "--events", garbage, "--format", "csv"], ["run", non_utf8_rbc, "--events", garbage],
+    ["check", garbage], ["check", garbage, "--format", "json"], ["compile", garbage, "-o", tmp("g.rbc")],
+    ["disasm", garbage], ["disasm", non_utf8_rbc], ["fmt", "--check", garbage], ["test", RULES, "--tests", garbage],
+    ["explain", RULES, "--events", garbage, "--unit", "县教育局"], ["diff", garbage, RULES, "--format", "json"],
+    ["diff", RULES, RULES, "--events", garbage, "--format", "json"],
+]
+for args in commands:
+    p = run(*args)
+    check(f"hostile: {' '.join(os.path.basename(a) for a in args)} exits 1 or 2 with a message",
+          p.returncode in (1, 2) and (p.stderr.strip() != b"" or json.loads(p.stdout)["errors"] > 0),
+          (p.returncode, p.stderr[-300:]))
+
+# A decimal the reader accepts but the exact range cannot add up stops the run with a
+# message, never with a made-up line 0 of the rulebook.
+many_places = tmp("many-places.jsonl")
+open(many_places, "w", encoding="utf-8").write(open(EVENTS, encoding="utf-8").read().replace(
+    '"unit": "县气象局", "points": "0.5"}', '"unit": "县气象局", "points": "0.123456789012345678"}', 1))
+for trace in [[], ["--trace"]]:
+    p = run("run", RULES, "--events", many_places, *trace)
+    check(f"a value beyond the exact range is an error, not a line 0 {trace}",
+          p.returncode == 1 and b"exact range" in p.stderr and b":0:" not in p.stderr, p.stderr[-300:])
 
 print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
 sys.exit(1 if failures else 0)

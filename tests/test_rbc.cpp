@@ -518,6 +518,22 @@ TEST_CASE("rbc: malformed payloads are explained") {
   CHECK(load_error(extra) == "malformed bytecode file: 1 byte left over after the last section");
 }
 
+TEST_CASE("rbc: every text must be valid UTF-8") {
+  // Names reach JSON, HTML and workbooks; a GBK or truncated byte string is refused on load.
+  for (const std::string bad : {"\xB2\xE2\xCA\xD4", "\xE5\x8E", "ok\xFF"}) {
+    Program title = demo_program();
+    title.title = bad;
+    CHECK(load_error(serialize(title)) == fmt::format("malformed bytecode file: in section \"header\", a text of {} "
+                                                      "bytes is not valid UTF-8", bad.size()));
+    Program unit = demo_program();
+    unit.units.back() = bad;
+    CHECK(load_error(serialize(unit)).find("in section \"units\", a text of") != std::string::npos);
+  }
+  Program chinese = demo_program();
+  chinese.title = "考核";
+  CHECK(load_error(serialize(chinese)) == "(loaded)");
+}
+
 // ---- verification
 
 TEST_CASE("rbc: verify catches bad code") {

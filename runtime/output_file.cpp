@@ -1,0 +1,164 @@
+#include "output_file.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+namespace rb {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string system_message(int error_number) {
+  return std::error_code(error_number, std::generic_category()).message();
+}
+
+// The file that writing `path` replaces: `path` itself, or where its symbolic links lead
+// (a link to a file that does not exist yet creates that file). An error text when the
+// name is a folder or the links go round in a circle.
+std::optional<std::string> resolve_target(const std::string& path, std::string& target) {
+  constexpr int kMaxLinks = 40;  // as the kernel's own limit on links followed in one name
+  fs::path p(path);
+  for (int links = 0; links <= kMaxLinks; ++links) {
+    std::error_code ec;
+    const fs::file_status st = fs::symlink_status(p, ec);
+    if (st.type() == fs::file_type::symlink) {
+      const fs::path next = fs::read_symlink(p, ec);
+      if (ec) return ec.message();
+      p = next.is_absolute() ? next : p.parent_path() / next;
+      continue;
+    }
+    if (st.type() == fs::file_type::directory) return "it is a folder; give the name of a file to write";
+    target = p.string();
+    return std::nullopt;
+  }
+  return "too many symbolic links";
+}
+
+std::string folder_of(const std::string& target) {
+  const fs::path parent = fs::path(target).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+// A name beside `target` that no other writer, in this process or another, is using.
+std::string temporary_name(const std::string& target) {
+  static std::atomic<unsigned> counter{0};
+  return fmt::format("{}.tmp.{}.{}", target, ::getpid(), counter++);
+}
+
+}  // namespace
+
+OutputFile::OutputFile(const std::string& path) : path_(path) {
+  if (auto problem = resolve_target(path, target_)) {
+    error_ = fmt::format("cannot write '{}': {}", path_, *problem);
+    return;
+  }
+#ifdef O_TMPFILE
+  // An unnamed file vanishes by itself if the process dies before commit().
+  fd_ = ::open(folder_of(target_).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  if (fd_ >= 0) {
+    unnamed_ = true;
+    return;
+  }
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+    fail("", errno);
+    return;
+  }
+#endif
+  named_temp_ = temporary_name(target_);
+  fd_ = ::open(named_temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd_ < 0) {
+    const int saved = errno;
+    named_temp_.clear();
+    fail("", saved);
+  }
+}
+
+OutputFile::~OutputFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!named_temp_.empty()) ::unlink(named_temp_.c_str());
+}
+
+void OutputFile::fail(const std::string& what, int error_number) {
+  error_ = fmt::format("cannot write '{}': {}{}", path_, what, system_message(error_number));
+}
+
+std::string OutputFile::open_name() const {
+  return unnamed_ ? fmt::format("/proc/self/fd/{}", fd_) : named_temp_;
+}
+
+bool OutputFile::write(std::string_view bytes) {
+  if (fd_ < 0) return false;
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      fail("", n < 0 ? errno : ENOSPC);
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool OutputFile::commit() {
+  if (fd_ < 0) return false;
+  // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
+  if (::fsync(fd_) != 0) {
+    fail("", errno);
+    return false;
+  }
+  if (unnamed_) {
+    // linkat cannot replace a file, so the data gets a private name first and then the
+    // target's name by rename, which replaces the old file in one step.
+    named_temp_ = temporary_name(target_);
+    if (::linkat(AT_FDCWD, open_name().c_str(), AT_FDCWD, named_temp_.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      const int saved = errno;
+      named_temp_.clear();
+      fail("", saved);
+      return false;
+    }
+  }
+  if (::rename(named_temp_.c_str(), target_.c_str()) != 0) {
+    fail("", errno);
+    return false;
+  }
+  named_temp_.clear();
+  const int closed = ::close(fd_);
+  fd_ = -1;
+  if (closed != 0) {
+    fail("", errno);
+    return false;
+  }
+  return true;
+}
+
+bool write_file_atomically(const std::string& path, std::string_view content, std::string& error) {
+  OutputFile out(path);
+  if (out.ok() && out.write(content) && out.commit()) return true;
+  error = out.error();
+  return false;
+}
+
+std::optional<std::string> output_conflict(const std::string& output, const std::vector<std::string>& inputs) {
+  std::string target;
+  if (auto problem = resolve_target(output, target)) return fmt::format("cannot write '{}': {}", output, *problem);
+  struct stat out_st {};
+  if (::stat(target.c_str(), &out_st) != 0) return std::nullopt;  // a new file cannot be an input
+  for (const auto& input : inputs) {
+    struct stat in_st {};
+    if (::stat(input.c_str(), &in_st) == 0 && in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
+      return fmt::format("cannot write '{}': it is the input file '{}', which would be lost; give another output name",
+                         output, input);
+  }
+  return std::nullopt;
+}
+
+}  // namespace rb
