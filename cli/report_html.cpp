@@ -72,7 +72,7 @@ std::string chart(const UnitResult& u, const TraceNode& score) {
   for (const auto& [name, v] : u.categories) {
     bool bonus = false;
     for (const auto& c : score.children)
-      if (c.name == name) bonus = c.role == "bonus";
+      if (c.name == name) bonus = c.role == "bonus" || c.role == "points";
     double frac = to_double_rounded(v / max_value, 4);
     int w = static_cast<int>(frac * (width - label_w - 60));
     svg += fmt::format(R"svg(<text x="0" y="{}">{}</text><rect x="{}" y="{}" width="{}" height="{}" fill="var({})"/>)svg"
