@@ -151,6 +151,7 @@ struct RunArgs {
   std::vector<std::string> params;
   std::string output;
   std::string reject;
+  std::string encoding;
   bool skip_bad = false;
   bool trace = false;
   // explain
@@ -164,6 +165,7 @@ int run(const RunArgs& a) {
   ReadOptions options;
   options.skip_bad = a.skip_bad;
   options.reject_path = a.reject;
+  if (!a.encoding.empty()) options.encoding = *parse_encoding(a.encoding);
   bool report = a.format == "html" || a.format == "xlsx";
   Session session(*program, options, a.trace || report || !a.unit.empty());
   Machine& machine = session.machine();
@@ -285,6 +287,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--format", run_args.format, "Output format")->check(CLI::IsMember({"json", "table", "csv", "html", "xlsx"}));
   run_cmd->add_option("--param", run_args.params, "Override a rulebook parameter: NAME=NUMBER");
   run_cmd->add_option("-o,--output", run_args.output, "Write the result to this file instead of standard output");
+  const auto encoding_check = [](const std::string& name) {
+    return parse_encoding(name) ? std::string() : fmt::format("unknown encoding '{}' (known: {})", name, kEncodingNames);
+  };
+  run_cmd->add_option("--encoding", run_args.encoding, "Encoding of CSV files (default: detected)")->check(encoding_check);
   run_cmd->add_flag("--skip-bad", run_args.skip_bad, "Skip bad records instead of stopping (they are listed on stderr)");
   run_cmd->add_option("--reject", run_args.reject, "With --skip-bad: write the skipped records to this file");
   run_cmd->add_flag("--trace", run_args.trace, "Add each unit's derivation to the JSON output (docs/trace.md)");
@@ -293,6 +299,7 @@ int main(int argc, char** argv) {
   auto* explain_cmd = app.add_subcommand("explain", "Show how one unit's score was derived, down to the records");
   explain_cmd->add_option("rules", explain_args.rules, "Rulebook (.rules source or compiled .rbc)")->required();
   explain_cmd->add_option("--events", explain_args.events, "Events file (.jsonl or .csv); repeat for several")->required();
+  explain_cmd->add_option("--encoding", explain_args.encoding, "Encoding of CSV files (default: detected)")->check(encoding_check);
   explain_cmd->add_option("--unit", explain_args.unit, "The unit to explain")->required();
   explain_cmd->add_option("--item", explain_args.item, "Only this item, group or category");
   explain_cmd->add_flag("--prose", explain_args.prose, "Write each deduction and bonus as a sentence");

@@ -68,20 +68,16 @@ void EventReader::Impl::write_reject(std::string_view raw, const FileCtx& ctx) {
   std::fputc('\n', reject);
 }
 
-// A regular file, a chunk at a time, so memory does not grow with the file: each chunk
-// ends at its last record boundary (a newline; for CSV one outside quotes) and the rest
-// is carried into the next.
-bool EventReader::Impl::stream_file(const std::string& path, uint32_t file_index, RecordSink& sink, bool is_csv) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    report_file(path, fmt::format("cannot open: {}", std::strerror(errno)));
-    return false;
-  }
-  file = &path;
+// A file a chunk at a time, so memory does not grow with the file: each chunk ends at its
+// last record boundary (a newline; for CSV one outside quotes) and the rest is carried into
+// the next. A CSV file's text is first turned into UTF-8 with LF or CRLF line ends.
+bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, RecordSink& sink, bool is_csv,
+                               const ByteSource& read) {
+  file = &name;
   if (file_names.size() <= file_index) file_names.resize(file_index + 1);
-  file_names[file_index] = path;
+  file_names[file_index] = name;
   FileCtx ctx;
-  ctx.name = &path;
+  ctx.name = &name;
   ctx.index = file_index;
   ctx.csv = is_csv;
   CsvState csv_state;
@@ -90,20 +86,51 @@ bool EventReader::Impl::stream_file(const std::string& path, uint32_t file_index
   std::vector<char> buffer(kChunk + simdjson::SIMDJSON_PADDING);
   size_t carried = 0;
   uint32_t line = 0;
-  bool ok = true, at_end = false;
+  bool ok = true, at_end = false, decided = !is_csv;
+  std::unique_ptr<TextDecoder> decoder;
+  std::string decoded;
+  LineEnds line_ends;
   while (!at_end) {
     if (buffer.size() - simdjson::SIMDJSON_PADDING - carried < kChunk / 2)  // a very long line
       buffer.resize(buffer.size() * 2);
     const size_t room = buffer.size() - simdjson::SIMDJSON_PADDING - carried;
-    ssize_t got = ::read(fd, buffer.data() + carried, room);
+    ssize_t got = read(buffer.data() + carried, room);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
-      report_file(path, fmt::format("cannot read: {}", std::strerror(errno)));
+      report_file(name, fmt::format("cannot read: {}", std::strerror(errno)));
       ok = false;
       break;
     }
     at_end = got == 0;
-    const size_t filled = carried + static_cast<size_t>(got);
+    size_t filled = carried + static_cast<size_t>(got);
+    if (is_csv) {
+      const std::string_view fresh(buffer.data() + carried, filled - carried);
+      if (!decided) {
+        decided = true;
+        Encoding encoding = options.encoding;
+        if (encoding == Encoding::Detect) encoding = detect_encoding(fresh, at_end);
+        if (encoding == Encoding::Detect) {
+          report_file(name, detect_failure(fresh));
+          ok = false;
+          break;
+        }
+        if (encoding != Encoding::Utf8) decoder = std::make_unique<TextDecoder>(encoding);
+      }
+      if (decoder) {
+        decoded.clear();
+        if (!decoder->decode(fresh, at_end, decoded)) {
+          report_file(name, fmt::format("the text is not valid {} at byte {}. {}", encoding_name(decoder->encoding()),
+                                        decoder->bad_offset(), kSaveAsUtf8));
+          ok = false;
+          break;
+        }
+        if (carried + decoded.size() + simdjson::SIMDJSON_PADDING > buffer.size())
+          buffer.resize(carried + decoded.size() + simdjson::SIMDJSON_PADDING);
+        std::memcpy(buffer.data() + carried, decoded.data(), decoded.size());
+        filled = carried + decoded.size();
+      }
+      line_ends.normalize(buffer.data() + carried, filled - carried);
+    }
     size_t usable = filled;
     if (!at_end) {
       if (is_csv) {
@@ -123,82 +150,10 @@ bool EventReader::Impl::stream_file(const std::string& path, uint32_t file_index
     carried = filled - usable;
     std::memmove(buffer.data(), buffer.data() + usable, carried);
   }
-  ::close(fd);
+  if (csv_state.bad_utf8_rows > 1)
+    report_file_line(csv_state.first_bad_utf8_line,
+                     fmt::format("and {} more rows that are not valid UTF-8", csv_state.bad_utf8_rows - 1));
   return ok && (was_failed || !reject_failed);
-}
-
-bool EventReader::Impl::load(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    report_file(path, fmt::format("cannot open: {}", std::strerror(errno)));
-    return false;
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    report_file(path, fmt::format("cannot read: {}", std::strerror(errno)));
-    ::close(fd);
-    return false;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    report_file(path, "cannot read: is a directory");
-    ::close(fd);
-    return false;
-  }
-  std::string chunked;
-  bool ok = true;
-  if (S_ISREG(st.st_mode)) {
-    const auto size = static_cast<size_t>(st.st_size);
-    padded = simdjson::padded_string(size);
-    size_t done = 0;
-    while (done < size) {
-      ssize_t got = ::read(fd, padded.data() + done, size - done);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        ok = got == 0;  // the file shrank: read what is there
-        if (!ok) report_file(path, fmt::format("cannot read: {}", std::strerror(errno)));
-        break;
-      }
-      done += static_cast<size_t>(got);
-    }
-    if (ok && done < size) {
-      simdjson::padded_string shorter(padded.data(), done);
-      padded.swap(shorter);
-    }
-  } else {  // a pipe or device: read until the end
-    char buffer[1 << 16];
-    for (;;) {
-      ssize_t got = ::read(fd, buffer, sizeof buffer);
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) {
-        ok = false;
-        report_file(path, fmt::format("cannot read: {}", std::strerror(errno)));
-        break;
-      }
-      if (got == 0) break;
-      chunked.append(buffer, static_cast<size_t>(got));
-    }
-    if (ok) padded = simdjson::padded_string(chunked);
-  }
-  ::close(fd);
-  return ok;
-}
-
-bool EventReader::Impl::read_loaded(const std::string& name, uint32_t file_index, RecordSink& sink) {
-  file = &name;
-  if (file_names.size() <= file_index) file_names.resize(file_index + 1);
-  file_names[file_index] = name;
-  FileCtx ctx;
-  ctx.name = &name;
-  ctx.index = file_index;
-  const bool was_failed = reject_failed;
-  if (has_extension(name, ".csv")) {
-    ctx.csv = true;
-    read_csv(std::string_view(padded.data(), padded.size()), ctx, sink);
-  } else {
-    read_jsonl(padded.data(), padded.size(), padded.size() + simdjson::SIMDJSON_PADDING, ctx, sink);
-  }
-  padded = simdjson::padded_string();
-  return was_failed || !reject_failed;
 }
 
 bool EventReader::Impl::supported(const std::string& name) {
@@ -256,18 +211,33 @@ EventReader::~EventReader() {
 bool EventReader::read_file(const std::string& path, uint32_t file_index, RecordSink& sink) {
   impl_->input_paths.push_back(path);
   if (!impl_->supported(path)) return false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    impl_->report_file(path, fmt::format("cannot open: {}", std::strerror(errno)));
+    return false;
+  }
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-    return impl_->stream_file(path, file_index, sink, has_extension(path, ".csv"));
-  if (!impl_->load(path)) return false;
-  return impl_->read_loaded(path, file_index, sink);
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    impl_->report_file(path, S_ISDIR(st.st_mode) ? std::string("cannot read: is a directory")
+                                                 : fmt::format("cannot read: {}", std::strerror(errno)));
+    ::close(fd);
+    return false;
+  }
+  const bool ok = impl_->stream(path, file_index, sink, has_extension(path, ".csv"),
+                                [fd](char* to, size_t room) { return ::read(fd, to, room); });
+  ::close(fd);
+  return ok;
 }
 
 bool EventReader::read_buffer(std::string_view data, const std::string& name, uint32_t file_index,
                               RecordSink& sink) {
   if (!impl_->supported(name)) return false;
-  impl_->padded = simdjson::padded_string(data);
-  return impl_->read_loaded(name, file_index, sink);
+  return impl_->stream(name, file_index, sink, has_extension(name, ".csv"), [&data](char* to, size_t room) {
+    const size_t n = std::min(room, data.size());
+    std::memcpy(to, data.data(), n);
+    data.remove_prefix(n);
+    return static_cast<ssize_t>(n);
+  });
 }
 
 bool EventReader::finish() { return impl_->finish(); }

@@ -6,7 +6,9 @@
 //
 // Input formats (by file extension, case-insensitive):
 //   .jsonl .ndjson .json  JSON Lines: one JSON object per line.
-//   .csv                  RFC 4180 CSV whose first non-blank record is the header.
+//   .csv                  RFC 4180 CSV whose first non-blank record is the header, in
+//                         UTF-8, GB18030 or UTF-16 with LF, CRLF or CR line ends
+//                         (text_decoding.hpp).
 // A UTF-8 byte order mark at the start is skipped in both. Blank lines (and in CSV, rows
 // whose cells are all empty) are skipped but still counted for line numbers.
 //
@@ -27,7 +29,9 @@
 //   not valid JSON: bad value 'tru' for 'other'        (a malformed literal, 01, 1., nul)
 //   not a JSON object
 //   text after the JSON object
-//   invalid UTF-8                                      (a CSV row)
+//   invalid UTF-8; the file looks like GB18030/GBK. Save it as ...   (a CSV file's first such row;
+//   and 6891 more rows that are not valid UTF-8                        the others once, at its end)
+//   the text is not UTF-8, GB18030/GBK or UTF-16 ...   (line 0: a CSV file in no known encoding)
 //   <CSV splitter message>                             e.g. unterminated quoted field
 //   row has 3 cells but the header has 5
 //   header has no 'type' column / column 'x' appears twice in the header /
@@ -36,7 +40,7 @@
 //   field 'id' given twice
 //   field 'level' must be a string, not a boolean      (also array, object)
 //   unknown event type 'portal_warnin' (did you mean portal_warning?)
-//   field 'date' is not a date (YYYY-MM-DD): '2022/4/1'
+//   field 'date' is not a date: '4/1/2022' (write 2022-03-05, 2022/3/5, 2022.3.5 or 2022年3月5日)
 //   field 'date' is not a calendar date: '2022-02-30'
 //   unknown unit '县审记局' (did you mean 县审计局?)
 //   field 'score' is not a number: 'one'
@@ -90,6 +94,7 @@
 
 #include "bytecode.hpp"
 #include "record.hpp"
+#include "text_decoding.hpp"
 
 namespace rb {
 
@@ -104,6 +109,7 @@ std::string to_string(const InputError& error);
 
 struct ReadOptions {
   bool skip_bad = false;
+  Encoding encoding = Encoding::Detect;  // of CSV files (JSON Lines is always UTF-8)
   std::string reject_path;
   size_t max_errors = 100;
 };

@@ -18,11 +18,6 @@ size_t EventReader::Impl::csv_cut(const char* data, size_t size) {
   return cut;
 }
 
-void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink& sink) {
-  CsvState state;
-  read_csv(data, ctx, sink, state);
-}
-
 void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink& sink, CsvState& st) {
   CsvSplitter csv(data);
   const uint32_t base = st.lines_before;
@@ -68,7 +63,15 @@ void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink
     if (header_bad) {
       bad = true;  // already reported once, on the header
     } else if (!all_utf8 && !simdjson::validate_utf8(csv.raw().data(), csv.raw().size())) {
-      report(line, [] { return std::string("invalid UTF-8"); });
+      // Said once per file, with the advice; the file's other such rows are counted at its end.
+      if (st.bad_utf8_rows++ == 0) {
+        st.first_bad_utf8_line = line;
+        report(line, [&] {
+          return fmt::format("invalid UTF-8; the file looks like {}. {}", looks_like(csv.raw()), kSaveAsUtf8);
+        });
+      } else {
+        bad = true;
+      }
     } else if (csv.size() != columns.size()) {
       report(line, [&] {
         return fmt::format("row has {} cells but the header has {}", csv.size(), columns.size());
@@ -85,7 +88,8 @@ void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink
 bool EventReader::Impl::read_header(const CsvSplitter& csv, std::vector<int64_t>& columns, uint32_t base) {
   const uint32_t at = base + csv.line();
   if (!simdjson::validate_utf8(csv.raw().data(), csv.raw().size())) {
-    report_file_line(at, "header: invalid UTF-8");
+    report_file_line(at, fmt::format("header: invalid UTF-8; the file looks like {}. {}", looks_like(csv.raw()),
+                                     kSaveAsUtf8));
     return false;
   }
   columns.assign(csv.size(), -1);

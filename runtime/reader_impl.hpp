@@ -17,6 +17,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <sys/types.h>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +28,7 @@
 
 #include "csv.hpp"
 #include "reader.hpp"
+#include "text_decoding.hpp"
 
 namespace rb::input {
 
@@ -140,7 +144,8 @@ inline std::string_view trim(std::string_view s) {
 // JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 bool json_number_ok(std::string_view t);
 
-// YYYY-MM-DD. shape: the text has the right form; returns true for a real calendar date.
+// 2022-03-05, 2022/3/5, 2022.3.5 or 2022年3月5日, a time of day after it ignored. shape: the
+// text has one of these forms; returns true for a real calendar date.
 bool parse_date(std::string_view t, int32_t& days, bool& shape);
 
 // A value from the input, shown in a message: at most 60 code points, control characters
@@ -348,7 +353,6 @@ struct EventReader::Impl {
   std::string last_header;
 
   od::parser parser;
-  simdjson::padded_string padded;
 
   // --- setup ---------------------------------------------------------------------------
 
@@ -455,10 +459,11 @@ struct EventReader::Impl {
   // toggle the state; a doubled quote toggles it twice). 0 when there is none.
   static size_t csv_cut(const char* data, size_t size);
 
-  // A regular file, a chunk at a time, so memory does not grow with the file: each chunk
-  // ends at its last record boundary (a newline; for CSV one outside quotes) and the rest
-  // is carried into the next.
-  bool stream_file(const std::string& path, uint32_t file_index, RecordSink& sink, bool is_csv);
+  // Reads up to `room` bytes into `to`: the count, 0 at the end, -1 with errno on failure.
+  using ByteSource = std::function<ssize_t(char* to, size_t room)>;
+
+  // Reads one file's records from `read` (see reader.cpp).
+  bool stream(const std::string& name, uint32_t file_index, RecordSink& sink, bool is_csv, const ByteSource& read);
 
   // --- CSV -------------------------------------------------------------------------------
 
@@ -469,9 +474,9 @@ struct EventReader::Impl {
     bool header_bad = false;
     std::string header_text;       // kept for the reject file
     uint32_t lines_before = 0;     // lines in the chunks already read
+    uint64_t bad_utf8_rows = 0;    // rows that are not UTF-8 (only the first has a message)
+    uint32_t first_bad_utf8_line = 0;
   };
-
-  void read_csv(std::string_view data, FileCtx& ctx, RecordSink& sink);
 
   void read_csv(std::string_view data, FileCtx& ctx, RecordSink& sink, CsvState& st);
 
@@ -483,10 +488,6 @@ struct EventReader::Impl {
   bool read_header(const CsvSplitter& csv, std::vector<int64_t>& columns, uint32_t base);
 
   // --- files -----------------------------------------------------------------------------
-
-  bool load(const std::string& path);
-
-  bool read_loaded(const std::string& name, uint32_t file_index, RecordSink& sink);
 
   bool supported(const std::string& name);
 

@@ -40,19 +40,49 @@ bool json_number_ok(std::string_view t) {
 }
 
 bool parse_date(std::string_view t, int32_t& days, bool& shape) {
-  shape = t.size() == 10 && t[4] == '-' && t[7] == '-';
-  if (shape) {
-    for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-      if (!is_digit(t[i])) shape = false;
+  // YYYY-MM-DD, as programs write it, first: most records are read here.
+  if (t.size() == 10 && t[4] == '-' && t[7] == '-' && is_digit(t[0]) && is_digit(t[1]) && is_digit(t[2]) &&
+      is_digit(t[3]) && is_digit(t[5]) && is_digit(t[6]) && is_digit(t[8]) && is_digit(t[9])) {
+    shape = true;
+    const int32_t y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + (t[3] - '0');
+    const int32_t m = (t[5] - '0') * 10 + (t[6] - '0'), d = (t[8] - '0') * 10 + (t[9] - '0');
+    if (!valid_date(y, m, d)) return false;
+    days = days_from_civil(y, m, d);
+    return true;
   }
-  if (!shape) return false;
-  auto num = [&](size_t at, size_t len) {
-    int32_t v = 0;
-    for (size_t i = at; i < at + len; ++i) v = v * 10 + (t[i] - '0');
-    return v;
+  // The time of day after a date (" 10:30", "T10:30:00", " 10:30:00.000") is ignored.
+  if (const size_t cut = t.find_first_of(" T"); cut != std::string_view::npos) {
+    const std::string_view time = trim(t.substr(cut + 1));
+    shape = !time.empty() && time.find_first_not_of("0123456789:.") == std::string_view::npos && time.find(':') != std::string_view::npos;
+    if (!shape) return false;
+    t = trim(t.substr(0, cut));
+  }
+  // YYYY then month and day of one or two digits, separated by '-', '/' or '.', or written
+  // YYYY年M月D日. The separators must agree.
+  size_t i = 0;
+  auto number = [&](size_t max_digits, int32_t& out) {
+    size_t n = 0;
+    out = 0;
+    while (i < t.size() && n < max_digits && is_digit(t[i])) out = out * 10 + (t[i++] - '0'), ++n;
+    return n;
   };
-  int32_t y = num(0, 4), m = num(5, 2), d = num(8, 2);
-  if (!valid_date(y, m, d)) return false;
+  auto take = [&](std::string_view sep) {
+    if (t.substr(i, sep.size()) != sep) return false;
+    i += sep.size();
+    return true;
+  };
+  int32_t y = 0, m = 0, d = 0;
+  shape = number(4, y) == 4;
+  if (shape) {
+    const std::string_view seps[] = {"-", "/", ".", "年"};
+    std::string_view sep;
+    for (std::string_view s : seps)
+      if (t.substr(i, s.size()) == s) sep = s;
+    const bool chinese = sep == "年";
+    shape = !sep.empty() && take(sep) && number(2, m) > 0 && take(chinese ? "月" : sep) && number(2, d) > 0 &&
+            (!chinese || take("日")) && i == t.size();
+  }
+  if (!shape || !valid_date(y, m, d)) return false;
   days = days_from_civil(y, m, d);
   return true;
 }
@@ -497,7 +527,9 @@ bool EventReader::Impl::read_date(uint32_t name, bool optional, int32_t& days) {
   bool shape = false;
   if (parse_date(text, days, shape)) return true;
   report(line, [&] {
-    if (!shape) return fmt::format("field '{}' is not a date (YYYY-MM-DD): '{}'", names[name], show(text));
+    if (!shape)
+      return fmt::format("field '{}' is not a date: '{}' (write 2022-03-05, 2022/3/5, 2022.3.5 or 2022年3月5日)",
+                         names[name], show(text));
     return fmt::format("field '{}' is not a calendar date: '{}'", names[name], show(text));
   });
   return false;
