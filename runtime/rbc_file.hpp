@@ -25,7 +25,9 @@
 
 namespace rb {
 
-inline constexpr uint32_t kRbcVersion = 3;  // 2: date parameters, coverage points; 3: item time bounds
+// 2: date parameters, coverage points; 3: item time bounds; 4: display names of event types,
+// fields and enum members.
+inline constexpr uint32_t kRbcVersion = 4;
 
 // The deepest stack any code block may reach; the verifier rejects deeper code, so the VM
 // can allocate its stack once. Rulebook expressions nest a few levels, not hundreds.

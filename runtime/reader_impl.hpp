@@ -360,6 +360,8 @@ struct EventReader::Impl {
 
   void build();
 
+  void add_display_names();
+
   // --- errors ----------------------------------------------------------------------------
 
   template <class F>

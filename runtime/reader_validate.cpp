@@ -193,6 +193,26 @@ uint32_t EventReader::Impl::name_id(const std::string& name) {
   return id;
 }
 
+// Column headers and type values may be display names: 类型 and 日期 for type and date, an
+// event type's or a field's own, and for a table key's input fields the table's column names
+// in order (账号: 新媒体账号(platform, account) reads 新媒体类型 as platform). Codes come
+// first, so a display name never hides a code.
+void EventReader::Impl::add_display_names() {
+  name_ids.insert("类型", name_type);
+  name_ids.insert("日期", name_date);
+  for (uint32_t t = 0; t < program.events.size(); ++t) {
+    const EventTypeDef& ev = program.events[t];
+    if (!ev.display.empty()) type_ids.insert(ev.display, t);
+    for (const FieldDef& f : ev.fields) {
+      if (!f.display.empty()) name_ids.insert(f.display, static_cast<uint32_t>(name_ids.find(f.name)));
+      if (f.kind != FieldKind::TableKey || f.ref >= program.tables.size()) continue;
+      const TableDef& table = program.tables[f.ref];
+      for (size_t k = 0; k < f.key_fields.size() && k < table.columns.size(); ++k)
+        name_ids.insert(table.columns[k], static_cast<uint32_t>(name_ids.find(f.key_fields[k])));
+    }
+  }
+}
+
 void EventReader::Impl::build() {
   name_type = name_id("type");
   name_date = name_id("date");
@@ -218,6 +238,12 @@ void EventReader::Impl::build() {
       plan.symbols.push_back(sym);
       if (!plan.listing.empty()) plan.listing += ", ";
       plan.listing += symbols.text(sym);
+    }
+    // A member may also be given by its display name (after every code, so a code wins).
+    for (size_t m = 0; m < en.displays.size() && m < en.members.size(); ++m) {
+      if (en.displays[m].empty() || en.members[m] >= symbols.size()) continue;
+      plan.texts.push_back(en.displays[m]);
+      plan.symbols.push_back(en.members[m]);
     }
     enums.push_back(std::move(plan));
   }
@@ -271,6 +297,7 @@ void EventReader::Impl::build() {
     }
     types.push_back(std::move(plan));
   }
+  add_display_names();
   values.assign(names.size(), Value{});
 }
 
@@ -335,7 +362,10 @@ void EventReader::Impl::validate() {
       if (type < 0) {
         report(line, [&] {
           Nearest near(text);
-          for (const auto& ev : program.events) near.offer(ev.name);
+          for (const auto& ev : program.events) {
+            near.offer(ev.name);
+            if (!ev.display.empty()) near.offer(ev.display);
+          }
           return fmt::format("unknown event type '{}'{}", show(text), near.hint());
         });
       }

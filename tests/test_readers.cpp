@@ -52,7 +52,7 @@ Program make_program() {
   p.units = {"县审计局", "县公安局", "县教育局"};
   p.aliases = {{"县交警大队", 1}};
   p.symbols = {"province", "city", "county", "微信订阅号", "抖音", "云和公安", "云和交警", "云和教育"};
-  p.enums.push_back({"level", {0, 1, 2}});
+  p.enums.push_back({"level", {0, 1, 2}, {"省政府办公厅", "市政府办公室", ""}});
   rb::TableDef accounts;
   accounts.name = "新媒体账号";
   accounts.columns = {"platform", "account"};
@@ -786,4 +786,34 @@ TEST_CASE("reader: dates as people type them", "[reader][dates]") {
   }
   CHECK(only_error(R"({"type": "portal_late_fix", "date": "2022年2月30日", "unit": "县审计局"})" "\n").message ==
         "field 'date' is not a calendar date: '2022年2月30日'");
+}
+
+TEST_CASE("reader: display names as CSV headers and values, codes still work", "[reader][csv]") {
+  Program program = make_program();
+  program.events[1].display = "政策解读不规范通报";
+  program.events[1].fields[0].display = "单位";
+  program.events[1].fields[1].display = "通报级别";
+  program.events[2].display = "新媒体周评分";
+  program.tables[0].columns = {"新媒体类型", "新媒体名称"};
+  Symbols symbols{program.symbols};
+  Collect sink;
+  EventReader reader(program, symbols, {});
+  const std::string csv =
+      "类型,日期,单位,通报级别,新媒体类型,新媒体名称,score\n"
+      "政策解读不规范通报,2022/5/2,县教育局,市政府办公室,,,\n"
+      "interp_substandard,2022-05-03,县教育局,city,,,\n"
+      "新媒体周评分,2022年9月4日,,,抖音,云和交警,86\n"
+      "政策解读不规范通报,2022-05-04,县教育局,省办,,,\n";
+  REQUIRE(reader.read_buffer(csv, "in.csv", 0, sink));
+  REQUIRE(reader.errors().size() == 1);
+  CHECK(rb::to_string(reader.errors()[0]) == "in.csv:5: level '省办' is not one of province, city, county");
+  REQUIRE(sink.records.size() == 3);
+  CHECK(same_record(sink.records[0], sink.records[1]) == false);  // different dates
+  CHECK(sink.records[0].type == 1);
+  CHECK(sink.records[0].fields[1] == rb::Rational(1));  // 市政府办公室 is city
+  CHECK(sink.records[1].fields[1] == rb::Rational(1));
+  CHECK(sink.records[0].date == day(2022, 5, 2));
+  CHECK(sink.records[2].type == 2);
+  CHECK(sink.records[2].row == 1);
+  CHECK(sink.records[2].date == day(2022, 9, 4));
 }
