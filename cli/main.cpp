@@ -15,6 +15,7 @@
 #include "cli/files.hpp"
 #include "cli/format.hpp"
 #include "cli/report.hpp"
+#include "cli/template_command.hpp"
 #include "cli/test_command.hpp"
 #include "compiler/compiler.hpp"
 #include "compiler/formatter.hpp"
@@ -338,6 +339,11 @@ int main(int argc, char** argv) {
   fmt_cmd->add_option("files", fmt_files, "Rulebooks (.rules) to format in place")->required();
   fmt_cmd->add_flag("--check", fmt_check, "Change nothing; list the files that are not formatted and exit 1 if any");
 
+  std::string template_rules, template_out;
+  auto* template_cmd = app.add_subcommand("template", "Write a workbook to fill in with records, one sheet per event type");
+  template_cmd->add_option("rules", template_rules, "Rulebook (.rules)")->required();
+  template_cmd->add_option("-o,--output", template_out, "The workbook to write (.xlsx)")->required();
+
   std::string disasm_input;
   auto* disasm_cmd = app.add_subcommand("disasm", "Print the bytecode of a compiled rulebook");
   disasm_cmd->add_option("program", disasm_input, "Compiled .rbc (or a .rules source)")->required();
@@ -350,6 +356,7 @@ int main(int argc, char** argv) {
   if (*check_cmd) return check(check_rules, check_format, strict);
   if (*test_cmd) return test_command(test_args);
   if (*fmt_cmd) return format_files(fmt_files, fmt_check);
+  if (*template_cmd) return template_command(template_rules, template_out);
   if (*compile_cmd) {
     auto program = load_program(compile_rules);
     if (!program) return 1;

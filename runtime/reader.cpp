@@ -10,12 +10,14 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <zip.h>
 
 #include "reader_impl.hpp"
 
 namespace rb {
 
 std::string to_string(const InputError& error) {
+  if (!error.place.empty()) return fmt::format("{}:{}: {}", error.file, error.place, error.message);
   if (error.line == 0) return fmt::format("{}: {}", error.file, error.message);
   return fmt::format("{}:{}: {}", error.file, error.line, error.message);
 }
@@ -156,11 +158,22 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
   return ok && (was_failed || !reject_failed);
 }
 
+bool EventReader::Impl::workbook_unreadable(const std::string& name, int zip_error) {
+  zip_error_t error;
+  zip_error_init_with_code(&error, zip_error);
+  std::string why = zip_error == ZIP_ER_NOENT ? std::string("no such file") : zip_error_strerror(&error);
+  zip_error_fini(&error);
+  if (zip_error == ZIP_ER_NOZIP || zip_error == ZIP_ER_INCONS)
+    why += " (open it in Excel or WPS and save it again as .xlsx)";
+  report_file(name, fmt::format("cannot read the workbook: {}", why));
+  return false;
+}
+
 bool EventReader::Impl::supported(const std::string& name) {
   if (has_extension(name, ".csv") || has_extension(name, ".jsonl") || has_extension(name, ".ndjson") ||
-      has_extension(name, ".json"))
+      has_extension(name, ".json") || has_extension(name, ".xlsx"))
     return true;
-  report_file(name, "unsupported input format (expected .jsonl, .ndjson, .json or .csv)");
+  report_file(name, "unsupported input format (expected .jsonl, .ndjson, .json, .csv or .xlsx)");
   return false;
 }
 
@@ -211,6 +224,12 @@ EventReader::~EventReader() {
 bool EventReader::read_file(const std::string& path, uint32_t file_index, RecordSink& sink) {
   impl_->input_paths.push_back(path);
   if (!impl_->supported(path)) return false;
+  if (has_extension(path, ".xlsx")) {
+    int error = 0;
+    zip_t* zip = zip_open(path.c_str(), ZIP_RDONLY, &error);
+    if (zip == nullptr) return impl_->workbook_unreadable(path, error);
+    return impl_->read_xlsx(path, file_index, sink, zip);
+  }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     impl_->report_file(path, fmt::format("cannot open: {}", std::strerror(errno)));
@@ -232,6 +251,19 @@ bool EventReader::read_file(const std::string& path, uint32_t file_index, Record
 bool EventReader::read_buffer(std::string_view data, const std::string& name, uint32_t file_index,
                               RecordSink& sink) {
   if (!impl_->supported(name)) return false;
+  if (has_extension(name, ".xlsx")) {
+    zip_error_t error;
+    zip_error_init(&error);
+    zip_source_t* source = zip_source_buffer_create(data.data(), data.size(), 0, &error);
+    zip_t* zip = source ? zip_open_from_source(source, ZIP_RDONLY, &error) : nullptr;
+    const int code = zip_error_code_zip(&error);
+    zip_error_fini(&error);
+    if (zip == nullptr) {
+      if (source) zip_source_free(source);
+      return impl_->workbook_unreadable(name, code);
+    }
+    return impl_->read_xlsx(name, file_index, sink, zip);
+  }
   return impl_->stream(name, file_index, sink, has_extension(name, ".csv"), [&data](char* to, size_t room) {
     const size_t n = std::min(room, data.size());
     std::memcpy(to, data.data(), n);

@@ -9,6 +9,8 @@
 //   .csv                  RFC 4180 CSV whose first non-blank record is the header, in
 //                         UTF-8, GB18030 or UTF-16 with LF, CRLF or CR line ends
 //                         (text_decoding.hpp).
+//   .xlsx                 an Excel workbook: each sheet a table like a CSV file, or a
+//                         sheet of one event type (reader_xlsx.cpp); locations SHEET!CELL.
 // A UTF-8 byte order mark at the start is skipped in both. Blank lines (and in CSV, rows
 // whose cells are all empty) are skipped but still counted for line numbers.
 //
@@ -100,11 +102,12 @@ namespace rb {
 
 struct InputError {
   std::string file;
-  uint32_t line = 0;  // 0: the whole file (e.g. cannot open)
+  uint32_t line = 0;  // 0: the whole file (e.g. cannot open); in a workbook, the sheet's row
   std::string message;
+  std::string place;  // in a workbook, the sheet and cell: "政策解读!C14"
 };
 
-// "file:line: message", or "file: message" for line 0.
+// "file:line: message", "file:place: message" in a workbook, or "file: message" for line 0.
 std::string to_string(const InputError& error);
 
 struct ReadOptions {

@@ -85,17 +85,12 @@ void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink
   }
 }
 
-bool EventReader::Impl::read_header(const CsvSplitter& csv, std::vector<int64_t>& columns, uint32_t base) {
-  const uint32_t at = base + csv.line();
-  if (!simdjson::validate_utf8(csv.raw().data(), csv.raw().size())) {
-    report_file_line(at, fmt::format("header: invalid UTF-8; the file looks like {}. {}", looks_like(csv.raw()),
-                                     kSaveAsUtf8));
-    return false;
-  }
-  columns.assign(csv.size(), -1);
+bool EventReader::Impl::header_columns(const std::vector<std::string_view>& cells, std::vector<int64_t>& columns,
+                                       uint32_t at) {
+  columns.assign(cells.size(), -1);
   bool ok = true;
-  for (size_t i = 0; i < csv.size(); ++i) {
-    std::string_view name = trim(csv.cell(i));
+  for (size_t i = 0; i < cells.size(); ++i) {
+    std::string_view name = trim(cells[i]);
     const int64_t found = name_ids.find(name);
     if (found < 0) continue;
     const auto name_id_found = static_cast<uint32_t>(found);
@@ -105,6 +100,19 @@ bool EventReader::Impl::read_header(const CsvSplitter& csv, std::vector<int64_t>
     }
     columns[i] = name_id_found;
   }
+  return ok;
+}
+
+bool EventReader::Impl::read_header(const CsvSplitter& csv, std::vector<int64_t>& columns, uint32_t base) {
+  const uint32_t at = base + csv.line();
+  if (!simdjson::validate_utf8(csv.raw().data(), csv.raw().size())) {
+    report_file_line(at, fmt::format("header: invalid UTF-8; the file looks like {}. {}", looks_like(csv.raw()),
+                                     kSaveAsUtf8));
+    return false;
+  }
+  std::vector<std::string_view> cells;
+  for (size_t i = 0; i < csv.size(); ++i) cells.push_back(csv.cell(i));
+  bool ok = header_columns(cells, columns, at);
   for (uint32_t required : {name_type, name_date}) {
     if (std::find(columns.begin(), columns.end(), required) == columns.end()) {
       report_file_line(at, fmt::format("header has no '{}' column", names[required]));

@@ -148,6 +148,9 @@ bool json_number_ok(std::string_view t);
 // text has one of these forms; returns true for a real calendar date.
 bool parse_date(std::string_view t, int32_t& days, bool& shape);
 
+// An Excel serial date ("44621", "44621.5"); shape: the text is a serial at all.
+bool excel_serial_date(std::string_view t, int32_t& days, bool& shape);
+
 // A value from the input, shown in a message: at most 60 code points, control characters
 // escaped.
 std::string show(std::string_view s);
@@ -261,7 +264,9 @@ struct TableIndex {
   }
 };
 
-enum class VKind : uint8_t { Absent, String, Number, Other };
+// CellNumber: a workbook cell holding a number; read as its text, except that where a date
+// is expected it is an Excel serial date.
+enum class VKind : uint8_t { Absent, String, Number, CellNumber, Other };
 
 struct Value {
   uint32_t gen = 0;
@@ -366,14 +371,29 @@ struct EventReader::Impl {
 
   template <class F>
   void report(uint32_t at_line, F&& build_message) {
+    report_field(at_line, UINT32_MAX, build_message);
+  }
+
+  // A problem with the field `name` (a name id; UINT32_MAX for the record as a whole): in a
+  // workbook it is placed at the field's cell, or at the row's first cell.
+  template <class F>
+  void report_field(uint32_t at_line, uint32_t name, F&& build_message) {
     bad = true;
     ++error_count;
-    if (errors.size() < options.max_errors) errors.push_back(InputError{*file, at_line, build_message()});
+    if (errors.size() < options.max_errors) errors.push_back(InputError{*file, at_line, build_message(), place(at_line, name)});
   }
+
+  // Where a problem is in a workbook ("政策解读!C14"); "" for other formats.
+  std::string place(uint32_t at_line, uint32_t name) const;
+
+  // The current workbook sheet, while one is read: its name, and the column of each name id
+  // (-1 when the sheet has none).
+  std::string sheet;
+  std::vector<int32_t> sheet_columns;
 
   void report_file(const std::string& name, std::string message) {
     ++error_count;
-    if (errors.size() < options.max_errors) errors.push_back(InputError{name, 0, std::move(message)});
+    if (errors.size() < options.max_errors) errors.push_back(InputError{name, 0, std::move(message), {}});
   }
 
   // --- values ----------------------------------------------------------------------------
@@ -393,7 +413,7 @@ struct EventReader::Impl {
     Value& v = values[id];
     if (v.gen == gen) return false;
     v.gen = gen;
-    if (kind == VKind::String || kind == VKind::Number) {
+    if (kind == VKind::String || kind == VKind::Number || kind == VKind::CellNumber) {
       text = trim(text);
       if (text.empty()) kind = VKind::Absent;
     }
@@ -484,7 +504,8 @@ struct EventReader::Impl {
 
   void report_file_line(uint32_t at_line, std::string message) {
     ++error_count;
-    if (errors.size() < options.max_errors) errors.push_back(InputError{*file, at_line, std::move(message)});
+    if (errors.size() < options.max_errors)
+      errors.push_back(InputError{*file, at_line, std::move(message), place(at_line, UINT32_MAX)});
   }
 
   bool read_header(const CsvSplitter& csv, std::vector<int64_t>& columns, uint32_t base);
@@ -494,6 +515,16 @@ struct EventReader::Impl {
   bool supported(const std::string& name);
 
   bool finish();
+
+  // --- workbooks (reader_xlsx.cpp) ---------------------------------------------------------
+
+  // Reports a workbook that libzip cannot open (its ZIP_ER_* code); returns false.
+  bool workbook_unreadable(const std::string& name, int zip_error);
+  // Reads the records of an opened workbook; takes ownership of `zip` (a zip_t*).
+  bool read_xlsx(const std::string& name, uint32_t file_index, RecordSink& sink, void* zip);
+  // The header of a table (CSV or sheet): the name id of each column, -1 when not a field;
+  // reports a column given twice (false then).
+  bool header_columns(const std::vector<std::string_view>& cells, std::vector<int64_t>& columns, uint32_t at);
 };
 
 }  // namespace rb

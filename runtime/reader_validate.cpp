@@ -182,6 +182,21 @@ std::string show(std::string_view s) {
   return out;
 }
 
+bool excel_serial_date(std::string_view t, int32_t& days, bool& shape) {
+  // Excel counts days from 1899-12-31 as day 1 and, as Lotus 1-2-3 did, has a 1900-02-29
+  // (day 60); from day 61 on a serial is the days since 1899-12-30. A fraction is the time.
+  const size_t dot = t.find('.');
+  const std::string_view whole = t.substr(0, dot);
+  shape = !whole.empty() && whole.size() <= 7 && whole.find_first_not_of("0123456789") == std::string_view::npos &&
+          (dot == std::string_view::npos || t.substr(dot + 1).find_first_not_of("0123456789") == std::string_view::npos);
+  if (!shape) return false;
+  int32_t serial = 0;
+  for (char c : whole) serial = serial * 10 + (c - '0');
+  if (serial < 1 || serial == 60 || serial > 2958465) return false;  // 2958465 is 9999-12-31
+  days = (serial < 60 ? days_from_civil(1899, 12, 31) : days_from_civil(1899, 12, 30)) + serial;
+  return true;
+}
+
 }  // namespace input
 
 uint32_t EventReader::Impl::name_id(const std::string& name) {
@@ -304,7 +319,7 @@ void EventReader::Impl::build() {
 // A text-like value (string or number as written); reports booleans, arrays, objects.
 bool EventReader::Impl::text_of(const Value& v, uint32_t name, std::string_view& out) {
   if (v.kind == VKind::Other) {
-    report(line, [&] { return fmt::format("field '{}' must be a string, not {}", names[name], v.what); });
+    report_field(line, name, [&] { return fmt::format("field '{}' must be a string, not {}", names[name], v.what); });
     return false;
   }
   out = v.text;
@@ -360,7 +375,7 @@ void EventReader::Impl::validate() {
     if (text_of(*tv, name_type, text)) {
       type = type_ids.find(text);
       if (type < 0) {
-        report(line, [&] {
+        report_field(line, name_type, [&] {
           Nearest near(text);
           for (const auto& ev : program.events) {
             near.offer(ev.name);
@@ -409,7 +424,7 @@ void EventReader::Impl::validate() {
     const Value* v = get(sp.name);
     if (v == nullptr) {
       if (!sp.optional)
-        report(line, [&] { return fmt::format("missing field '{}'", names[sp.name]); });
+        report_field(line, sp.name, [&] { return fmt::format("missing field '{}'", names[sp.name]); });
       continue;
     }
     switch (sp.kind) {
@@ -429,7 +444,7 @@ void EventReader::Impl::validate() {
         }
         auto number = parse_decimal(v->text);
         if (!number) {
-          report(line, [&] {
+          report_field(line, sp.name, [&] {
             bool json_like = json_number_ok(v->text);
             bool has_exp = v->text.find_first_of("eE") != std::string_view::npos;
             const char* why = !json_like ? ""
@@ -448,7 +463,7 @@ void EventReader::Impl::validate() {
         if (!text_of(*v, sp.name, text)) break;
         uint32_t unit = 0;
         if (!resolve_unit(text, unit)) {
-          report(line, [&] { return unknown_unit_message(text); });
+          report_field(line, sp.name, [&] { return unknown_unit_message(text); });
           break;
         }
         rec.fields[s] = Rational(unit);
@@ -480,7 +495,7 @@ void EventReader::Impl::validate() {
           }
         }
         if (!found)
-          report(line, [&] {
+          report_field(line, sp.name, [&] {
             return fmt::format("{} '{}' is not one of {}", names[sp.name], show(text), en.listing);
           });
         break;
@@ -507,7 +522,7 @@ void EventReader::Impl::validate() {
     rec.row = static_cast<uint32_t>(key_row);
     rec.unit = row_unit;
     auto mismatch = [&](uint32_t field_name, std::string_view given) {
-      report(line, [&] {
+      report_field(line, field_name, [&] {
         return fmt::format("{} '{}' does not match {} {} of {}", names[field_name], show(given), names[ksp.name],
                            row_display(table, static_cast<uint32_t>(key_row), ksp.key_names.size()),
                            program.units[row_unit]);
@@ -527,7 +542,7 @@ void EventReader::Impl::validate() {
       if (!text_of(*v, un, text)) continue;
       uint32_t unit = 0;
       if (!resolve_unit(text, unit)) {
-        report(line, [&] { return unknown_unit_message(text); });
+        report_field(line, un, [&] { return unknown_unit_message(text); });
       } else if (unit != row_unit) {
         mismatch(un, text);
       }
@@ -549,14 +564,14 @@ void EventReader::Impl::validate() {
 bool EventReader::Impl::read_date(uint32_t name, bool optional, int32_t& days) {
   const Value* v = get(name);
   if (v == nullptr) {
-    if (!optional) report(line, [&] { return fmt::format("missing field '{}'", names[name]); });
+    if (!optional) report_field(line, name, [&] { return fmt::format("missing field '{}'", names[name]); });
     return false;
   }
   std::string_view text;
   if (!text_of(*v, name, text)) return false;
   bool shape = false;
-  if (parse_date(text, days, shape)) return true;
-  report(line, [&] {
+  if (v->kind == VKind::CellNumber ? excel_serial_date(text, days, shape) : parse_date(text, days, shape)) return true;
+  report_field(line, name, [&] {
     if (!shape)
       return fmt::format("field '{}' is not a date: '{}' (write 2022-03-05, 2022/3/5, 2022.3.5 or 2022年3月5日)",
                          names[name], show(text));
@@ -575,7 +590,7 @@ int64_t EventReader::Impl::read_key(const SlotPlan& sp) {
   for (uint32_t k : sp.key_names) {
     const Value* v = get(k);
     if (v == nullptr) {
-      report(line, [&] { return fmt::format("missing field '{}'", names[k]); });
+      report_field(line, k, [&] { return fmt::format("missing field '{}'", names[k]); });
       ok = false;
     } else if (v->kind == VKind::Other) {
       std::string_view ignored;
@@ -601,7 +616,7 @@ int64_t EventReader::Impl::read_key(const SlotPlan& sp) {
   }
   int64_t row = known ? tables[sp.ref].lookup(table, key_syms.data(), key_syms.size()) : -1;
   if (row >= 0) return row;
-  report(line, [&] {
+  report_field(line, sp.key_names.front(), [&] {
     std::string input = input_key_text(sp);
     std::string plain;
     for (uint32_t k : sp.key_names) {
