@@ -21,6 +21,12 @@ void tree(const TraceNode& n, const std::string& indent, bool last, bool root, s
   std::string inner = indent + (root ? "" : (last ? "   " : "│  "));
   std::string bar = n.children.empty() ? "   " : "│  ";
   for (const auto& note : n.notes) out += fmt::format("{}{}· {}\n", inner, bar, note);
+  for (const auto& [name, v] : n.uses) out += fmt::format("{}{}· uses {} = {}\n", inner, bar, name, num(v));
+  for (const auto& c : n.cross_unit) {
+    std::vector<std::string> over;
+    for (const auto& [unit, v] : c.over) over.push_back(fmt::format("{} {}", unit, num(v)));
+    out += fmt::format("{}{}  units: {}\n", inner, bar, over.empty() ? "(none)" : fmt::format("{}", fmt::join(over, ", ")));
+  }
   for (const auto& acc : n.accumulators) {
     if (acc.records.empty()) continue;
     out += fmt::format("{}{}{}: {}\n", inner, bar, acc.description, num(acc.total));
@@ -46,8 +52,9 @@ std::string phrase(const TraceRecord& r) {
   return fmt::format("{} {}{}", r.date, r.type, r.key.empty() ? "" : " " + r.key);
 }
 
-void prose(const TraceNode& n, const std::string& unit, bool bonus, std::string& out) {
-  if (n.kind == "category") bonus = n.role == "bonus";
+// `verb` says what an item's points do: 扣 (deducted), 加 (a bonus) or 得 (scored, in 计分).
+void prose(const TraceNode& n, const std::string& unit, const char* verb, std::string& out) {
+  if (n.kind == "category") verb = n.role == "bonus" ? "加" : n.role == "points" ? "得" : "扣";
   if ((n.kind == "item" || n.kind == "veto") && !n.value.is_zero()) {
     std::vector<std::string> records;
     size_t count = 0;
@@ -64,9 +71,9 @@ void prose(const TraceNode& n, const std::string& unit, bool bonus, std::string&
       out += fmt::format("{}触及{}（{}），实行一票否决{}。\n", unit, n.citation, n.name, basis);
     else if (n.substituted)
       out += fmt::format("{}按{}（{}）取{}个单位的平均分，{}{}分。\n", unit, n.citation, n.name, n.mean_over.size(),
-                         bonus ? "加" : "扣", amount(n.value));
+                         verb, amount(n.value));
     else
-      out += fmt::format("{}按{}（{}）{}{}分{}。\n", unit, n.citation, n.name, bonus ? "加" : "扣", amount(n.value), basis);
+      out += fmt::format("{}按{}（{}）{}{}分{}。\n", unit, n.citation, n.name, verb, amount(n.value), basis);
   }
   if ((n.kind == "category" || n.kind == "group") && n.role != "veto") {
     const char* word = n.kind == "category" ? "类" : "项";
@@ -77,7 +84,7 @@ void prose(const TraceNode& n, const std::string& unit, bool bonus, std::string&
       out += fmt::format("{}“{}”{}合计{}分，超过上限，按{}分计。\n", unit, n.name, word, amount(*n.before_cap),
                          amount(n.value));
   }
-  for (const auto& c : n.children) prose(c, unit, bonus, out);
+  for (const auto& c : n.children) prose(c, unit, verb, out);
 }
 
 }  // namespace
@@ -125,6 +132,20 @@ ordered_json trace_json(const TraceNode& n) {
     }
     j["accumulators"] = accs;
   }
+  if (!n.cross_unit.empty()) {
+    ordered_json cs = ordered_json::array();
+    for (const auto& c : n.cross_unit) {
+      ordered_json over = ordered_json::object();
+      for (const auto& [unit, v] : c.over) over[unit] = to_double_rounded(v, 6);
+      cs.push_back({{"what", c.what}, {"value", to_double_rounded(c.value, 6)}, {"over", over}});
+    }
+    j["across_units"] = cs;
+  }
+  if (!n.uses.empty()) {
+    ordered_json uses = ordered_json::object();
+    for (const auto& [name, v] : n.uses) uses[name] = to_double_rounded(v, 6);
+    j["uses"] = uses;
+  }
   if (!n.notes.empty()) j["notes"] = n.notes;
   if (!n.children.empty()) {
     ordered_json children = ordered_json::array();
@@ -137,12 +158,15 @@ ordered_json trace_json(const TraceNode& n) {
 std::string explain_tree(const UnitTrace& trace, const TraceNode& root) {
   std::string out = fmt::format("{}\n", trace.unit);
   tree(root, "", true, true, out);
+  // Under the score, the unit's indicators: values that add nothing by themselves.
+  if (&root == &trace.score)
+    for (const auto& ind : trace.indicators) tree(ind, "", true, true, out);
   return out;
 }
 
 std::string explain_prose(const UnitTrace& trace, const TraceNode& root) {
   std::string out;
-  prose(root, trace.unit, false, out);
+  prose(root, trace.unit, "扣", out);
   if (out.empty()) out = fmt::format("{}没有扣分或加分事项。\n", trace.unit);
   return out;
 }

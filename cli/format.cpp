@@ -15,19 +15,25 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-// Units in ranking order: score high to low, ties in rulebook order.
+// Units in ranking order: score high to low, ties in rulebook order; units not assessed last.
 std::vector<size_t> ranking(const Result& r) {
   std::vector<size_t> order(r.units.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r.units[a].score > r.units[b].score; });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const auto &x = r.units[a], &y = r.units[b];
+    if (x.assessed != y.assessed) return x.assessed;
+    return x.score > y.score;
+  });
   return order;
 }
 
-// Competition ranks (1, 2, 2, 4) over the ranking order.
+// Competition ranks (1, 2, 2, 4) over the ranking order; 0 for units not assessed.
 std::vector<size_t> ranks(const Result& r, const std::vector<size_t>& order) {
   std::vector<size_t> out(order.size());
   for (size_t i = 0; i < order.size(); ++i)
-    out[i] = (i > 0 && r.units[order[i]].score == r.units[order[i - 1]].score) ? out[i - 1] : i + 1;
+    out[i] = !r.units[order[i]].assessed ? 0
+             : (i > 0 && r.units[order[i]].score == r.units[order[i - 1]].score) ? out[i - 1]
+                                                                               : i + 1;
   return out;
 }
 
@@ -67,7 +73,9 @@ std::string csv_cell(const std::string& s) {
 std::vector<std::vector<std::string>> rows(const Result& r, bool with_veto_names) {
   std::vector<std::vector<std::string>> out;
   std::vector<std::string> header = {"名次", "单位", "得分"};
+  if (r.graded) header.push_back("等级");
   for (const auto& c : r.category_names) header.push_back(c);
+  for (const auto& o : r.indicator_names) header.push_back(o);
   for (const auto& o : r.output_names) header.push_back(o);
   header.push_back("否决");
   out.push_back(header);
@@ -75,11 +83,15 @@ std::vector<std::vector<std::string>> rows(const Result& r, bool with_veto_names
   auto rank = ranks(r, order);
   for (size_t i = 0; i < order.size(); ++i) {
     const auto& u = r.units[order[i]];
-    std::vector<std::string> row = {std::to_string(rank[i]), u.unit, format_decimal(u.score)};
+    std::vector<std::string> row = {u.assessed ? std::to_string(rank[i]) : "-", u.unit,
+                                    u.assessed ? format_decimal(u.score) : "不参与考核"};
+    if (r.graded) row.push_back(u.grade);
     for (const auto& [name, v] : u.categories) row.push_back(format_decimal(v));
+    for (const auto& [name, v] : u.indicators) row.push_back(format_decimal(v));
     for (const auto& [name, v] : u.outputs) row.push_back(format_decimal(v));
     std::string veto;
     if (u.vetoed) veto = with_veto_names ? fmt::format("{}", fmt::join(u.veto_items, "、")) : "是";
+    if (!u.assessed) veto = u.not_assessed_reason;
     row.push_back(veto);
     out.push_back(row);
   }
@@ -108,8 +120,15 @@ std::string format_json(const Result& r) {
   for (const auto& u : r.units) {
     ordered_json j;
     j["unit"] = u.unit;
-    j["score"] = to_double_rounded(u.score);
+    if (u.assessed) {
+      j["score"] = to_double_rounded(u.score);
+    } else {
+      j["score"] = nullptr;
+      j["assessed"] = false;
+      j["not_assessed_reason"] = u.not_assessed_reason;
+    }
     j["vetoed"] = u.vetoed;
+    if (r.graded) j["grade"] = u.grade;
     ordered_json cats = ordered_json::object();
     for (const auto& [name, v] : u.categories) cats[name] = to_double_rounded(v);
     j["categories"] = cats;
@@ -118,11 +137,31 @@ std::string format_json(const Result& r) {
     for (const auto& it : u.items)
       if (it.kind != "veto") items[it.name] = to_double_rounded(it.value);
     j["items"] = items;
+    ordered_json item_ranks = ordered_json::object();
+    for (const auto& it : u.items) {
+      if (!it.has_rank) continue;
+      ordered_json jr = {{"rank", it.rank}, {"of", it.ranked}};
+      if (!it.rank_class.empty()) jr["within"] = it.rank_class;
+      item_ranks[it.name] = jr;
+    }
+    if (!item_ranks.empty()) j["ranks"] = item_ranks;
+    if (!r.indicator_names.empty()) {
+      ordered_json indicators = ordered_json::object();
+      for (const auto& [name, v] : u.indicators) indicators[name] = to_double_rounded(v, 6);
+      j["indicators"] = indicators;
+    }
     ordered_json outputs = ordered_json::object();
     for (const auto& [name, v] : u.outputs) outputs[name] = to_double_rounded(v);
     j["outputs"] = outputs;
     size_t index = units.size();
-    if (index < r.traces.size()) j["trace"] = trace_json(r.traces[index].score);
+    if (index < r.traces.size()) {
+      j["trace"] = trace_json(r.traces[index].score);
+      if (!r.traces[index].indicators.empty()) {
+        ordered_json ind = ordered_json::array();
+        for (const auto& t : r.traces[index].indicators) ind.push_back(trace_json(t));
+        j["indicator_traces"] = ind;
+      }
+    }
     units.push_back(j);
   }
   doc["units"] = units;

@@ -75,7 +75,7 @@ struct Binary {
 struct Conditional {  // 若 C 则 A 否则 B
   ExprPtr cond, then_expr, else_expr;
 };
-struct Call {  // 最大(a, b, ...) / 最小(a, b, ...)
+struct Call {  // 最大(a, b, ...) / 最小(a, b, ...) / 四舍五入(a, N) / 向上取整(a[, N]) / 向下取整(a[, N])
   Name function;
   std::vector<ExprPtr> args;
 };
@@ -83,6 +83,21 @@ struct InSet {  // VALUE 属于 { a b c } / VALUE 不属于 { ... }
   ExprPtr value;
   bool negated = false;
   std::vector<ExprPtr> members;  // NameRef (enum member or bare text) or Text
+};
+// VALUE 分母为零时 FALLBACK: the product or quotient VALUE, or FALLBACK when one of its
+// divisors is 0.
+struct ZeroFallback {
+  ExprPtr value, fallback;
+};
+// 平均|最高|最低|合计|单位数 (VALUE [, SCOPE]): VALUE of each unit in scope, combined.
+enum class Aggregate { Mean, Max, Min, Sum, Count };
+struct CrossUnit {
+  Aggregate agg = Aggregate::Mean;
+  std::string word;  // as written, for messages
+  ExprPtr value;
+  bool own_class = false;           // 本类
+  std::optional<Name> registry;     // a unit group or table
+  ExprPtr filter;                   // 其中 COND, may be null
 };
 struct UnitIn {  // 单位 属于 TABLE_OR_GROUP / 单位 不属于 ...
   bool negated = false;
@@ -146,15 +161,21 @@ struct Rank {  // 排名 VALUE 从高到低 并列同名次 [不排 0] { 1: A1  
   bool descending = true;
   std::optional<TieRule> tie;  // absent when the rulebook states none (an error)
   std::optional<ExprPtr> skip_value;  // 不排 V: units whose value equals V are not ranked
+  bool within_class = false;          // 本类内: each unit group ranked on its own
+  bool without_vetoed = false;        // 不含否决单位
+  enum class Place { Rank, Top, Bottom, BottomPercent };
   struct Award {
-    ExprPtr rank;  // a whole number
+    Place place = Place::Rank;
+    ExprPtr rank;  // Place::Rank: a whole number
+    int64_t count = 0;  // 前 N 名, 后 N 名, 后 N%
     ExprPtr amount;
+    Span span;
   };
   std::vector<Award> awards;
 };
 
 struct Expr {
-  std::variant<Number, DateLit, Text, NameRef, Unary, Binary, Conditional, Call, InSet, UnitIn,
+  std::variant<Number, DateLit, Text, NameRef, Unary, Binary, Conditional, Call, ZeroFallback, CrossUnit, InSet, UnitIn,
                ByValue, PerRecord, PerDistinct, TakeHighest, Count, CountDistinct, Exists, Gaps,
                Streak, Rank>
       node;
@@ -173,6 +194,8 @@ struct Item {  // 条目 NAME 引用 "CITE" [自 DATE] [至 DATE] { TERMS... [�
   std::string citation;
   std::optional<DateLit> from, until;
   Span from_span, until_span;
+  ExprPtr full;  // 满分 N: scored down from N, never below 0; may be null
+  ExprPtr cap;   // 上限 N on the item itself; may be null
   std::vector<ExprPtr> terms;  // summed
   std::optional<Substitution> substitution;
   Span span;
@@ -190,7 +213,7 @@ struct Group {  // 分组 NAME [引用 "CITE"] [上限 N] { MEMBERS... [适用 .
   Span span;
 };
 
-enum class CategoryKind { Veto /* 否决项 */, Deduction /* 扣分 */, Bonus /* 加分 */ };
+enum class CategoryKind { Veto /* 否决项 */, Deduction /* 扣分 */, Bonus /* 加分 */, Points /* 计分 */ };
 
 struct Category {  // 扣分 NAME 上限 N { ... } / 加分 NAME 上限 N { ... } / 否决项 NAME { ... }
   CategoryKind kind;
@@ -249,9 +272,21 @@ struct EventType {  // 事件 NAME ["DISPLAY"] { FIELDS... 唯一 (f1, f2) }
 
 struct NamedStream { Name name; StreamRef stream; Span span; };  // 记录 NAME = S
 struct Output { Name name; ExprPtr value; Span span; };          // 输出 NAME = EXPR
+struct Indicator { Name name; std::string citation; ExprPtr value; Span span; };  // 指标 NAME [引用 ".."] = EXPR
+struct NotAssessed { std::string citation; ExprPtr cond; Span span; };  // 不参与考核 [引用 ".."] 若 COND
+struct Grades {  // 等级 { 90 以上: 优秀 ... 其他: 不合格 }
+  struct Band {
+    std::optional<std::string> at_least;  // the bound as written; none for 其他
+    Name name;
+    Span span;
+  };
+  std::vector<Band> bands;
+  Span span;
+};
 
 using Declaration = std::variant<Title, Period, BaseScore, ScoreRange, Param, Units, UnitGroup,
-                                 Alias, Enum, Table, EventType, NamedStream, Category, Output>;
+                                 Alias, Enum, Table, EventType, NamedStream, Category, Output,
+                                 Indicator, NotAssessed, Grades>;
 
 struct Rulebook {
   std::string path;    // as given on the command line

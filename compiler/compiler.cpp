@@ -19,9 +19,9 @@ std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string&
   try {
     declare_registries(state, base_dir);
     lower_rules(state);
+    if (!diags.has_errors()) review(state);
+    lay_out(state);  // reports a cycle between values, with any other error
     if (diags.has_errors()) return std::nullopt;
-    review(state);
-    lay_out(state);
   } catch (const LimitError& e) {
     diags.error(rulebook.path, {1, 1, 0, 1}, fmt::format("the rulebook exceeds a limit: {}", e.what()));
     return std::nullopt;

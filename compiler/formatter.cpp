@@ -215,15 +215,16 @@ using layout_nodes =
                            // Constructs with a { } list.
                            g::units, g::unit_group, g::enum_decl, g::in_set_tail, g::by_value, g::take_highest_tail,
                            g::rank, g::table_rows, g::event_type, g::item, g::group, g::veto_category,
-                           g::deduction_category, g::bonus_category,
+                           g::deduction_category, g::bonus_category, g::points_category, g::grades,
                            // Their braces.
                            g::list_open, g::list_close, g::set_open, g::set_close, g::arms_open, g::arms_close,
                            g::rows_open, g::rows_close, g::fields_open, g::fields_close, g::item_open, g::item_close,
                            g::group_open, g::group_close, g::category_open, g::category_close, g::veto_close,
+                           g::grades_open, g::grades_close,
                            // Entries of the lists (items and groups are entries too); in name lists every
                            // name is an entry.
                            g::value_arm, g::otherwise_arm, g::highest_arm, g::award, g::table_row, g::field,
-                           g::unique_clause, g::term, g::substitution,
+                           g::unique_clause, g::term, g::substitution, g::grade_band,
                            // Tokens spaced by their role.
                            g::negative_sign, g::call_open, g::key_fields, g::display_name>>;
 
@@ -235,20 +236,20 @@ bool is_one_of(const Node& n) {
 bool is_container(const Node& n) {
   return is_one_of<g::units, g::unit_group, g::enum_decl, g::in_set_tail, g::by_value, g::take_highest_tail, g::rank,
                    g::table_rows, g::event_type, g::item, g::group, g::veto_category, g::deduction_category,
-                   g::bonus_category>(n);
+                   g::bonus_category, g::points_category, g::grades>(n);
 }
 bool is_name_list(const Node& n) { return is_one_of<g::units, g::unit_group, g::enum_decl, g::in_set_tail>(n); }
 bool is_open(const Node& n) {
   return is_one_of<g::list_open, g::set_open, g::arms_open, g::rows_open, g::fields_open, g::item_open, g::group_open,
-                   g::category_open>(n);
+                   g::category_open, g::grades_open>(n);
 }
 bool is_close(const Node& n) {
   return is_one_of<g::list_close, g::set_close, g::arms_close, g::rows_close, g::fields_close, g::item_close,
-                   g::group_close, g::category_close, g::veto_close>(n);
+                   g::group_close, g::category_close, g::veto_close, g::grades_close>(n);
 }
 bool is_entry(const Node& n) {
   return is_one_of<g::value_arm, g::otherwise_arm, g::highest_arm, g::award, g::table_row, g::field, g::unique_clause,
-                   g::term, g::substitution, g::item, g::group>(n);
+                   g::term, g::substitution, g::item, g::group, g::grade_band>(n);
 }
 
 // A table body and an event type, by their tokens, for alignment.
@@ -455,8 +456,18 @@ class Aligner {
 // -------------------------------------------------------------------------------- layout
 
 // The blanks between two tokens on one line.
+// A grade's bound and its 以上 (`90以上`, `80分以上`), and a share of units (`后10%`), are
+// written together.
+bool glued(const Token& before, const Token& token) {
+  if (token.is("%")) return true;
+  if (token.kind != TokenKind::Word) return false;
+  if (before.kind == TokenKind::Literal) return token.text == "以上" || token.text == "分以上" || token.text == "分";
+  return before.kind == TokenKind::Word && before.text == "分" && token.text == "以上";
+}
+
 size_t gap(const Token& before, const Token& token) {
   if (token.entry && !before.is(",")) return 2;
+  if (glued(before, token)) return 0;
   if (before.is("(") || before.sign) return 0;
   if (token.is(")") || token.is(",") || token.is(":")) return 0;
   if (token.is("(") && token.tight) return 0;

@@ -30,34 +30,122 @@ class Lowering {
   explicit Lowering(CompilerState& s) : s_(s) {}
 
   void run() {
+    // Every named value gets its node first, so any rule may use any other in either order;
+    // lay_out() then orders the work by what each rule reads.
+    for (const auto& d : s_.rulebook.declarations)
+      if (auto* c = std::get_if<ast::Category>(&d)) declare_category(*c);
+    declare_score();
     for (const auto& d : s_.rulebook.declarations) {
-      if (auto* c = std::get_if<ast::Category>(&d)) collect_names(*c);
-      if (auto* o = std::get_if<ast::Output>(&d)) all_names_.insert(o->name.text);
+      if (auto* o = std::get_if<ast::Output>(&d)) declare_value(o, o->name, NodeKind::Output, {}, o->span);
+      if (auto* i = std::get_if<ast::Indicator>(&d)) declare_value(i, i->name, NodeKind::Indicator, i->citation, i->span);
     }
     for (const auto& d : s_.rulebook.declarations)
       if (auto* c = std::get_if<ast::Category>(&d)) category(*c);
     score();
-    for (const auto& d : s_.rulebook.declarations)
+    for (const auto& d : s_.rulebook.declarations) {
       if (auto* o = std::get_if<ast::Output>(&d)) output(*o);
+      if (auto* i = std::get_if<ast::Indicator>(&d)) indicator(*i);
+      if (auto* n = std::get_if<ast::NotAssessed>(&d)) not_assessed(*n);
+      if (auto* g = std::get_if<ast::Grades>(&d)) grades(*g);
+    }
   }
 
  private:
-  // Every name of an item, group, category or output, so a rule that uses one before it
-  // is computed can be told so.
-  void collect_names(const ast::Category& c) {
-    all_names_.insert(c.name.text);
-    collect_members(c.members);
+  // ------------------------------------------------------------ declaring the nodes
+
+  std::optional<uint32_t> declare_node(const void* decl, const ast::Name& name, NodeDef def) {
+    if (!declare(name)) return std::nullopt;
+    uint32_t n = s_.add_node(std::move(def));
+    s_.node_index[name.text] = n;
+    node_of_[decl] = n;
+    return n;
   }
-  void collect_members(const std::vector<ast::Member>& ms) {
+
+  void declare_value(const void* decl, const ast::Name& name, NodeKind kind, const std::string& citation, ast::Span span) {
+    NodeDef def = named_node(name.text, kind);
+    def.citation = citation;
+    def.source_line = line(span);
+    declare_node(decl, name, std::move(def));
+  }
+
+  static CategoryRole role_of(ast::CategoryKind k) {
+    switch (k) {
+      case ast::CategoryKind::Veto: return CategoryRole::Veto;
+      case ast::CategoryKind::Deduction: return CategoryRole::Deduction;
+      case ast::CategoryKind::Bonus: return CategoryRole::Bonus;
+      case ast::CategoryKind::Points: return CategoryRole::Points;
+    }
+    return CategoryRole::None;
+  }
+
+  void declare_category(const ast::Category& c) {
+    CategoryRole role = role_of(c.kind);
+    NodeDef def;
+    def.name = c.name.text;
+    def.kind = role == CategoryRole::Veto ? NodeKind::Veto : NodeKind::Category;
+    def.role = role;
+    def.source_line = line(c.span);
+    if (auto n = declare_node(&c, c.name, std::move(def))) declare_members(c.members, *n);
+  }
+
+  void declare_members(const std::vector<ast::Member>& ms, uint32_t parent) {
     for (const auto& m : ms) {
       if (auto* it = std::get_if<ast::Item>(&m)) {
-        all_names_.insert(it->name.text);
+        NodeDef def;
+        def.name = it->name.text;
+        def.kind = NodeKind::Item;
+        def.citation = it->citation;
+        def.parent = static_cast<int32_t>(parent);
+        def.source_line = line(it->span);
+        declare_node(it, it->name, std::move(def));
       } else {
         const auto& g = *std::get<std::unique_ptr<ast::Group>>(m);
-        all_names_.insert(g.name.text);
-        collect_members(g.members);
+        NodeDef def;
+        def.name = g.name.text;
+        def.kind = NodeKind::Group;
+        def.citation = g.citation;
+        def.parent = static_cast<int32_t>(parent);
+        def.source_line = line(g.span);
+        if (auto n = declare_node(&g, g.name, std::move(def))) declare_members(g.members, *n);
       }
     }
+  }
+
+  void declare_score() {
+    clamped_node_ = s_.add_node(named_node("得分(否决前)", NodeKind::Hidden));
+    s_.program.vetoed_node = s_.add_node(named_node("否决", NodeKind::Vetoed));
+    s_.program.score_node = s_.add_node(named_node("得分", NodeKind::Score));
+    s_.node_index["得分"] = s_.program.score_node;
+  }
+
+  std::optional<uint32_t> node_of(const void* decl) const {
+    auto it = node_of_.find(decl);
+    if (it == node_of_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // Queues per-unit code as one task of phase 2, named after the rule it belongs to.
+  void push_code(Fragment f) {
+    Task t;
+    t.code = std::move(f);
+    t.label = current_item_;
+    t.span = current_item_span_;
+    s_.tasks.push_back(std::move(t));
+  }
+
+  void push_step(Step step) {
+    Task t;
+    t.is_code = false;
+    t.step = std::move(step);
+    t.label = current_item_;
+    t.span = current_item_span_;
+    s_.tasks.push_back(std::move(t));
+  }
+
+  uint32_t hidden_node(std::string name, uint32_t ln) {
+    NodeDef d = named_node(std::move(name), NodeKind::Hidden);
+    d.source_line = ln;
+    return s_.add_node(d);
   }
 
   // ------------------------------------------------------------ streams
@@ -267,6 +355,8 @@ class Lowering {
             conditional(n, f, ln, [&](const Expr& x) { record_expr(x, type, f); });
           } else if constexpr (std::is_same_v<T, ast::Call>) {
             call(n, e.span, f, [&](const Expr& x) { record_expr(x, type, f); });
+          } else if constexpr (std::is_same_v<T, ast::ZeroFallback>) {
+            zero_fallback(n, e.span, f, [&](const Expr& x) { record_expr(x, type, f); });
           } else if constexpr (std::is_same_v<T, ast::InSet>) {
             check_set(n, type);
             record_expr(*n.value, type, f);
@@ -485,8 +575,53 @@ class Lowering {
     for (size_t e : ends) f.patch(e);
   }
 
+  // A divisor that is not a number other than 0 written out may be 0 for some unit or record,
+  // and the run would then stop; 分母为零时 says what the value is then.
+  void check_divisor(const ast::Binary& n) {
+    if (n.op != ast::BinaryOp::Div || guarded_.count(&n)) return;
+    if (numeric_literal(*n.rhs)) return;  // 0 written out is reported when it is evaluated
+    s_.warning(n.rhs->span, "this divisor can be 0, and the run would then stop with an error",
+               "say what the value is when it is 0, e.g. `a / b 分母为零时 100`");
+  }
+
+  // The divisors of a product or quotient, inner ones first, so that testing them in order
+  // never divides by 0 itself.
+  void divisors(const Expr& e, std::vector<const Expr*>& out) {
+    const auto* b = std::get_if<ast::Binary>(&e.node);
+    if (!b || (b->op != ast::BinaryOp::Mul && b->op != ast::BinaryOp::Div)) return;
+    divisors(*b->lhs, out);
+    divisors(*b->rhs, out);
+    if (b->op == ast::BinaryOp::Div) {
+      out.push_back(b->rhs.get());
+      guarded_.insert(b);
+    }
+  }
+
+  // VALUE 分母为零时 FALLBACK: tests every divisor, then computes VALUE, or FALLBACK if one is 0.
+  template <typename Sub>
+  void zero_fallback(const ast::ZeroFallback& n, ast::Span span, Fragment& f, Sub&& sub) {
+    uint32_t ln = line(span);
+    std::vector<const Expr*> ds;
+    divisors(*n.value, ds);
+    if (ds.empty()) {
+      s_.error(span, "分母为零时 follows no division", "write it after a quotient: `a / b 分母为零时 0`");
+      return;
+    }
+    std::vector<size_t> to_fallback;
+    for (const Expr* d : ds) {
+      sub(*d);
+      to_fallback.push_back(f.jump(Op::JUMP_IF_NOT, ln));
+    }
+    sub(*n.value);
+    size_t to_end = f.jump(Op::JUMP, ln);
+    for (size_t j : to_fallback) f.patch(j);
+    sub(*n.fallback);
+    f.patch(to_end);
+  }
+
   template <typename Sub>
   void binary(const ast::Binary& n, Fragment& f, uint32_t ln, Sub&& sub) {
+    check_divisor(n);
     sub(*n.lhs);
     if (n.op == ast::BinaryOp::And || n.op == ast::BinaryOp::Or) f.emit(Op::TRUTH, ln);
     sub(*n.rhs);
@@ -529,7 +664,10 @@ class Lowering {
     Op op;
     if (n.function.text == "最大") op = Op::MAX;
     else if (n.function.text == "最小") op = Op::MIN;
-    else {
+    else if (n.function.text == "四舍五入" || n.function.text == "向上取整" || n.function.text == "向下取整") {
+      rounding(n, span, f, sub);
+      return;
+    } else {
       s_.error(n.function.span, fmt::format("unknown function {}", n.function.text), "the functions are 最大 and 最小");
       return;
     }
@@ -542,6 +680,32 @@ class Lowering {
       sub(*n.args[i]);
       f.emit(op, ln);
     }
+  }
+
+  // 四舍五入(VALUE, N) / 向上取整(VALUE, N) / 向下取整(VALUE, N): N decimals, 0 when left out.
+  template <typename Sub>
+  void rounding(const ast::Call& n, ast::Span span, Fragment& f, Sub&& sub) {
+    uint32_t ln = line(span);
+    if (n.args.empty() || n.args.size() > 2) {
+      s_.error(span, fmt::format("{} takes a value and the number of decimals to keep, e.g. {}(x, 2)", n.function.text,
+                                 n.function.text));
+      return;
+    }
+    uint32_t places = 0;
+    if (n.args.size() == 2) {
+      const auto* num = std::get_if<ast::Number>(&n.args[1]->node);
+      auto v = num ? parse_decimal(num->text) : std::nullopt;
+      if (!v || !v->is_integer() || v->num < 0 || v->num > static_cast<int64_t>(kMaxRoundPlaces)) {
+        s_.error(n.args[1]->span, fmt::format("the number of decimals must be a whole number from 0 to {}", kMaxRoundPlaces));
+        return;
+      }
+      places = static_cast<uint32_t>(v->num);
+    }
+    RoundMode mode = n.function.text == "四舍五入" ? RoundMode::HalfAway
+                     : n.function.text == "向上取整" ? RoundMode::Up
+                                                    : RoundMode::Down;
+    sub(*n.args[0]);
+    f.emit(Op::ROUND, static_cast<uint32_t>(mode), places, ln);
   }
 
   // ------------------------------------------------------------ unit-level expressions
@@ -566,6 +730,10 @@ class Lowering {
             conditional(n, f, ln, [&](const Expr& x) { unit_expr(x, f); });
           } else if constexpr (std::is_same_v<T, ast::Call>) {
             call(n, e.span, f, [&](const Expr& x) { unit_expr(x, f); });
+          } else if constexpr (std::is_same_v<T, ast::ZeroFallback>) {
+            zero_fallback(n, e.span, f, [&](const Expr& x) { unit_expr(x, f); });
+          } else if constexpr (std::is_same_v<T, ast::CrossUnit>) {
+            cross_unit(n, e.span, f);
           } else if constexpr (std::is_same_v<T, ast::UnitIn>) {
             unit_in(n, f, ln);
           } else if constexpr (std::is_same_v<T, ast::PerRecord>) {
@@ -594,7 +762,7 @@ class Lowering {
             s_.error(e.span, "属于 { ... } tests a field of a record; use it in a 其中 condition");
           } else if constexpr (std::is_same_v<T, ast::Text>) {
             // A quoted name (an item called "乡镇(街道)加分", say) refers to that item.
-            if (s_.node_index.count(n.value) || all_names_.count(n.value) || s_.param_index.count(n.value))
+            if (s_.node_index.count(n.value) || s_.param_index.count(n.value))
               unit_name(ast::Name{n.value, e.span}, f);
             else
               s_.error(e.span, "a text is not a value of a unit; compare a record's field with it inside 其中");
@@ -609,17 +777,12 @@ class Lowering {
       f.emit(Op::NODE, it->second, line(name.span));
       return;
     }
-    if (all_names_.count(name.text)) {
-      s_.error(name.span, fmt::format("{} is computed later in the rulebook", name.text),
-               "a rule can use the items, groups and categories written before it");
-      return;
-    }
     std::vector<std::string> names = CompilerState::keys(s_.node_index);
     for (const auto& p : s_.program.params) names.push_back(p.name);
     std::string hint = s_.suggest(name.text, names);
     if (s_.event_index.count(name.text) || s_.streams.count(name.text))
       hint = fmt::format("{} is a kind of record; count it with 条数 {} or test it with 有 {}", name.text, name.text, name.text);
-    s_.error(name.span, fmt::format("unknown name {}: not a parameter, item, group or category", name.text), hint);
+    s_.error(name.span, fmt::format("unknown name {}: not a parameter, item, group, category or indicator", name.text), hint);
   }
 
   void per_record(const ast::StreamRef& ref, const Expr* amount, ast::Span span, Fragment& f) {
@@ -767,46 +930,119 @@ class Lowering {
     return std::nullopt;
   }
 
+  // Per-unit code computing `e` into a new hidden node, queued as a task of its own.
+  uint32_t value_node(const Expr& e, std::string name, uint32_t ln) {
+    uint32_t node = hidden_node(std::move(name), ln);
+    Fragment code;
+    unit_expr(e, code);
+    code.emit(Op::STORE, node, ln);
+    push_code(std::move(code));
+    return node;
+  }
+
+  // 本类 needs every unit in at most one unit group.
+  bool own_class_defined(ast::Span span) {
+    if (s_.class_problem.empty()) return true;
+    s_.error(span, fmt::format("本类 is not defined: {}", s_.class_problem),
+             "本类 is the unit group a unit belongs to, so each unit may be in one unit group at most");
+    return false;
+  }
+
   void rank(const ast::Rank& n, ast::Span span, Fragment& f) {
     uint32_t ln = line(span);
-    NodeDef in;
-    in.name = fmt::format("{}(排名依据)", current_item_);
-    in.source_line = ln;
-    uint32_t in_node = s_.add_node(in);
-    NodeDef out;
-    out.name = fmt::format("{}(排名)", current_item_);
-    out.source_line = ln;
-    uint32_t out_node = s_.add_node(out);
-    Task code;
     ++depth_in_rank_;
-    unit_expr(*n.value, code.code);
+    uint32_t in_node = value_node(*n.value, fmt::format("{}(排名依据)", current_item_), ln);
     --depth_in_rank_;
-    code.code.emit(Op::STORE, in_node, ln);
-    s_.tasks.push_back(std::move(code));
-    Task t;
-    t.is_code = false;
-    t.step.kind = StepKind::Rank;
-    t.step.input = in_node;
-    t.step.output = out_node;
-    t.step.descending = n.descending;
+    Step step;
+    step.kind = StepKind::Rank;
+    step.input = in_node;
+    step.output = hidden_node(fmt::format("{}(排名)", current_item_), ln);
+    step.rank_node = static_cast<int32_t>(hidden_node(fmt::format("{}(名次)", current_item_), ln));
+    step.descending = n.descending;
     if (!n.tie) s_.error(span, "a ranking must say how ties rank", "add 并列同名次 (1, 2, 2, 4) or 并列密集 (1, 2, 2, 3)");
-    t.step.tie = n.tie && *n.tie == ast::TieRule::Dense ? TieKind::Dense : TieKind::Competition;
+    step.tie = n.tie && *n.tie == ast::TieRule::Dense ? TieKind::Dense : TieKind::Competition;
+    if (n.within_class && own_class_defined(span)) step.scope = ScopeKind::OwnClass;
+    if (n.without_vetoed) {
+      // Units hit by a veto are left out: the filter is 1 for the others.
+      uint32_t keep = hidden_node(fmt::format("{}(参与排名)", current_item_), ln);
+      Fragment code;
+      code.emit(Op::NODE, s_.program.vetoed_node, ln);
+      code.emit(Op::NOT, ln);
+      code.emit(Op::STORE, keep, ln);
+      push_code(std::move(code));
+      step.filter = static_cast<int32_t>(keep);
+    }
     if (n.skip_value) {
       if (auto v = constant_value(n.skip_value->get(), "the value not ranked")) {
-        t.step.has_skip = true;
-        t.step.skip = *v;
+        step.has_skip = true;
+        step.skip = *v;
       }
     }
-    std::set<int64_t> ranks;
+    std::set<std::pair<int, int64_t>> keys;
     for (const auto& award : n.awards) {
-      auto r = whole_number(award.rank.get(), "a rank");
+      Award a;
       auto amount = constant_value(award.amount.get(), "an award");
-      if (!r || !amount) continue;
-      if (!ranks.insert(*r).second) s_.error(award.rank->span, fmt::format("rank {} is given twice", *r));
-      t.step.awards.emplace_back(*r, *amount);
+      switch (award.place) {
+        case ast::Rank::Place::Rank: {
+          auto r = whole_number(award.rank.get(), "a rank");
+          if (!r) continue;
+          a.kind = AwardKind::Rank;
+          a.n = *r;
+          break;
+        }
+        case ast::Rank::Place::Top: a.kind = AwardKind::Top; a.n = award.count; break;
+        case ast::Rank::Place::Bottom: a.kind = AwardKind::Bottom; a.n = award.count; break;
+        case ast::Rank::Place::BottomPercent: a.kind = AwardKind::BottomPercent; a.n = award.count; break;
+      }
+      if (a.kind != AwardKind::Rank && (a.n < 1 || (a.kind == AwardKind::BottomPercent ? a.n > 100 : a.n > 100000))) {
+        s_.error(award.span, a.kind == AwardKind::BottomPercent ? "a share of units is a whole percent from 1 to 100"
+                                                                : "a number of places is a whole number from 1");
+        continue;
+      }
+      if (!amount) continue;
+      if (!keys.insert({static_cast<int>(a.kind), a.n}).second)
+        s_.error(award.span, "this award is given twice");
+      a.amount = *amount;
+      step.awards.push_back(a);
     }
-    s_.tasks.push_back(std::move(t));
-    f.emit(Op::NODE, out_node, ln);
+    uint32_t out = step.output;
+    push_step(std::move(step));
+    f.emit(Op::NODE, out, ln);
+  }
+
+  // 平均|最高|最低|合计|单位数 (VALUE [, SCOPE]): the value of every unit in scope is computed
+  // first (a task of its own), then combined by a cross-unit step into a node read here.
+  void cross_unit(const ast::CrossUnit& n, ast::Span span, Fragment& f) {
+    uint32_t ln = line(span);
+    std::string text = s_.rulebook.source.substr(span.offset, span.length);
+    Step step;
+    step.kind = StepKind::Aggregate;
+    step.agg = n.agg == ast::Aggregate::Mean  ? AggKind::Mean
+               : n.agg == ast::Aggregate::Max ? AggKind::Max
+               : n.agg == ast::Aggregate::Min ? AggKind::Min
+               : n.agg == ast::Aggregate::Sum ? AggKind::Sum
+                                              : AggKind::Count;
+    ++depth_in_condition_;
+    step.input = value_node(*n.value, fmt::format("{}: {} 的各单位值", current_item_, text), ln);
+    if (n.filter)
+      step.filter = static_cast<int32_t>(value_node(*n.filter, fmt::format("{}: {} 的范围", current_item_, text), ln));
+    --depth_in_condition_;
+    if (n.own_class) {
+      if (own_class_defined(span)) step.scope = ScopeKind::OwnClass;
+    } else if (n.registry) {
+      auto it = s_.unit_set_index.find(n.registry->text);
+      if (it == s_.unit_set_index.end()) {
+        s_.error(n.registry->span, fmt::format("unknown table or unit group {}", n.registry->text),
+                 s_.suggest(n.registry->text, CompilerState::keys(s_.unit_set_index)));
+        return;
+      }
+      step.scope = ScopeKind::UnitSet;
+      step.scope_set = it->second;
+    }
+    step.output = hidden_node(fmt::format("{}: {}", current_item_, text), ln);
+    uint32_t out = step.output;
+    push_step(std::move(step));
+    f.emit(Op::NODE, out, ln);
   }
 
   // ------------------------------------------------------------ items, groups, categories
@@ -824,45 +1060,33 @@ class Lowering {
   void finish_node(Fragment& f, uint32_t node, const std::optional<ast::Substitution>& subst, uint32_t ln) {
     if (!subst) {
       f.emit(Op::STORE, node, ln);
-      s_.tasks.push_back(Task{true, std::move(f), {}});
+      push_code(std::move(f));
       return;
     }
-    NodeDef raw;
-    raw.name = s_.program.nodes[node].name + "(替代前)";
-    raw.source_line = ln;
-    uint32_t raw_node = s_.add_node(raw);
+    uint32_t raw_node = hidden_node(s_.program.nodes[node].name + "(替代前)", ln);
     f.emit(Op::STORE, raw_node, ln);
-    s_.tasks.push_back(Task{true, std::move(f), {}});
-    NodeDef cond;
-    cond.name = s_.program.nodes[node].name + "(适用)";
-    cond.source_line = line(subst->span);
-    uint32_t cond_node = s_.add_node(cond);
-    Task c;
+    push_code(std::move(f));
+    uint32_t cond_node = hidden_node(s_.program.nodes[node].name + "(适用)", line(subst->span));
+    Fragment c;
     current_item_ = s_.program.nodes[node].name;
     ++depth_in_condition_;
-    unit_expr(*subst->cond, c.code);
+    unit_expr(*subst->cond, c);
     --depth_in_condition_;
-    c.code.emit(Op::TRUTH, line(subst->span));
-    c.code.emit(Op::STORE, cond_node, line(subst->span));
-    s_.tasks.push_back(std::move(c));
-    Task m;
-    m.is_code = false;
-    m.step.kind = StepKind::Mean;
-    m.step.input = raw_node;
-    m.step.condition = cond_node;
-    m.step.output = node;
-    s_.tasks.push_back(std::move(m));
+    c.emit(Op::TRUTH, line(subst->span));
+    c.emit(Op::STORE, cond_node, line(subst->span));
+    push_code(std::move(c));
+    Step m;
+    m.kind = StepKind::Mean;
+    m.input = raw_node;
+    m.condition = cond_node;
+    m.output = node;
+    push_step(std::move(m));
   }
 
-  std::optional<uint32_t> item(const ast::Item& it, int32_t parent, CategoryRole role) {
-    if (!declare(it.name)) return std::nullopt;
-    NodeDef def;
-    def.name = it.name.text;
-    def.kind = NodeKind::Item;
-    def.citation = it.citation;
-    def.parent = parent;
-    def.source_line = line(it.span);
-    uint32_t node = s_.add_node(def);
+  std::optional<uint32_t> item(const ast::Item& it, CategoryRole role) {
+    auto declared = node_of(&it);
+    if (!declared) return std::nullopt;
+    uint32_t node = *declared;
     bounds_ = {};
     bounds_desc_.clear();
     if (it.from) {
@@ -902,28 +1126,59 @@ class Lowering {
     size_t errors_before = s_.diags.error_count();
     Fragment f;
     uint32_t ln = line(it.span);
+    std::optional<Rational> full;
+    if (it.full) {
+      full = cap(it.full.get());
+      if (role != CategoryRole::Points)
+        s_.error(it.full->span, "满分 scores an item down from its own full marks, in a 计分 category",
+                 "in 扣分 or 加分, give the item a cap with 上限 instead");
+      if (full) {
+        s_.program.nodes[node].has_full = true;
+        s_.program.nodes[node].full = *full;
+        f.emit(Op::CONST, s_.constant(*full), ln);
+      }
+    }
     for (size_t i = 0; i < it.terms.size(); ++i) {
       unit_expr(*it.terms[i], f);
       if (i > 0) f.emit(Op::ADD, ln);
     }
     if (it.terms.empty()) f.emit(Op::CONST, s_.constant(Rational(0)), ln);
+    if (full) {
+      // 扣完为止: full marks less the terms, never below 0.
+      f.emit(Op::SUB, ln);
+      f.emit(Op::CONST, s_.constant(Rational(0)), ln);
+      f.emit(Op::MAX, ln);
+    }
     if (role == CategoryRole::Veto) f.emit(Op::TRUTH, ln);
-    if (aggregates_in_item_ == 0 && !reads_node(it) && s_.diags.error_count() == errors_before)
+    if (aggregates_in_item_ == 0 && !reads_values(f) && s_.diags.error_count() == errors_before)
       s_.warning(it.name.span, fmt::format("no record can ever change item {}: it reads no event", it.name.text),
                  "count records with 每条, 有, 条数 ...");
     bounds_ = {};
     bounds_desc_.clear();
+    if (auto c = cap(it.cap.get())) {
+      if (role == CategoryRole::Veto) s_.error(it.cap->span, "a veto item has no cap");
+      // The value before the cap is kept in a node of its own, so traces can show the cut.
+      uint32_t before = hidden_node(it.name.text + "(封顶前)", ln);
+      f.emit(Op::STORE, before, ln);
+      push_code(std::move(f));
+      s_.program.nodes[node].has_cap = true;
+      s_.program.nodes[node].cap = *c;
+      s_.program.nodes[node].before_cap = static_cast<int32_t>(before);
+      f = Fragment();
+      f.emit(Op::NODE, before, ln);
+      f.emit(Op::CONST, s_.constant(*c), ln);
+      f.emit(Op::MIN, ln);
+    }
     finish_node(f, node, it.substitution, ln);
-    s_.node_index[it.name.text] = node;
     return node;
   }
 
-  std::vector<uint32_t> members(const std::vector<ast::Member>& ms, uint32_t parent, CategoryRole role) {
+  std::vector<uint32_t> members(const std::vector<ast::Member>& ms, CategoryRole role) {
     std::vector<uint32_t> out;
     for (const auto& m : ms) {
       std::optional<uint32_t> n;
-      if (auto* it = std::get_if<ast::Item>(&m)) n = item(*it, static_cast<int32_t>(parent), role);
-      else n = group(*std::get<std::unique_ptr<ast::Group>>(m), parent, role);
+      if (auto* it = std::get_if<ast::Item>(&m)) n = item(*it, role);
+      else n = group(*std::get<std::unique_ptr<ast::Group>>(m), role);
       if (n) out.push_back(*n);
     }
     return out;
@@ -932,8 +1187,10 @@ class Lowering {
   // A group's or category's value: the sum of its members (veto items count as hits),
   // cut by its cap, then substituted when the rulebook says so.
   void sum_members(uint32_t node, const std::vector<ast::Member>& ms, CategoryRole role, const Expr* cap_expr,
-                   const std::optional<ast::Substitution>& subst, uint32_t ln) {
-    auto children = members(ms, node, role);
+                   const std::optional<ast::Substitution>& subst, uint32_t ln, const ast::Name& name) {
+    auto children = members(ms, role);
+    current_item_ = name.text;
+    current_item_span_ = name.span;
     Fragment f;
     f.emit(Op::CONST, s_.constant(Rational(0)), ln);
     for (uint32_t c : children) {
@@ -959,46 +1216,27 @@ class Lowering {
     return v;
   }
 
-  std::optional<uint32_t> group(const ast::Group& g, uint32_t parent, CategoryRole role) {
-    if (!declare(g.name)) return std::nullopt;
-    NodeDef def;
-    def.name = g.name.text;
-    def.kind = NodeKind::Group;
-    def.citation = g.citation;
-    def.parent = static_cast<int32_t>(parent);
-    def.source_line = line(g.span);
-    uint32_t node = s_.add_node(def);
-    sum_members(node, g.members, role, g.cap.get(), g.substitution, line(g.span));
-    s_.node_index[g.name.text] = node;
+  std::optional<uint32_t> group(const ast::Group& g, CategoryRole role) {
+    auto node = node_of(&g);
+    if (!node) return std::nullopt;
+    sum_members(*node, g.members, role, g.cap.get(), g.substitution, line(g.span), g.name);
     return node;
   }
 
   void category(const ast::Category& c) {
-    if (!declare(c.name)) return;
-    CategoryRole role = c.kind == ast::CategoryKind::Veto        ? CategoryRole::Veto
-                        : c.kind == ast::CategoryKind::Deduction ? CategoryRole::Deduction
-                                                                 : CategoryRole::Bonus;
-    NodeDef def;
-    def.name = c.name.text;
-    def.kind = role == CategoryRole::Veto ? NodeKind::Veto : NodeKind::Category;
-    def.role = role;
-    def.source_line = line(c.span);
-    uint32_t node = s_.add_node(def);
+    auto node = node_of(&c);
+    if (!node) return;
+    CategoryRole role = role_of(c.kind);
     if (role == CategoryRole::Veto && (c.cap || c.substitution))
       s_.error(c.span, "a veto category has neither a cap nor a substitution");
-    sum_members(node, c.members, role, c.cap.get(), c.substitution, line(c.span));
-    s_.node_index[c.name.text] = node;
-    s_.program.categories.push_back(node);
+    sum_members(*node, c.members, role, c.cap.get(), c.substitution, line(c.span), c.name);
+    s_.program.categories.push_back(*node);
   }
 
-  // score = clamp(base - deductions + bonuses), and 0 for a unit hit by a veto.
+  // score = clamp(base - deductions + bonuses + points), and 0 for a unit hit by a veto.
   void score() {
-    NodeDef clamped = named_node("得分(否决前)", NodeKind::Hidden);
-    uint32_t clamped_node = s_.add_node(clamped);
-    NodeDef vetoed = named_node("否决", NodeKind::Vetoed);
-    uint32_t vetoed_node = s_.add_node(vetoed);
-    NodeDef score = named_node("得分", NodeKind::Score);
-    uint32_t score_node = s_.add_node(score);
+    current_item_ = "得分";
+    current_item_span_ = {};
     Fragment f;
     f.emit(Op::CONST, s_.constant(s_.program.base_score), 0);
     for (uint32_t c : s_.program.categories) {
@@ -1011,46 +1249,118 @@ class Lowering {
     f.emit(Op::MAX, 0);
     f.emit(Op::CONST, s_.constant(s_.program.score_high), 0);
     f.emit(Op::MIN, 0);
-    f.emit(Op::STORE, clamped_node, 0);
-    f.emit(Op::CONST, s_.constant(Rational(0)), 0);
+    f.emit(Op::STORE, clamped_node_, 0);
+    // Whether a veto hit is a task of its own: it reads the veto categories only, so a
+    // ranking that leaves vetoed units out does not depend on the score.
+    Fragment v;
+    v.emit(Op::CONST, s_.constant(Rational(0)), 0);
     for (uint32_t c : s_.program.categories) {
       if (s_.program.nodes[c].role != CategoryRole::Veto) continue;
-      f.emit(Op::NODE, c, 0);
-      f.emit(Op::ADD, 0);
+      v.emit(Op::NODE, c, 0);
+      v.emit(Op::ADD, 0);
     }
-    f.emit(Op::TRUTH, 0);
-    f.emit(Op::STORE, vetoed_node, 0);
-    f.emit(Op::NODE, vetoed_node, 0);
+    v.emit(Op::TRUTH, 0);
+    v.emit(Op::STORE, s_.program.vetoed_node, 0);
+    push_code(std::move(v));
+    f.emit(Op::NODE, s_.program.vetoed_node, 0);
     f.emit(Op::NOT, 0);
-    f.emit(Op::NODE, clamped_node, 0);
+    f.emit(Op::NODE, clamped_node_, 0);
     f.emit(Op::MUL, 0);
-    f.emit(Op::STORE, score_node, 0);
-    s_.tasks.push_back(Task{true, std::move(f), {}});
-    s_.program.score_node = score_node;
-    s_.program.vetoed_node = vetoed_node;
-    s_.node_index["得分"] = score_node;
+    f.emit(Op::STORE, s_.program.score_node, 0);
+    push_code(std::move(f));
   }
 
-  void output(const ast::Output& o) {
-    if (!declare(o.name)) return;
-    NodeDef def = named_node(o.name.text, NodeKind::Output);
-    def.source_line = line(o.span);
-    uint32_t node = s_.add_node(def);
+  // 输出 and 指标: a named value computed from an expression, listed in `list`.
+  void named_value(const void* decl, const ast::Name& name, const Expr& value, ast::Span span,
+                   std::vector<uint32_t>& list) {
+    auto node = node_of(decl);
+    if (!node) return;
     Fragment f;
-    current_item_ = o.name.text;
-    unit_expr(*o.value, f);
-    f.emit(Op::STORE, node, line(o.span));
-    s_.tasks.push_back(Task{true, std::move(f), {}});
-    s_.node_index[o.name.text] = node;
-    s_.program.outputs.push_back(node);
+    current_item_ = name.text;
+    current_item_span_ = name.span;
+    current_role_ = CategoryRole::None;
+    unit_expr(value, f);
+    f.emit(Op::STORE, *node, line(span));
+    push_code(std::move(f));
+    list.push_back(*node);
   }
 
-  // Whether an item's terms use another item, group, category or parameter by name (then a
-  // constant-looking item may still vary).
-  bool reads_node(const ast::Item& it) const {
-    for (const auto& t : it.terms)
-      if (auto* r = std::get_if<ast::NameRef>(&t->node); r && (s_.node_index.count(r->name.text) || s_.param_index.count(r->name.text)))
-        return true;
+  void output(const ast::Output& o) { named_value(&o, o.name, *o.value, o.span, s_.program.outputs); }
+  void indicator(const ast::Indicator& d) { named_value(&d, d.name, *d.value, d.span, s_.program.indicators); }
+
+  // 不参与考核 [引用 "..."] 若 COND: a node that is 1 for the units assessed.
+  void not_assessed(const ast::NotAssessed& d) {
+    if (s_.program.assessed_node >= 0) {
+      s_.error(d.span, "不参与考核 is given twice", "join the conditions with 或 in one declaration");
+      return;
+    }
+    current_item_ = "不参与考核";
+    current_item_span_ = d.span;
+    uint32_t ln = line(d.span);
+    uint32_t node = hidden_node("参与考核", ln);
+    Fragment f;
+    ++depth_in_condition_;
+    unit_expr(*d.cond, f);
+    --depth_in_condition_;
+    f.emit(Op::NOT, ln);
+    f.emit(Op::STORE, node, ln);
+    push_code(std::move(f));
+    s_.program.assessed_node = static_cast<int32_t>(node);
+    std::string cond = s_.rulebook.source.substr(d.cond->span.offset, d.cond->span.length);
+    s_.program.not_assessed_reason = d.citation.empty() ? cond : fmt::format("{}：{}", d.citation, cond);
+  }
+
+  // 等级 { 90 以上: 优秀 ... 其他: 不合格 }: bounds falling strictly, the last band catching
+  // every score left (其他, or a bound at the lowest score), so no score falls in a gap.
+  void grades(const ast::Grades& g) {
+    if (!s_.program.grades.empty()) {
+      s_.error(g.span, "等级 is given twice");
+      return;
+    }
+    if (g.bands.empty()) {
+      s_.error(g.span, "等级 lists no bands", "write the bands highest first: 90 以上: 优秀  其他: 不合格");
+      return;
+    }
+    std::set<std::string> names;
+    for (size_t i = 0; i < g.bands.size(); ++i) {
+      const auto& b = g.bands[i];
+      GradeBand band;
+      band.name = b.name.text;
+      if (!names.insert(b.name.text).second) s_.error(b.name.span, fmt::format("grade {} is given twice", b.name.text));
+      if (b.at_least) {
+        auto v = parse_decimal(*b.at_least);
+        if (!v) {
+          s_.error(b.span, fmt::format("{} is not a number the rulebook can hold exactly", *b.at_least));
+          continue;
+        }
+        band.has_low = true;
+        band.low = *v;
+        if (!s_.program.grades.empty() && s_.program.grades.back().has_low && !(*v < s_.program.grades.back().low))
+          s_.error(b.span, fmt::format("this band overlaps the one before it: {} 以上 must be below {} 以上",
+                                       format_decimal(*v, 6), format_decimal(s_.program.grades.back().low, 6)),
+                   "write the bands highest first");
+      } else if (i + 1 != g.bands.size()) {
+        s_.error(b.span, "其他 must be the last band: it takes every score the bands above leave");
+      }
+      s_.program.grades.push_back(band);
+    }
+    const auto& last = s_.program.grades.back();
+    if (last.has_low && s_.program.score_low < last.low)
+      s_.error(g.bands.back().span,
+               fmt::format("scores from {} to below {} get no grade", format_decimal(s_.program.score_low, 6),
+                           format_decimal(last.low, 6)),
+               "end with 其他: NAME, or give the lowest band the lowest score as its bound");
+  }
+
+  // Whether code reads another value (an item, group, category, indicator or parameter):
+  // then an item that counts no records may still vary from unit to unit.
+  static bool reads_values(const Fragment& f) {
+    const auto& b = f.bytes();
+    for (size_t pc = 0; pc < b.size();) {
+      auto op = static_cast<Op>(b[pc]);
+      if (op == Op::NODE || op == Op::PARAM) return true;
+      pc += static_cast<size_t>(instruction_size(op));
+    }
     return false;
   }
 
@@ -1077,7 +1387,9 @@ class Lowering {
   std::string bounds_desc_;
   std::string current_item_;
   std::set<std::string> declared_;
-  std::set<std::string> all_names_;
+  std::unordered_map<const void*, uint32_t> node_of_;  // declaration in the AST -> its node
+  std::set<const ast::Binary*> guarded_;               // divisions under 分母为零时
+  uint32_t clamped_node_ = 0;
 };
 
 CodeRange append_code(Program& p, const Fragment& f) {
@@ -1094,8 +1406,99 @@ CodeRange append_code(Program& p, const Fragment& f) {
 
 void lower_rules(CompilerState& s) { Lowering(s).run(); }
 
+namespace {
+
+// The nodes a task reads and stores. Cross-unit steps also read whether units are assessed.
+void task_nodes(const Program& p, const Task& t, std::vector<uint32_t>& reads, std::vector<uint32_t>& writes) {
+  if (t.is_code) {
+    const auto& b = t.code.bytes();
+    for (size_t pc = 0; pc < b.size();) {
+      auto op = static_cast<Op>(b[pc]);
+      if (op == Op::NODE || op == Op::STORE) {
+        uint32_t n = b[pc + 1] | (static_cast<uint32_t>(b[pc + 2]) << 8);
+        (op == Op::NODE ? reads : writes).push_back(n);
+      }
+      pc += static_cast<size_t>(instruction_size(op));
+    }
+    return;
+  }
+  const Step& st = t.step;
+  reads.push_back(st.input);
+  if (st.kind == StepKind::Mean) reads.push_back(st.condition);
+  if (st.filter >= 0) reads.push_back(static_cast<uint32_t>(st.filter));
+  if (p.assessed_node >= 0) reads.push_back(static_cast<uint32_t>(p.assessed_node));
+  writes.push_back(st.output);
+  if (st.rank_node >= 0) writes.push_back(static_cast<uint32_t>(st.rank_node));
+}
+
+// Orders the tasks so that each comes after the tasks storing what it reads, keeping the
+// rulebook's order wherever the dependencies allow (so the same rulebook always gives the
+// same program). Returns false, with an error naming the values involved, on a cycle.
+bool order_tasks(CompilerState& s, std::vector<size_t>& order) {
+  const size_t n = s.tasks.size();
+  std::vector<std::vector<uint32_t>> reads(n), writes(n);
+  std::vector<int64_t> writer(s.program.nodes.size(), -1);
+  for (size_t i = 0; i < n; ++i) {
+    task_nodes(s.program, s.tasks[i], reads[i], writes[i]);
+    for (uint32_t w : writes[i])
+      if (writer[w] < 0) writer[w] = static_cast<int64_t>(i);
+  }
+  std::vector<std::vector<size_t>> after(n);
+  std::vector<size_t> waiting(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    std::set<size_t> deps;
+    for (uint32_t r : reads[i])
+      if (writer[r] >= 0 && static_cast<size_t>(writer[r]) != i) deps.insert(static_cast<size_t>(writer[r]));
+    for (size_t d : deps) after[d].push_back(i);
+    waiting[i] = deps.size();
+  }
+  std::set<size_t> ready;
+  for (size_t i = 0; i < n; ++i)
+    if (waiting[i] == 0) ready.insert(i);
+  while (!ready.empty()) {
+    size_t i = *ready.begin();
+    ready.erase(ready.begin());
+    order.push_back(i);
+    for (size_t j : after[i])
+      if (--waiting[j] == 0) ready.insert(j);
+  }
+  if (order.size() == n) return true;
+  // Walk back from a waiting task through waiting writers until a task repeats: a cycle.
+  size_t at = 0;
+  while (waiting[at] == 0) ++at;
+  std::vector<size_t> path;
+  std::vector<int64_t> seen(n, -1);
+  while (seen[at] < 0) {
+    seen[at] = static_cast<int64_t>(path.size());
+    path.push_back(at);
+    for (uint32_t r : reads[at]) {
+      if (writer[r] >= 0 && waiting[static_cast<size_t>(writer[r])] > 0 && static_cast<size_t>(writer[r]) != at) {
+        at = static_cast<size_t>(writer[r]);
+        break;
+      }
+    }
+  }
+  std::vector<std::string> names;
+  for (size_t k = static_cast<size_t>(seen[at]); k < path.size(); ++k) {
+    const std::string& label = s.tasks[path[k]].label;
+    if (names.empty() || names.back() != label) names.push_back(label);
+  }
+  if (names.size() > 1 && names.front() == names.back()) names.pop_back();
+  std::string chain = names.front() + " uses ";
+  for (size_t k = 1; k < names.size(); ++k) chain += names[k] + ", which uses ";
+  chain += names.front();
+  s.error(s.tasks[path[static_cast<size_t>(seen[at])]].span,
+          fmt::format("these values depend on each other in a circle: {}", chain),
+          "a value cannot be computed from itself; break the circle by removing one of the uses");
+  return false;
+}
+
+}  // namespace
+
 void lay_out(CompilerState& s) {
   Program& p = s.program;
+  std::vector<size_t> order;
+  if (!order_tasks(s, order)) return;
   for (size_t t = 0; t < p.events.size(); ++t) {
     Fragment all;
     for (const auto& f : s.handlers[t]) all.append(f);
@@ -1110,7 +1513,8 @@ void lay_out(CompilerState& s) {
     p.steps.push_back(std::move(step));
     pending = Fragment();
   };
-  for (auto& task : s.tasks) {
+  for (size_t i : order) {
+    auto& task = s.tasks[i];
     if (task.is_code) {
       pending.append(task.code);
     } else {

@@ -51,17 +51,20 @@ using selector = pt::selector<
         g::negative_sign, g::negation, g::multiply, g::divide, g::plus_sign, g::minus_sign, g::less_equal,
         g::greater_equal, g::not_equal, g::less, g::greater, g::equal, g::in_word, g::not_in_word, g::presence,
         g::absence, g::descending, g::ascending, g::tie_competition, g::tie_dense, g::function_name, g::uncapped,
-        g::optional_mark,
+        g::optional_mark, g::aggregate_word, g::own_class, g::scope_filter, g::within_class, g::without_vetoed,
+        g::top_places, g::bottom_places, g::bottom_percent, g::award_count, g::zero_fallback, g::full_marks,
+        g::band_other, g::band_bound, g::grade_band,
         // Expressions and streams.
         g::paren_expr, g::conditional, g::call, g::unit_in, g::by_value, g::value_arm, g::otherwise_arm, g::per_record,
         g::distinct_expr, g::per_distinct_tail, g::take_highest_tail, g::highest_arm, g::count, g::count_distinct,
         g::exists, g::per_table_expr, g::gaps_tail, g::streak_tail, g::rank, g::rank_skip, g::award, g::in_set_tail,
-        g::stream, g::exclusion, g::filter,
+        g::stream, g::exclusion, g::filter, g::cross_unit,
         // Declarations and their parts.
         g::title, g::period, g::base_score, g::score_range, g::param, g::units, g::unit_group, g::alias, g::enum_decl,
         g::table, g::key_columns, g::table_source, g::table_row, g::row_keys, g::row_units, g::event_type, g::field,
         g::key_fields, g::unique_clause, g::named_stream, g::veto_category, g::deduction_category, g::bonus_category,
-        g::cap, g::citation, g::item_from, g::item_until, g::item, g::group, g::substitution, g::output>,
+        g::cap, g::citation, g::item_from, g::item_until, g::item, g::group, g::substitution, g::output,
+        g::points_category, g::indicator, g::not_assessed, g::grades>,
     fold_single::on<g::or_expr, g::and_expr, g::not_expr, g::cmp_expr, g::add_expr, g::mul_expr, g::unary_expr>>;
 
 template <typename... Rules>
@@ -237,8 +240,11 @@ ast::ExprPtr AstBuilder::fold_left(const std::vector<const Node*>& operands, con
 ast::ExprPtr AstBuilder::binary_chain(const Node& n, uint64_t depth) {
   std::vector<const Node*> operands;
   std::vector<ast::BinaryOp> ops;
+  const Node* fallback = nullptr;
   for (const auto& child : n.children) {
-    if (is<g::plus_sign>(*child))
+    if (is<g::zero_fallback>(*child))
+      fallback = child->children[0].get();
+    else if (is<g::plus_sign>(*child))
       ops.push_back(ast::BinaryOp::Add);
     else if (is<g::minus_sign>(*child))
       ops.push_back(ast::BinaryOp::Sub);
@@ -251,6 +257,10 @@ ast::ExprPtr AstBuilder::binary_chain(const Node& n, uint64_t depth) {
   }
   if (is<g::or_expr, g::and_expr>(n)) {
     ops.assign(operands.size() - 1, is<g::or_expr>(n) ? ast::BinaryOp::Or : ast::BinaryOp::And);
+  }
+  if (fallback) {
+    ast::ExprPtr value = operands.size() == 1 ? expr(*operands[0], depth + 1) : fold_left(operands, ops, depth + 1);
+    return make_expr(ast::ZeroFallback{std::move(value), expr(*fallback, depth + 1)}, span_of(n));
   }
   return fold_left(operands, ops, depth);
 }
@@ -321,6 +331,22 @@ ast::ExprPtr AstBuilder::primary(const Node& n, uint64_t depth) {
     return make_expr(std::move(call), span);
   }
   if (is<g::unit_in>(n)) return make_expr(ast::UnitIn{is<g::not_in_word>(*c[0]), name(*c[1])}, span);
+  if (is<g::cross_unit>(n)) {
+    ast::CrossUnit cu;
+    cu.word = c[0]->string();
+    cu.agg = cu.word == "平均"   ? ast::Aggregate::Mean
+             : cu.word == "最高" ? ast::Aggregate::Max
+             : cu.word == "最低" ? ast::Aggregate::Min
+             : cu.word == "合计" ? ast::Aggregate::Sum
+                                 : ast::Aggregate::Count;
+    cu.value = expr(*c[1], below);
+    for (size_t i = 2; i < c.size(); ++i) {
+      if (is<g::own_class>(*c[i])) cu.own_class = true;
+      else if (is<g::scope_filter>(*c[i])) cu.filter = expr(*c[i]->children[0], below);
+      else cu.registry = name(*c[i]);
+    }
+    return make_expr(std::move(cu), span);
+  }
   if (is<g::by_value>(n)) return by_value(n, depth);
   if (is<g::per_record>(n)) return make_expr(ast::PerRecord{stream(*c[0], below), expr(*c[1], below)}, span);
   if (is<g::distinct_expr>(n)) return per_key(n, depth);
@@ -385,9 +411,30 @@ ast::ExprPtr AstBuilder::rank(const Node& n, uint64_t depth) {
     rank.tie = is<g::tie_dense>(*c[i]) ? ast::TieRule::Dense : ast::TieRule::Competition;
     ++i;
   }
+  if (i < c.size() && is<g::within_class>(*c[i])) {
+    rank.within_class = true;
+    ++i;
+  }
+  if (i < c.size() && is<g::without_vetoed>(*c[i])) {
+    rank.without_vetoed = true;
+    ++i;
+  }
   if (i < c.size() && is<g::rank_skip>(*c[i])) rank.skip_value = expr(*c[i++]->children[0], below);
   for (; i < c.size(); ++i) {
-    rank.awards.push_back({expr(*c[i]->children[0], below), expr(*c[i]->children[1], below)});
+    const Node& key = *c[i]->children[0];
+    ast::Rank::Award award;
+    award.span = span_of(key);
+    if (is<g::top_places, g::bottom_places, g::bottom_percent>(key)) {
+      award.place = is<g::top_places>(key)      ? ast::Rank::Place::Top
+                    : is<g::bottom_places>(key) ? ast::Rank::Place::Bottom
+                                                : ast::Rank::Place::BottomPercent;
+      const std::string digits = key.children[0]->string();
+      award.count = digits.size() > 9 ? 1000000000 : std::stoll(digits);
+    } else {
+      award.rank = expr(key, below);
+    }
+    award.amount = expr(*c[i]->children[1], below);
+    rank.awards.push_back(std::move(award));
   }
   return make_expr(std::move(rank), span_of(n));
 }
@@ -427,6 +474,8 @@ ast::Item AstBuilder::item(const Node& n) {
     item.until = date(when);
     item.until_span = span_of(when);
   }
+  if (i < c.size() && is<g::full_marks>(*c[i])) item.full = expr(*c[i++]->children[0], 0);
+  if (i < c.size() && is<g::cap>(*c[i])) item.cap = expr(*c[i++]->children[0], 0);
   for (; i < c.size(); ++i) {
     if (is<g::substitution>(*c[i]))
       item.substitution = substitution(*c[i]);
@@ -559,6 +608,27 @@ ast::Declaration AstBuilder::declaration(const Node& n) {
   if (is<g::veto_category>(n)) return category(n, ast::CategoryKind::Veto);
   if (is<g::deduction_category>(n)) return category(n, ast::CategoryKind::Deduction);
   if (is<g::bonus_category>(n)) return category(n, ast::CategoryKind::Bonus);
+  if (is<g::points_category>(n)) return category(n, ast::CategoryKind::Points);
+  if (is<g::indicator>(n)) {
+    if (c.size() == 3) return ast::Indicator{name(*c[0]), unquote(c[1]->children[0]->string_view()), expr(*c[2], 0), span};
+    return ast::Indicator{name(*c[0]), {}, expr(*c[1], 0), span};
+  }
+  if (is<g::not_assessed>(n)) {
+    if (c.size() == 2) return ast::NotAssessed{unquote(c[0]->children[0]->string_view()), expr(*c[1], 0), span};
+    return ast::NotAssessed{{}, expr(*c[0], 0), span};
+  }
+  if (is<g::grades>(n)) {
+    ast::Grades grades{{}, span};
+    for (const auto& band : c) {
+      ast::Grades::Band b;
+      b.span = span_of(*band);
+      const Node& bound = *band->children[0];
+      if (is<g::band_bound>(bound)) b.at_least = bound.string();
+      b.name = name(*band->children[1]);
+      grades.bands.push_back(std::move(b));
+    }
+    return grades;
+  }
   return ast::Output{name(*c[0]), expr(*c[1], 0), span};  // The only declaration left.
 }
 

@@ -102,6 +102,27 @@ class Registry {
     if (!seen_period_) s_.error({1, 1, 0, 1}, "the rulebook has no assessment period", "add a line such as: 考核期 2022-01-01 至 2022-12-31");
     if (s_.program.units.empty()) s_.error({1, 1, 0, 1}, "the rulebook declares no units", "add a block: 单位 { 县教育局 县财政局 }");
     if (s_.program.title.empty()) s_.program.title = s_.rulebook.path;
+    unit_classes();
+  }
+
+  // 本类: each unit's class is the unit group it belongs to; units in no group form one
+  // class together. A unit in two groups has no single class, which 本类 then reports.
+  void unit_classes() {
+    s_.program.unit_class.assign(s_.program.units.size(), -1);
+    for (const auto& d : s_.rulebook.declarations) {
+      const auto* g = std::get_if<ast::UnitGroup>(&d);
+      if (!g) continue;
+      auto set = s_.unit_set_index.find(g->name.text);
+      if (set == s_.unit_set_index.end()) continue;
+      for (uint32_t u : s_.program.unit_sets[set->second].units) {
+        int32_t& c = s_.program.unit_class[u];
+        if (c >= 0 && c != static_cast<int32_t>(set->second) && s_.class_problem.empty())
+          s_.class_problem = fmt::format("{} is in both unit groups {} and {}", s_.program.units[u],
+                                         s_.program.unit_sets[static_cast<size_t>(c)].name, g->name.text);
+        else if (c < 0)
+          c = static_cast<int32_t>(set->second);
+      }
+    }
   }
 
  private:

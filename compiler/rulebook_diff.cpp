@@ -672,12 +672,13 @@ std::string category_label(const ast::Category& c) {
     case ast::CategoryKind::Veto: return "否决项 " + c.name.text;
     case ast::CategoryKind::Deduction: return "扣分类 " + c.name.text;
     case ast::CategoryKind::Bonus: return "加分类 " + c.name.text;
+    case ast::CategoryKind::Points: return "计分类 " + c.name.text;
   }
   return c.name.text;
 }
 
 const char* kind_word(ast::CategoryKind k) {
-  return k == ast::CategoryKind::Veto ? "否决项" : k == ast::CategoryKind::Deduction ? "扣分" : "加分";
+  return k == ast::CategoryKind::Veto ? "否决项" : k == ast::CategoryKind::Deduction ? "扣分" : k == ast::CategoryKind::Points ? "计分" : "加分";
 }
 
 std::string node_label(const NodeInfo& n) {

@@ -25,11 +25,15 @@ struct ResolvedStream {
   std::string description;
 };
 
-// One unit of phase 2 work, in order: code run for every unit, or a cross-unit step.
+// One unit of phase 2 work: code run for every unit, or a cross-unit step. The tasks are
+// put in dependency order when laid out (a task runs after the tasks that store the nodes
+// it reads); `label` names it in a message about a cycle.
 struct Task {
   bool is_code = true;
   Fragment code;
   Step step;
+  std::string label;
+  ast::Span span;
 };
 
 struct DateBounds {
@@ -67,6 +71,7 @@ struct CompilerState {
   std::unordered_map<std::string, uint32_t> symbol_index;
   std::map<std::pair<int64_t, int64_t>, uint32_t> constant_index;
   std::unordered_map<std::string, uint32_t> keyset_index;  // shared exclusion key sets
+  std::string class_problem;  // why 本类 is not defined (a unit in two groups), or empty
 
   std::vector<std::vector<Fragment>> handlers;  // per event type
   std::vector<ItemUse> uses;
@@ -102,7 +107,8 @@ struct CompilerState {
 void declare_registries(CompilerState& s, const std::string& base_dir);
 // Items, groups, categories, outputs and the score (compiler/lowering.cpp).
 void lower_rules(CompilerState& s);
-// Lays out handler and task code into the Program (compiler/lowering.cpp).
+// Lays out handler and task code into the Program, the tasks in dependency order; a cycle
+// is reported as an error (compiler/lowering.cpp).
 void lay_out(CompilerState& s);
 // What a careful reviewer would flag in a rulebook that compiles (compiler/checks.cpp).
 void review(CompilerState& s);

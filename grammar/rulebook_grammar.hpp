@@ -176,6 +176,23 @@ struct kw_max : keyword<U'最', U'大'> {};
 struct kw_min : keyword<U'最', U'小'> {};
 struct kw_score : keyword<U'得', U'分'> {};
 struct kw_date : keyword<U'日', U'期'> {};
+struct kw_indicator : keyword<U'指', U'标'> {};
+struct kw_mean : keyword<U'平', U'均'> {};
+struct kw_highest : keyword<U'最', U'高'> {};
+struct kw_lowest : keyword<U'最', U'低'> {};
+struct kw_total : keyword<U'合', U'计'> {};
+struct kw_unit_count : keyword<U'单', U'位', U'数'> {};
+struct kw_own_class : keyword<U'本', U'类'> {};
+struct kw_within_class : keyword<U'本', U'类', U'内'> {};
+struct kw_without_vetoed : keyword<U'不', U'含', U'否', U'决', U'单', U'位'> {};
+struct kw_round : keyword<U'四', U'舍', U'五', U'入'> {};
+struct kw_round_up : keyword<U'向', U'上', U'取', U'整'> {};
+struct kw_round_down : keyword<U'向', U'下', U'取', U'整'> {};
+struct kw_if_zero : keyword<U'分', U'母', U'为', U'零', U'时'> {};
+struct kw_full : keyword<U'满', U'分'> {};
+struct kw_points : keyword<U'计', U'分'> {};
+struct kw_not_assessed : keyword<U'不', U'参', U'与', U'考', U'核'> {};
+struct kw_grades : keyword<U'等', U'级'> {};
 
 struct any_keyword
     : sor<kw_assessment, kw_period, kw_to, kw_from, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group,
@@ -185,12 +202,15 @@ struct any_keyword
           kw_each_over, kw_every, kw_take_highest, kw_deduct, kw_add, kw_count_as, kw_by, kw_other, kw_count,
           kw_number_of, kw_distinct, kw_has, kw_has_no, kw_gap, kw_days, kw_consecutive, kw_times, kw_rank,
           kw_descending, kw_ascending, kw_tie_competition, kw_tie_dense, kw_skip, kw_if, kw_then, kw_else, kw_and,
-          kw_or, kw_not, kw_in, kw_not_in, kw_where, kw_output, kw_max, kw_min, kw_score, kw_date> {};
+          kw_or, kw_not, kw_in, kw_not_in, kw_where, kw_output, kw_max, kw_min, kw_score, kw_date, kw_indicator,
+          kw_mean, kw_highest, kw_lowest, kw_total, kw_unit_count, kw_own_class, kw_within_class, kw_without_vetoed,
+          kw_round, kw_round_up, kw_round_down, kw_if_zero, kw_full, kw_points, kw_not_assessed, kw_grades> {};
 
 // The keywords that start a declaration; error recovery resumes at a line starting with one.
 struct top_level_keyword
     : sor<kw_assessment, kw_period, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group, kw_alias, kw_enum,
-          kw_table, kw_event, kw_stream, kw_veto, kw_deduction, kw_bonus, kw_output> {};
+          kw_table, kw_event, kw_stream, kw_veto, kw_deduction, kw_bonus, kw_output, kw_indicator, kw_points,
+          kw_not_assessed, kw_grades> {};
 
 // Punctuation. The full-width colon and comma are accepted because Chinese input methods
 // produce them.
@@ -262,11 +282,21 @@ struct else_branch : kw_else {};
 struct conditional
     : seq<kw_if, expect<condition>, expect<kw_then>, expect<expression>, expect<else_branch>, expect<expression>> {};
 
-struct function_name : sor<kw_max, kw_min> {};
+struct function_name : sor<kw_max, kw_min, kw_round, kw_round_up, kw_round_down> {};
 struct call_open : open_paren {};
 struct call_close : close_paren {};
 struct call : seq<function_name, expect<call_open>, expect<expression>, star<sep, comma, expect<expression>>,
                   expect<call_close>> {};
+
+// 平均(VALUE [, SCOPE]): a value across units. SCOPE is 本类 (the unit's own unit group), a
+// table or unit group, and/or 其中 COND (the units for which COND holds).
+struct aggregate_word : sor<kw_mean, kw_highest, kw_lowest, kw_total, kw_unit_count> {};
+struct own_class : kw_own_class {};
+struct scope_filter : seq<kw_where, expect<condition>> {};
+struct scope : sor<seq<own_class, opt<sep, scope_filter>>, scope_filter, seq<registry_ref, opt<sep, scope_filter>>> {};
+struct scope_comma : comma {};
+struct cross_unit : seq<aggregate_word, expect<call_open>, expect<expression>, opt<sep, scope_comma, expect<scope>>,
+                        expect<call_close>> {};
 
 struct in_word : kw_in {};
 struct not_in_word : kw_not_in {};
@@ -314,14 +344,26 @@ struct tie_competition : kw_tie_competition {};
 struct tie_dense : kw_tie_dense {};
 struct tie_rule : sor<tie_competition, tie_dense> {};
 struct rank_skip : seq<kw_skip, expect<expression>> {};
-struct award : seq<expression, expect<arm_colon>, expect<amount>> {};
-struct rank : seq<kw_rank, expect<rank_value>, expect<rank_order>, opt<sep, tie_rule>, opt<sep, rank_skip>,
-                  expect<arms_open>, expect<award>, star<sep, award>, expect<arms_close>> {};
+struct within_class : kw_within_class {};
+struct without_vetoed : kw_without_vetoed {};
+// Awards by position: 前3名 (ranks 1 to 3), 后2名 (the last two), 后10% (the last tenth); blanks
+// between the parts are allowed. They are tried before a plain rank number.
+struct award_count : plus<digit> {};
+struct place_word : utf8::one<U'名'> {};
+struct top_places : seq<utf8::one<U'前'>, sep, award_count, sep, place_word> {};
+struct bottom_places : seq<utf8::one<U'后'>, sep, award_count, sep, place_word> {};
+struct bottom_percent : seq<utf8::one<U'后'>, sep, award_count, sep, one<'%'>> {};
+struct award_key : sor<top_places, bottom_percent, bottom_places, expression> {};
+struct award : seq<award_key, expect<arm_colon>, expect<amount>> {};
+struct rank : seq<kw_rank, expect<rank_value>, expect<rank_order>, opt<sep, tie_rule>, opt<sep, within_class>,
+                  opt<sep, without_vetoed>, opt<sep, rank_skip>, expect<arms_open>, expect<award>, star<sep, award>,
+                  expect<arms_close>> {};
 
 // Alternatives starting with a keyword come before names and literals; a date is tried
 // before a number because both start with digits.
-struct primary : sor<paren_expr, conditional, call, unit_in, by_value, per_record, distinct_expr, count, count_distinct,
-                     exists, per_table_expr, rank, date, number, quoted, score_word, date_word, identifier> {};
+struct primary : sor<paren_expr, conditional, call, cross_unit, unit_in, by_value, per_record, distinct_expr, count,
+                     count_distinct, exists, per_table_expr, rank, date, number, quoted, score_word, date_word,
+                     identifier> {};
 
 // Prefix operators are repeated with star<> rather than recursion, so a long run of them
 // cannot exhaust the stack. Each precedence level below is required in exactly one
@@ -331,7 +373,9 @@ struct unary_expr : sor<seq<plus<negative_sign, sep>, required<primary>>, primar
 
 struct multiply : one<'*'> {};
 struct divide : one<'/'> {};
-struct mul_expr : seq<unary_expr, star<sep, sor<multiply, divide>, expect<unary_expr>>> {};
+// A product or quotient may say its value for when a divisor is 0: `a / b 分母为零时 100`.
+struct zero_fallback : seq<kw_if_zero, expect<unary_expr>> {};
+struct mul_expr : seq<unary_expr, star<sep, sor<multiply, divide>, expect<unary_expr>>, opt<sep, zero_fallback>> {};
 
 struct plus_sign : one<'+'> {};
 struct minus_sign : seq<one<'-'>, not_at<one<'>'>>> {};
@@ -446,8 +490,10 @@ struct item_until : seq<kw_to, expect<date>> {};
 struct item_open : open_brace {};
 struct item_close : close_brace {};
 struct term : expression {};
+struct full_marks : seq<kw_full, expect<expression>> {};
 struct item : seq<kw_item, expect<strict_name>, expect<citation>, opt<sep, item_from>, opt<sep, item_until>,
-                  expect<item_open>, expect<term>, star<sep, term>, opt<sep, substitution>, expect<item_close>> {};
+                  opt<sep, full_marks>, opt<sep, cap>, expect<item_open>, expect<term>, star<sep, term>,
+                  opt<sep, substitution>, expect<item_close>> {};
 
 struct group;
 struct member : sor<item, group> {};
@@ -467,10 +513,29 @@ struct deduction_category : seq<kw_deduction, expect<strict_name>, opt<sep, sor<
 struct bonus_category : seq<kw_bonus, expect<strict_name>, opt<sep, sor<cap, uncapped>>, expect<category_open>, members,
                             opt<sep, substitution>, expect<category_close>> {};
 
+struct points_category : seq<kw_points, expect<strict_name>, opt<sep, sor<cap, uncapped>>, expect<category_open>,
+                              members, opt<sep, substitution>, expect<category_close>> {};
+
 struct output : seq<kw_output, expect<strict_name>, expect<assign>, expect<expression>> {};
+struct indicator : seq<kw_indicator, expect<strict_name>, opt<sep, citation>, expect<assign>, expect<expression>> {};
+
+// 不参与考核 [引用 "..."] 若 COND: units for which COND holds are not assessed.
+struct assessed_if : kw_if {};
+struct not_assessed : seq<kw_not_assessed, opt<sep, citation>, expect<assessed_if>, expect<condition>> {};
+
+// 等级 { 90 以上: 优秀  80分以上: 良好  其他: 不合格 }: the first band whose bound the score
+// reaches. `分` may follow the bound, and 以上 (at least, as in law) may follow it directly.
+struct band_bound : seq<plus<digit>, opt<one<'.'>, plus<digit>>> {};
+struct band_at_least : seq<band_bound, sep, opt<utf8::one<U'分'>, sep>, required<utf8::string<U'以', U'上'>>> {};
+struct band_other : kw_other {};
+struct grade_band : seq<sor<band_other, band_at_least>, expect<arm_colon>, expect<strict_name>> {};
+struct grades_open : open_brace {};
+struct grades_close : close_brace {};
+struct grades : seq<kw_grades, expect<grades_open>, star<sep, grade_band>, expect<grades_close>> {};
 
 struct declaration : sor<title, period, base_score, score_range, param, units, unit_group, alias, enum_decl, table,
-                         event_type, named_stream, veto_category, deduction_category, bonus_category, output> {};
+                         event_type, named_stream, veto_category, deduction_category, bonus_category, points_category,
+                         output, indicator, not_assessed, grades> {};
 
 struct end_of_rulebook : eof {};
 struct rulebook : seq<opt<utf8::bom>, sep, star<declaration, sep>, required<end_of_rulebook>> {};
@@ -501,11 +566,16 @@ template <> inline constexpr auto error_message<amount> = "expected an amount (a
 template <> inline constexpr auto error_message<condition> = "expected a condition";
 template <> inline constexpr auto error_message<day_count> = "expected a number of days";
 template <> inline constexpr auto error_message<times_count> = "expected how many times in a row";
+template <> inline constexpr auto error_message<scope> = "expected 本类, a unit group or table, or 其中 COND after ','";
+template <> inline constexpr auto error_message<assessed_if> = "expected 若 and the condition: 不参与考核 若 COND";
+template <> inline constexpr auto error_message<grades_open> = "expected '{' to open the grade bands";
+template <> inline constexpr auto error_message<grades_close> = "expected '}' to close the grade bands (each band is N 以上: NAME, the last may be 其他: NAME)";
+template <> inline constexpr auto error_message<utf8::string<U'以', U'上'>> = "expected 以上 after the bound (90 以上: 优秀)";
 template <> inline constexpr auto error_message<rank_value> = "expected the value to rank units by after 排名";
 template <> inline constexpr auto error_message<close_paren> = "expected ')' to close the parenthesis";
 template <> inline constexpr auto error_message<kw_then> = "expected 则 after the condition of 若";
 template <> inline constexpr auto error_message<else_branch> = "expected 否则: every 若 ... 则 ... needs an 否则 branch";
-template <> inline constexpr auto error_message<call_open> = "expected '(' after 最大/最小";
+template <> inline constexpr auto error_message<call_open> = "expected '(' after the function name";
 template <> inline constexpr auto error_message<call_close> = "expected ',' or ')' in the argument list";
 template <> inline constexpr auto error_message<membership> = "expected 属于 or 不属于 after 单位";
 template <> inline constexpr auto error_message<arms_open> = "expected '{' to open the list of cases";
@@ -561,7 +631,7 @@ template <> inline constexpr auto error_message<group_close> = "expected '}' to 
 template <> inline constexpr auto error_message<category_open> = "expected '{' to open the category body";
 template <> inline constexpr auto error_message<category_close> = "expected '}' to close the category body (expected 条目, 分组, or 适用 last)";
 template <> inline constexpr auto error_message<veto_close> = "expected '}' to close the 否决项 body (expected 条目 or 分组)";
-template <> inline constexpr auto error_message<end_of_rulebook> = "expected a declaration (考核, 考核期, 基础分, 得分范围, 参数, 单位, 单位组, 别名, 枚举, 表, 事件, 记录, 否决项, 扣分, 加分 or 输出)";
+template <> inline constexpr auto error_message<end_of_rulebook> = "expected a declaration (考核, 考核期, 基础分, 得分范围, 参数, 单位, 单位组, 别名, 枚举, 表, 事件, 记录, 否决项, 扣分, 加分, 计分, 指标, 输出, 不参与考核 or 等级)";
 // clang-format on
 
 // Raises error_message<Rule> for required rules; other failures just backtrack.

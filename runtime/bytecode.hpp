@@ -48,6 +48,11 @@ constexpr int instruction_size(Op op) {
   return n;
 }
 
+// How ROUND rounds: half away from zero (四舍五入), up (向上取整) or down (向下取整).
+enum class RoundMode : uint8_t { HalfAway, Up, Down };
+// ROUND keeps at most this many decimals, so 10^places fits a 64-bit fraction.
+inline constexpr uint32_t kMaxRoundPlaces = 6;
+
 // Limits that follow from the encoding: operands are 16-bit.
 inline constexpr uint32_t kMaxIndex = 0xFFFF;
 // A record carries at most this many declared fields (besides type and date).
@@ -127,8 +132,10 @@ struct AccumulatorDef {
   std::string description; // for the disassembly and traces
 };
 
-enum class NodeKind : uint8_t { Item, Group, Category, Veto, Hidden, Score, Vetoed, Output };
-enum class CategoryRole : uint8_t { None, Deduction, Bonus, Veto };
+// Indicator: a named per-unit value (指标) that adds nothing to the score by itself.
+enum class NodeKind : uint8_t { Item, Group, Category, Veto, Hidden, Score, Vetoed, Output, Indicator };
+// Points: a category scored up (计分), whose items add to the score like the base does.
+enum class CategoryRole : uint8_t { None, Deduction, Bonus, Veto, Points };
 
 // A named value computed for every unit in phase 2: items, groups, categories, the score,
 // and the hidden intermediate values that rankings and substitutions need.
@@ -144,23 +151,57 @@ struct NodeDef {
   // An item's time bounds (自/至), as days, for traces that say why nothing counted.
   bool has_from = false, has_until = false;
   int32_t from = 0, until = 0;
+  // Items: 满分 N scores down from N and never below 0; the value is max(0, N - terms).
+  bool has_full = false;
+  Rational full;
+  // Items with a cap: the node holding the value before the cap, or -1.
+  int32_t before_cap = -1;
 };
 
-enum class StepKind : uint8_t { UnitCode, Rank, Mean };
+// Phase 2 is a list of steps, ordered by the compiler so that every step runs after the
+// steps whose nodes it reads: code run once per unit, or a cross-unit step. A cross-unit
+// step leaves out the units that are not assessed (Program::assessed_node).
+enum class StepKind : uint8_t { UnitCode, Rank, Mean, Aggregate };
 enum class TieKind : uint8_t { Competition, Dense };
+// What an Aggregate step computes over the units in scope: 平均, 最高, 最低, 合计, 单位数.
+enum class AggKind : uint8_t { Mean, Max, Min, Sum, Count };
+// Which units a cross-unit step takes for a unit: all, one unit set, or the unit's own
+// class (本类: the unit group it belongs to, or the units in no group).
+enum class ScopeKind : uint8_t { All, UnitSet, OwnClass };
+// An award by rank: exactly rank n, ranks 1..n (前 n 名), the last n ranks (后 n 名), or
+// the last n percent of the ranked units (后 n%).
+enum class AwardKind : uint8_t { Rank, Top, Bottom, BottomPercent };
 
-// Phase 2 is a list of steps run in order: code run once per unit, or a cross-unit step.
+struct Award {
+  AwardKind kind = AwardKind::Rank;
+  int64_t n = 0;
+  Rational amount;
+};
+
 struct Step {
   StepKind kind = StepKind::UnitCode;
   CodeRange code;             // UnitCode
-  uint32_t input = 0;         // Rank: the node ranked; Mean: the node averaged
+  uint32_t input = 0;         // Rank: the node ranked; Mean: the node averaged; Aggregate: the value
   uint32_t output = 0;        // the node written
   uint32_t condition = 0;     // Mean: units whose condition node is non-zero form the mean
   bool descending = true;     // Rank
   TieKind tie = TieKind::Competition;
   bool has_skip = false;      // Rank: units whose value equals `skip` are not ranked
   Rational skip;
-  std::vector<std::pair<int64_t, Rational>> awards;  // Rank: rank -> amount
+  std::vector<Award> awards;  // Rank
+  AggKind agg = AggKind::Mean;        // Aggregate
+  ScopeKind scope = ScopeKind::All;   // Rank and Aggregate
+  uint32_t scope_set = 0;             // ScopeKind::UnitSet: the unit set
+  int32_t filter = -1;        // Rank, Aggregate: a node; units where it is 0 are left out
+  int32_t rank_node = -1;     // Rank: the node receiving each unit's rank (0: not ranked)
+};
+
+// A grade band (等级): units whose score is at least `low` (or any score, for the last
+// band without a bound) get `name`; bands are tried in order, highest first.
+struct GradeBand {
+  bool has_low = false;
+  Rational low;
+  std::string name;
 };
 
 struct ParamDef {
@@ -205,8 +246,13 @@ struct Program {
   std::vector<LineEntry> lines;
   uint32_t score_node = 0;
   uint32_t vetoed_node = 0;
+  int32_t assessed_node = -1;        // 参与考核: units where it is 0 get no score or rank; -1: all assessed
+  std::string not_assessed_reason;   // shown for those units
   std::vector<uint32_t> categories;  // category nodes in rulebook order
   std::vector<uint32_t> outputs;     // extra output nodes (输出)
+  std::vector<uint32_t> indicators;  // indicator nodes (指标)
+  std::vector<int32_t> unit_class;   // per unit: its unit group for 本类 (-1: in no group)
+  std::vector<GradeBand> grades;     // 等级, empty when the rulebook grades nothing
   std::vector<CoveragePoint> coverage;  // empty unless compiled for coverage
 };
 

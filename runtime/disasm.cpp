@@ -92,16 +92,38 @@ class Listing {
       case StepKind::Rank:
         line("step {}: {}", index, rank(s));
         break;
+      case StepKind::Aggregate: {
+        static constexpr const char* kAgg[] = {"mean", "highest", "lowest", "sum", "count of non-zero"};
+        line("step {}: {} of {} over {}{}, into {}", index, kAgg[static_cast<int>(s.agg) % 5], node(s.input), scope(s),
+             s.filter >= 0 ? fmt::format(" where {} is non-zero", node(static_cast<uint32_t>(s.filter))) : "",
+             node(s.output));
+        break;
+      }
     }
+  }
+
+  std::string scope(const Step& s) const {
+    switch (s.scope) {
+      case ScopeKind::All: return "all units";
+      case ScopeKind::OwnClass: return "each unit's class";
+      case ScopeKind::UnitSet:
+        return named("unit set", s.scope_set, p_.unit_sets, [](const UnitSet& u) { return u.name; });
+    }
+    return "";
   }
 
   std::string rank(const Step& s) const {
     std::string text = fmt::format("rank {}, {} first, {} ties", node(s.input), s.descending ? "highest" : "lowest",
                                    s.tie == TieKind::Dense ? "dense" : "competition");
+    if (s.scope != ScopeKind::All) text += fmt::format(" within {}", scope(s));
+    if (s.filter >= 0) text += fmt::format(", only where {} is non-zero", node(static_cast<uint32_t>(s.filter)));
     if (s.has_skip) text += fmt::format(", skipping {}", exact(s.skip));
     text += fmt::format(", into {}", node(s.output));
+    if (s.rank_node >= 0) text += fmt::format(", ranks into {}", node(static_cast<uint32_t>(s.rank_node)));
+    static constexpr const char* kPlace[] = {"rank", "top", "bottom", "bottom percent"};
     for (size_t i = 0; i < s.awards.size(); ++i)
-      text += fmt::format("{}rank {} -> {}", i ? ", " : "; awards ", s.awards[i].first, exact(s.awards[i].second));
+      text += fmt::format("{}{} {} -> {}", i ? ", " : "; awards ", kPlace[static_cast<int>(s.awards[i].kind) % 4],
+                          s.awards[i].n, exact(s.awards[i].amount));
     return text;
   }
 
@@ -186,6 +208,12 @@ class Listing {
       case OperandRef::ValueSet:
         if (index >= p_.value_sets.size()) return fmt::format("value set {} (out of range)", index);
         return fmt::format("value set {} {}", index, members(p_.value_sets[index]));
+      case OperandRef::RoundMode: {
+        static constexpr const char* kModes[] = {"half away from zero", "up", "down"};
+        return index <= 2 ? kModes[index] : fmt::format("mode {} (unknown)", index);
+      }
+      case OperandRef::RoundPlaces:
+        return fmt::format("{} decimals", index);
       case OperandRef::Field:
         // Field names belong to the event type; unit code has no record to name them by.
         if (!event) return fmt::format("field {}", index);

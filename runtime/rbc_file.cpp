@@ -38,9 +38,12 @@ uint64_t load_le(const uint8_t* p, int bytes) {
 // values the program model has no meaning for.
 constexpr uint64_t enum_limit(FieldKind) { return uint64_t(FieldKind::TableKey) + 1; }
 constexpr uint64_t enum_limit(AccKind) { return uint64_t(AccKind::DayStreak) + 1; }
-constexpr uint64_t enum_limit(NodeKind) { return uint64_t(NodeKind::Output) + 1; }
-constexpr uint64_t enum_limit(CategoryRole) { return uint64_t(CategoryRole::Veto) + 1; }
-constexpr uint64_t enum_limit(StepKind) { return uint64_t(StepKind::Mean) + 1; }
+constexpr uint64_t enum_limit(NodeKind) { return uint64_t(NodeKind::Indicator) + 1; }
+constexpr uint64_t enum_limit(CategoryRole) { return uint64_t(CategoryRole::Points) + 1; }
+constexpr uint64_t enum_limit(StepKind) { return uint64_t(StepKind::Aggregate) + 1; }
+constexpr uint64_t enum_limit(AggKind) { return uint64_t(AggKind::Count) + 1; }
+constexpr uint64_t enum_limit(ScopeKind) { return uint64_t(ScopeKind::OwnClass) + 1; }
+constexpr uint64_t enum_limit(AwardKind) { return uint64_t(AwardKind::BottomPercent) + 1; }
 constexpr uint64_t enum_limit(TieKind) { return uint64_t(TieKind::Dense) + 1; }
 
 template <class T>
@@ -223,6 +226,8 @@ class Codec {
     fields(p.score_node, p.vetoed_node, p.categories, p.outputs);
     io_.section(16, "coverage points");
     fields(p.coverage);
+    io_.section(17, "who is assessed, classes, indicators and grades");
+    fields(p.assessed_node, p.not_assessed_reason, p.unit_class, p.indicators, p.grades);
   }
 
  private:
@@ -272,10 +277,13 @@ class Codec {
   void members(Matching<AccumulatorDef> auto& a) { fields(a.kind, a.exclude, a.table, a.days, a.times, a.description); }
   void members(Matching<NodeDef> auto& n) {
     fields(n.name, n.kind, n.role, n.citation, n.parent, n.has_cap, n.cap, n.source_line, n.has_from, n.has_until,
-           n.from, n.until);
+           n.from, n.until, n.has_full, n.full, n.before_cap);
   }
+  void members(Matching<Award> auto& a) { fields(a.kind, a.n, a.amount); }
+  void members(Matching<GradeBand> auto& g) { fields(g.has_low, g.low, g.name); }
   void members(Matching<Step> auto& s) {
-    fields(s.kind, s.code, s.input, s.output, s.condition, s.descending, s.tie, s.has_skip, s.skip, s.awards);
+    fields(s.kind, s.code, s.input, s.output, s.condition, s.descending, s.tie, s.has_skip, s.skip, s.awards, s.agg,
+           s.scope, s.scope_set, s.filter, s.rank_node);
   }
   void members(Matching<LineEntry> auto& l) { fields(l.offset, l.line); }
 
@@ -526,6 +534,8 @@ OpSemantics op_semantics(Op op) {
     case Op::NOT:
     case Op::TRUTH:
       return effect(1, 1);
+    case Op::ROUND:
+      return effect(1, 1, any, {R::RoundMode, R::RoundPlaces});
     case Op::JUMP:
       return effect(0, 0, any, {R::Jump});
     case Op::JUMP_IF_NOT:
@@ -774,7 +784,10 @@ class Verifier {
     for (const NodeDef& n : p_.nodes) {
       const std::string where = fmt::format("node \"{}\"", n.name);
       if (n.parent >= 0) check_index(where + " parent", "node", static_cast<uint32_t>(n.parent), p_.nodes.size());
+      if (n.before_cap >= 0)
+        check_index(where + " value before its cap", "node", static_cast<uint32_t>(n.before_cap), p_.nodes.size());
       check_rational(where + " cap", n.cap);
+      check_rational(where + " full marks", n.full);
     }
     check_parent_cycles();
   }
@@ -812,13 +825,20 @@ class Verifier {
           check_index(where + " condition", "node", s.condition, nodes);
           [[fallthrough]];
         case StepKind::Rank:
+        case StepKind::Aggregate:
           check_index(where + " input", "node", s.input, nodes);
           check_index(where + " output", "node", s.output, nodes);
           break;
       }
+      if (s.filter >= 0) check_index(where + " filter", "node", static_cast<uint32_t>(s.filter), nodes);
+      if (s.rank_node >= 0) check_index(where + " rank", "node", static_cast<uint32_t>(s.rank_node), nodes);
+      if (s.scope == ScopeKind::UnitSet) check_index(where + " scope", "unit set", s.scope_set, p_.unit_sets.size());
       check_rational(where + " skip value", s.skip);
-      for (const auto& [rank, amount] : s.awards)
-        check_rational(fmt::format("{} award for rank {}", where, rank), amount);
+      static constexpr const char* kPlaces[] = {"rank", "the top", "the bottom", "the bottom percent"};
+      for (const auto& a : s.awards) {
+        if (static_cast<size_t>(a.kind) >= std::size(kPlaces)) continue;  // the reader refuses unknown kinds
+        check_rational(fmt::format("{} award for {} {}", where, kPlaces[static_cast<size_t>(a.kind)], a.n), a.amount);
+      }
     }
   }
 
@@ -843,6 +863,17 @@ class Verifier {
     check_index("the veto flag", "node", p_.vetoed_node, nodes);
     for (uint32_t n : p_.categories) check_index("the category list", "node", n, nodes);
     for (uint32_t n : p_.outputs) check_index("the output list", "node", n, nodes);
+    for (uint32_t n : p_.indicators) check_index("the indicator list", "node", n, nodes);
+    if (p_.assessed_node >= 0) check_index("who is assessed", "node", static_cast<uint32_t>(p_.assessed_node), nodes);
+    // Steps taken over each unit's own class (本类) read every unit's class.
+    const bool classes_used = std::any_of(p_.steps.begin(), p_.steps.end(),
+                                          [](const Step& st) { return st.scope == ScopeKind::OwnClass; });
+    if ((classes_used || !p_.unit_class.empty()) && p_.unit_class.size() != p_.units.size())
+      report("the unit classes: {} for {}", count_of(p_.unit_class.size(), "entry"), count_of(p_.units.size(), "unit"));
+    for (int32_t c : p_.unit_class)
+      if (c < -1 || (c >= 0 && static_cast<size_t>(c) >= p_.unit_sets.size()))
+        report("the unit classes: unit set {} is out of range ({})", c, count_of(p_.unit_sets.size(), "unit set"));
+    for (const auto& g : p_.grades) check_rational(fmt::format("grade {}", g.name), g.low);
   }
 
   // ---- code blocks
@@ -933,6 +964,12 @@ class Verifier {
         break;
       case OperandRef::Jump:
         check_jump(ctx, block, ins.jump_target(i), where);
+        break;
+      case OperandRef::RoundMode:
+        if (index > static_cast<uint32_t>(RoundMode::Down)) report("{}: rounding mode {} is unknown", where, index);
+        break;
+      case OperandRef::RoundPlaces:
+        if (index > kMaxRoundPlaces) report("{}: {} decimals is more than ROUND keeps ({})", where, index, kMaxRoundPlaces);
         break;
     }
   }

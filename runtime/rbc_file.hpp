@@ -25,9 +25,10 @@
 
 namespace rb {
 
-// 2: date parameters, coverage points; 3: item time bounds; 4: display names of event types,
-// fields and enum members.
-inline constexpr uint32_t kRbcVersion = 4;
+// 2: date parameters, coverage points; 3: item time bounds; 4: indicators, values across
+// units, rankings per class and by position, item caps and full marks, who is assessed, grades;
+// 5: display names of event types, fields and enum members.
+inline constexpr uint32_t kRbcVersion = 5;
 
 // The deepest stack any code block may reach; the verifier rejects deeper code, so the VM
 // can allocate its stack once. Rulebook expressions nest a few levels, not hundreds.
@@ -101,7 +102,7 @@ DecodeStatus decode_instruction(const std::vector<uint8_t>& code, uint32_t offse
 
 // What a 'u' operand indexes ('j' operands are Jump). None marks the slots past the last
 // operand.
-enum class OperandRef : uint8_t { None, Constant, Param, Field, Accumulator, Node, UnitSet, ValueSet, Jump, Coverage };
+enum class OperandRef : uint8_t { None, Constant, Param, Field, Accumulator, Node, UnitSet, ValueSet, Jump, Coverage, RoundMode, RoundPlaces };
 
 // Which phase may run an opcode: Records code (phase 1 handlers) has a current record and
 // no node values; Units code (phase 2 steps) has finished accumulators and nodes.

@@ -17,15 +17,25 @@ struct NodeValue {
   std::string kind;    // "item", "group", "category", "veto"
   std::string parent;  // the enclosing group or category, empty at the top
   Rational value;
+  // Items with a ranking: the unit's rank (0: not ranked) among `ranked` units, and the
+  // class ranked in (a unit group's name, or empty when all units are ranked together).
+  bool has_rank = false;
+  int64_t rank = 0;
+  size_t ranked = 0;
+  std::string rank_class;
 };
 
 struct UnitResult {
   std::string unit;
   Rational score;
   bool vetoed = false;
+  bool assessed = true;                // false: 不参与考核, no score and no rank
+  std::string not_assessed_reason;
+  std::string grade;                   // 等级, empty when the rulebook grades nothing
   std::vector<std::string> veto_items;                   // the veto items that hit
   std::vector<std::pair<std::string, Rational>> categories;  // deduction and bonus categories
   std::vector<NodeValue> items;                          // every item and group, rulebook order
+  std::vector<std::pair<std::string, Rational>> indicators;  // 指标 values
   std::vector<std::pair<std::string, Rational>> outputs;  // 输出 values
 };
 
@@ -36,6 +46,8 @@ inline std::optional<Rational> value_of(const UnitResult& u, const std::string& 
     if (n == name) return v;
   for (const auto& it : u.items)
     if (it.name == name) return it.value;
+  for (const auto& [n, v] : u.indicators)
+    if (n == name) return v;
   for (const auto& [n, v] : u.outputs)
     if (n == name) return v;
   return std::nullopt;
@@ -58,7 +70,9 @@ struct Result {
   };
   std::vector<Param> params;  // the values used in this run
   std::vector<std::string> category_names;               // column order for tables
+  std::vector<std::string> indicator_names;
   std::vector<std::string> output_names;
+  bool graded = false;  // the rulebook has 等级
   std::vector<UnitResult> units;  // in rulebook order
   RunSummary summary;
   std::vector<UnitTrace> traces;  // one per unit, in the same order, when the run was traced

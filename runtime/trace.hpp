@@ -51,6 +51,14 @@ struct TraceAccumulator {
   std::vector<TraceRecord> records;
 };
 
+// A value taken across units (平均, 最高, ... of a value over the units in scope), with the
+// units it was taken over and each one's value.
+struct TraceCrossUnit {
+  std::string what;  // as written in the rulebook, e.g. 平均(满意率, 本类)
+  Rational value;
+  std::vector<std::pair<std::string, Rational>> over;
+};
+
 struct TraceNode {
   std::string name;
   std::string kind;      // score, category, group, item, veto
@@ -71,6 +79,8 @@ struct TraceNode {
   int64_t rank = 0;
   size_t ranked_units = 0;
   std::vector<TraceAccumulator> accumulators;
+  std::vector<TraceCrossUnit> cross_unit;        // values across units this one reads
+  std::vector<std::pair<std::string, Rational>> uses;  // named values (items, indicators, ...) it reads
   std::vector<std::string> notes;  // adjustments and "why not"
   std::vector<TraceNode> children;
 };
@@ -78,6 +88,7 @@ struct TraceNode {
 struct UnitTrace {
   std::string unit;
   TraceNode score;
+  std::vector<TraceNode> indicators;  // 指标, in rulebook order
 };
 
 }  // namespace rb

@@ -24,11 +24,13 @@ class Builder {
     reads_.resize(p.nodes.size());
     mean_step_.assign(p.nodes.size(), -1);
     rank_step_.assign(p.nodes.size(), -1);
+    agg_step_.assign(p.nodes.size(), -1);
     for (size_t i = 0; i < p.steps.size(); ++i) {
       const Step& step = p.steps[i];
       if (step.kind == StepKind::UnitCode) scan_unit_code(step.code);
       if (step.kind == StepKind::Mean) mean_step_[step.output] = static_cast<int32_t>(i);
       if (step.kind == StepKind::Rank) rank_step_[step.output] = static_cast<int32_t>(i);
+      if (step.kind == StepKind::Aggregate) agg_step_[step.output] = static_cast<int32_t>(i);
     }
     acc_types_.resize(p.accumulators.size());
     for (uint32_t t = 0; t < p.events.size(); ++t) scan_handler(t);
@@ -41,6 +43,7 @@ class Builder {
     UnitTrace t;
     t.unit = p_.units[u];
     t.score = score(u);
+    for (uint32_t n : p_.indicators) t.indicators.push_back(node(n, u));
     return t;
   }
 
@@ -89,6 +92,7 @@ class Builder {
       case NodeKind::Category:
       case NodeKind::Veto: return "category";
       case NodeKind::Score: return "score";
+      case NodeKind::Indicator: return "indicator";
       default: return "value";
     }
   }
@@ -101,6 +105,7 @@ class Builder {
     if (d.role == CategoryRole::Deduction) t.role = "deduction";
     if (d.role == CategoryRole::Bonus) t.role = "bonus";
     if (d.role == CategoryRole::Veto) t.role = "veto";
+    if (d.role == CategoryRole::Points) t.role = "points";
     t.citation = d.citation;
     t.line = d.source_line;
     t.value = values_[n][u];
@@ -122,8 +127,32 @@ class Builder {
                                                                                 format_decimal(*t.own_value, 4))));
       }
     }
+    if (d.before_cap >= 0) {
+      // The item's own cap: its code stored the value before the cap in a node of its own.
+      const Rational& before = values_[static_cast<size_t>(d.before_cap)][u];
+      if (before > d.cap) {
+        t.before_cap = before;
+        t.notes.push_back(fmt::format("cap {}: the rule gives {}, cut by {}", format_decimal(d.cap, 4),
+                                      format_decimal(before, 4), format_decimal(before - d.cap, 4)));
+      }
+      content = static_cast<uint32_t>(d.before_cap);
+    }
+    if (d.has_full)
+      t.notes.push_back(fmt::format("full marks {}, less what the rule deducts, never below 0", format_decimal(d.full, 4)));
     fill(content, n, u, t);
     return t;
+  }
+
+  // A value across units that node code reads: which units it was taken over, and theirs.
+  TraceCrossUnit cross_unit(uint32_t r, uint32_t u) {
+    const Step& step = p_.steps[static_cast<size_t>(agg_step_[r])];
+    TraceCrossUnit c;
+    const std::string& name = p_.nodes[r].name;
+    auto colon = name.find(": ");
+    c.what = colon == std::string::npos ? name : name.substr(colon + 2);
+    c.value = values_[r][u];
+    for (uint32_t v : m_.scope_of(step, u)) c.over.emplace_back(p_.units[v], values_[step.input][v]);
+    return c;
   }
 
   // The content of node `content` (the node itself, or the value before its substitution).
@@ -143,14 +172,32 @@ class Builder {
       }
       return;
     }
-    for (uint32_t a : reads_[content].accumulators) t.accumulators.push_back(accumulator(a, u));
+    std::vector<uint32_t> shown;  // an accumulator read twice (a divisor tested, then used) is shown once
+    for (uint32_t a : reads_[content].accumulators) {
+      if (std::find(shown.begin(), shown.end(), a) != shown.end()) continue;
+      shown.push_back(a);
+      t.accumulators.push_back(accumulator(a, u));
+    }
     for (uint32_t r : reads_[content].nodes) {
+      if (agg_step_[r] >= 0) {
+        t.cross_unit.push_back(cross_unit(r, u));
+        const auto& c = t.cross_unit.back();
+        t.notes.push_back(fmt::format("{} = {}, over {} unit{}", c.what, format_decimal(c.value, 4), c.over.size(),
+                                      c.over.size() == 1 ? "" : "s"));
+        continue;
+      }
+      const NodeKind k = p_.nodes[r].kind;
+      if (k == NodeKind::Item || k == NodeKind::Group || k == NodeKind::Category || k == NodeKind::Indicator ||
+          k == NodeKind::Output || k == NodeKind::Score) {
+        t.uses.emplace_back(p_.nodes[r].name, values_[r][u]);
+        continue;
+      }
       if (rank_step_[r] < 0) continue;
       const Step& step = p_.steps[static_cast<size_t>(rank_step_[r])];
       t.ranked = true;
       t.rank_value = values_[step.input][u];
       t.rank = m_.rank_of(r, u);
-      t.ranked_units = m_.ranked_count(r);
+      t.ranked_units = m_.ranked_count(r, u);
       for (uint32_t a : reads_[step.input].accumulators) t.accumulators.push_back(accumulator(a, u));
       if (t.rank > 0)
         t.notes.push_back(fmt::format("ranked {} of {} units by {} ({}; {}), which gives {}", t.rank, t.ranked_units,
@@ -322,9 +369,14 @@ class Builder {
       t.children.push_back(node(c, u));
       const NodeDef& d = p_.nodes[c];
       if (d.role == CategoryRole::Deduction) raw = raw - values_[c][u];
-      if (d.role == CategoryRole::Bonus) raw = raw + values_[c][u];
+      if (d.role == CategoryRole::Bonus || d.role == CategoryRole::Points) raw = raw + values_[c][u];
     }
-    t.notes.push_back(fmt::format("base {} - deductions + bonuses = {}", format_decimal(p_.base_score, 4), format_decimal(raw, 4)));
+    bool points = std::any_of(p_.categories.begin(), p_.categories.end(),
+                              [&](uint32_t c) { return p_.nodes[c].role == CategoryRole::Points; });
+    t.notes.push_back(fmt::format("base {} {}= {}", format_decimal(p_.base_score, 4),
+                                  points ? "+ points - deductions + bonuses " : "- deductions + bonuses ",
+                                  format_decimal(raw, 4)));
+    if (!m_.assessed(u)) t.notes.push_back(fmt::format("not assessed ({}): no score and no rank", p_.not_assessed_reason));
     if (raw < p_.score_low || raw > p_.score_high)
       t.notes.push_back(fmt::format("clamped to the range {} to {}", format_decimal(p_.score_low, 4), format_decimal(p_.score_high, 4)));
     if (!values_[p_.vetoed_node][u].is_zero()) {
@@ -346,7 +398,7 @@ class Builder {
   const std::vector<std::vector<Rational>>& values_;
   uint32_t units_;
   std::vector<Reads> reads_;
-  std::vector<int32_t> mean_step_, rank_step_;
+  std::vector<int32_t> mean_step_, rank_step_, agg_step_;
   std::vector<std::vector<uint32_t>> acc_types_;
   std::vector<std::vector<size_t>> by_acc_unit_;
 };

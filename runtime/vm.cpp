@@ -18,6 +18,29 @@ uint64_t key_of(uint32_t unit, const Rational& symbol) {
 
 Rational truth(bool b) { return Rational(b ? 1 : 0); }
 
+// The value rounded to `places` decimals (the verifier bounds places to kMaxRoundPlaces).
+Rational round_to(Rational v, RoundMode mode, int places) {
+  int64_t scale = 1;
+  for (int i = 0; i < places; ++i) scale *= 10;
+  Rational scaled = v * Rational(scale);
+  int64_t low = scaled.floor();
+  int64_t q = low;
+  if (!scaled.is_integer()) {
+    switch (mode) {
+      case RoundMode::HalfAway: {
+        // Half away from zero: compare the fraction part with one half.
+        Rational frac = scaled - Rational(low);
+        int c = compare(frac, Rational::make(1, 2));
+        q = c > 0 || (c == 0 && v.num > 0) ? low + 1 : low;
+        break;
+      }
+      case RoundMode::Up: q = low + 1; break;
+      case RoundMode::Down: q = low; break;
+    }
+  }
+  return Rational::make(q, scale);
+}
+
 // Findings from the gaps between neighbouring dates: the day before the period and the
 // day after it bound every row, so a row with no record at all has one long gap. `seen`
 // (for traces) is told each gap that makes findings, as days relative to the period.
@@ -96,6 +119,10 @@ Machine::Machine(const Program& program)
     }
   }
   nodes_.assign(program.nodes.size(), std::vector<Rational>(unit_count_, Rational(0)));
+  rank_step_of_.assign(program.nodes.size(), -1);
+  ranked_count_.resize(program.steps.size());
+  for (size_t i = 0; i < program.steps.size(); ++i)
+    if (program.steps[i].kind == StepKind::Rank) rank_step_of_[program.steps[i].output] = static_cast<int32_t>(i);
   covered_.assign(program.coverage.size(), 0);
   stack_.resize(kStackLimit);
 }
@@ -121,8 +148,6 @@ uint32_t Machine::line_of(uint32_t offset) const {
 
 void Machine::enable_trace() {
   trace_ = true;
-  ranks_.assign(program_.nodes.size(), {});
-  ranked_count_.assign(program_.nodes.size(), 0);
   seen_.assign(program_.events.size() * unit_count_, 0);
   ignored_.assign(program_.events.size() * unit_count_, 0);
   first_date_.assign(program_.events.size() * unit_count_, std::numeric_limits<int32_t>::max());
@@ -229,6 +254,12 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
     --sp;
     sp[-1] = sp[-1] / sp[0];
     DISPATCH();
+  op_ROUND: {
+    uint32_t mode = u16();
+    uint32_t places = u16();
+    sp[-1] = round_to(sp[-1], static_cast<RoundMode>(mode), static_cast<int>(places));
+    DISPATCH();
+  }
   op_NEG:
     sp[-1] = -sp[-1];
     DISPATCH();
@@ -337,7 +368,18 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
     DISPATCH();
   }
   } catch (const ArithmeticOverflow& e) {
-    throw RunError(e.what(), line_of(op_start));
+    uint32_t ln = line_of(op_start);
+    if (record || unit >= unit_count_) throw RunError(e.what(), ln);
+    // In per-unit code: name the unit and the rule (the named value declared last at or
+    // before the failing line).
+    const NodeDef* rule = nullptr;
+    for (const auto& n : program_.nodes)
+      if (n.kind != NodeKind::Hidden && n.source_line != 0 && n.source_line <= ln &&
+          (!rule || n.source_line >= rule->source_line))
+        rule = &n;
+    std::string where = rule ? fmt::format("unit {}, {}", program_.units[unit], rule->name)
+                             : fmt::format("unit {}", program_.units[unit]);
+    throw RunError(fmt::format("{} ({})", e.what(), where), ln, program_.units[unit]);
   }
 #undef DISPATCH
 }
@@ -390,34 +432,106 @@ void Machine::explain_days(uint32_t acc, uint32_t row, const DayFindings& seen) 
   else streak_findings(present, flags_[acc].data() + row * day_words_, period_days_, def.days, def.times, &seen);
 }
 
+bool Machine::in_scope(const Step& step, uint32_t unit) const {
+  if (!assessed(unit)) return false;
+  if (step.filter >= 0 && nodes_[static_cast<size_t>(step.filter)][unit].is_zero()) return false;
+  if (step.scope == ScopeKind::UnitSet && !unit_in_set_[step.scope_set][unit]) return false;
+  return true;
+}
+
+std::vector<uint32_t> Machine::scope_of(const Step& step, uint32_t unit) const {
+  std::vector<uint32_t> out;
+  for (uint32_t v = 0; v < unit_count_; ++v) {
+    if (!in_scope(step, v)) continue;
+    if (step.scope == ScopeKind::OwnClass && program_.unit_class[v] != program_.unit_class[unit]) continue;
+    out.push_back(v);
+  }
+  return out;
+}
+
+namespace {
+
+// A unit's bucket in a cross-unit step: its class for 本类, else one bucket for all.
+size_t bucket_of(const Program& p, const Step& step, uint32_t unit) {
+  return step.scope == ScopeKind::OwnClass ? static_cast<size_t>(p.unit_class[unit] + 1) : 0;
+}
+
+size_t bucket_count(const Program& p, const Step& step) {
+  return step.scope == ScopeKind::OwnClass ? p.unit_sets.size() + 1 : 1;
+}
+
+}  // namespace
+
+int64_t Machine::rank_of(uint32_t output, uint32_t unit) const {
+  int32_t s = rank_step_of_[output];
+  if (s < 0) return 0;
+  const Step& step = program_.steps[static_cast<size_t>(s)];
+  return step.rank_node < 0 ? 0 : nodes_[static_cast<size_t>(step.rank_node)][unit].floor();
+}
+
+size_t Machine::ranked_count(uint32_t output, uint32_t unit) const {
+  int32_t s = rank_step_of_[output];
+  if (s < 0) return 0;
+  const Step& step = program_.steps[static_cast<size_t>(s)];
+  const auto& counts = ranked_count_[static_cast<size_t>(s)];
+  size_t b = bucket_of(program_, step, unit);
+  return b < counts.size() ? counts[b] : 0;
+}
+
 void Machine::run_rank(const Step& step) {
   const auto& values = nodes_[step.input];
-  std::vector<uint32_t> ranked;
+  size_t buckets = bucket_count(program_, step);
+  // Each bucket (all units, or one class) is ranked on its own.
+  std::vector<std::vector<uint32_t>> ranked(buckets);
   for (uint32_t u = 0; u < unit_count_; ++u)
-    if (!(step.has_skip && values[u] == step.skip)) ranked.push_back(u);
+    if (in_scope(step, u) && !(step.has_skip && values[u] == step.skip)) ranked[bucket_of(program_, step, u)].push_back(u);
   auto better = [&](const Rational& a, const Rational& b) { return step.descending ? a > b : a < b; };
-  std::vector<Rational> distinct;  // every ranked value (not only different ones)
-  for (uint32_t u : ranked) distinct.push_back(values[u]);
-  std::sort(distinct.begin(), distinct.end(), [&](const Rational& a, const Rational& b) { return better(a, b); });
   auto& out = nodes_[step.output];
   std::fill(out.begin(), out.end(), Rational(0));
-  if (trace_) ranks_[step.output].assign(unit_count_, 0);
-  // Sorted best first; `levels` keeps the different values only.
-  std::vector<Rational> levels = distinct;
-  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
-  auto cmp = [&](const Rational& a, const Rational& b) { return better(a, b); };
-  for (uint32_t u : ranked) {
-    // Competition: 1 + the units strictly better; dense: 1 + the different better values.
-    int64_t rank = 1;
-    if (step.tie == TieKind::Competition)
-      rank += std::lower_bound(distinct.begin(), distinct.end(), values[u], cmp) - distinct.begin();
-    else
-      rank += std::lower_bound(levels.begin(), levels.end(), values[u], cmp) - levels.begin();
-    for (const auto& [r, amount] : step.awards)
-      if (r == rank) out[u] = amount;
-    if (trace_) ranks_[step.output][u] = rank;
+  std::vector<Rational>* ranks = step.rank_node >= 0 ? &nodes_[static_cast<size_t>(step.rank_node)] : nullptr;
+  if (ranks) std::fill(ranks->begin(), ranks->end(), Rational(0));
+  auto& counts = ranked_count_[&step - program_.steps.data()];
+  counts.assign(buckets, 0);
+  for (size_t b = 0; b < buckets; ++b) {
+    // Sorted best first; `levels` keeps the different values only.
+    std::vector<Rational> sorted;
+    for (uint32_t u : ranked[b]) sorted.push_back(values[u]);
+    std::sort(sorted.begin(), sorted.end(), better);
+    std::vector<Rational> levels = sorted;
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    const int64_t n = static_cast<int64_t>(ranked[b].size());
+    counts[b] = ranked[b].size();
+    for (uint32_t u : ranked[b]) {
+      // Competition: 1 + the units strictly better; dense: 1 + the different better values.
+      int64_t rank = 1;
+      if (step.tie == TieKind::Competition)
+        rank += std::lower_bound(sorted.begin(), sorted.end(), values[u], better) - sorted.begin();
+      else
+        rank += std::lower_bound(levels.begin(), levels.end(), values[u], better) - levels.begin();
+      // The rank counted from the bottom: 1 + the units (or different values) strictly worse,
+      // so units tied for last are all in 后 1 名.
+      int64_t from_bottom = 1;
+      if (step.tie == TieKind::Competition)
+        from_bottom += sorted.end() - std::upper_bound(sorted.begin(), sorted.end(), values[u], better);
+      else
+        from_bottom += levels.end() - std::upper_bound(levels.begin(), levels.end(), values[u], better);
+      for (const auto& award : step.awards) {
+        bool hit = false;
+        switch (award.kind) {
+          case AwardKind::Rank: hit = rank == award.n; break;
+          case AwardKind::Top: hit = rank <= award.n; break;
+          case AwardKind::Bottom: hit = from_bottom <= award.n; break;
+          // The last n percent of the ranked units, counted from the bottom.
+          case AwardKind::BottomPercent: hit = from_bottom * 100 <= award.n * n; break;
+        }
+        if (hit) {
+          out[u] = award.amount;
+          break;
+        }
+      }
+      if (ranks) (*ranks)[u] = Rational(rank);
+    }
   }
-  if (trace_) ranked_count_[step.output] = ranked.size();
 }
 
 void Machine::run_mean(const Step& step) {
@@ -426,13 +540,39 @@ void Machine::run_mean(const Step& step) {
   Rational sum(0);
   int64_t count = 0;
   for (uint32_t u = 0; u < unit_count_; ++u) {
-    if (cond[u].is_zero()) continue;
+    if (cond[u].is_zero() || !assessed(u)) continue;
     sum = sum + values[u];
     ++count;
   }
   Rational mean = count > 0 ? sum / Rational(count) : Rational(0);
   auto& out = nodes_[step.output];
   for (uint32_t u = 0; u < unit_count_; ++u) out[u] = cond[u].is_zero() ? mean : values[u];
+}
+
+void Machine::run_aggregate(const Step& step) {
+  const auto& values = nodes_[step.input];
+  size_t buckets = bucket_count(program_, step);
+  std::vector<Rational> acc(buckets, Rational(0));
+  std::vector<int64_t> count(buckets, 0);
+  for (uint32_t u = 0; u < unit_count_; ++u) {
+    if (!in_scope(step, u)) continue;
+    size_t b = bucket_of(program_, step, u);
+    const Rational& v = values[u];
+    switch (step.agg) {
+      case AggKind::Mean:
+      case AggKind::Sum: acc[b] = acc[b] + v; break;
+      case AggKind::Max: acc[b] = count[b] == 0 ? v : std::max(acc[b], v); break;
+      case AggKind::Min: acc[b] = count[b] == 0 ? v : std::min(acc[b], v); break;
+      case AggKind::Count: if (!v.is_zero()) acc[b] = acc[b] + Rational(1); break;
+    }
+    ++count[b];
+  }
+  // Over no units every aggregate is 0.
+  if (step.agg == AggKind::Mean)
+    for (size_t b = 0; b < buckets; ++b)
+      if (count[b] > 0) acc[b] = acc[b] / Rational(count[b]);
+  auto& out = nodes_[step.output];
+  for (uint32_t u = 0; u < unit_count_; ++u) out[u] = acc[bucket_of(program_, step, u)];
 }
 
 Result Machine::finish(const RunSummary& summary) {
@@ -444,6 +584,7 @@ Result Machine::finish(const RunSummary& summary) {
         break;
       case StepKind::Rank: run_rank(step); break;
       case StepKind::Mean: run_mean(step); break;
+      case StepKind::Aggregate: run_aggregate(step); break;
     }
   }
 
@@ -456,12 +597,42 @@ Result Machine::finish(const RunSummary& summary) {
   for (uint32_t c : program_.categories)
     if (program_.nodes[c].role != CategoryRole::Veto) result.category_names.push_back(program_.nodes[c].name);
   for (uint32_t o : program_.outputs) result.output_names.push_back(program_.nodes[o].name);
+  for (uint32_t o : program_.indicators) result.indicator_names.push_back(program_.nodes[o].name);
+  result.graded = !program_.grades.empty();
+  // The ranking read by each item's code, for the rank every output shows.
+  std::vector<int32_t> item_rank(program_.nodes.size(), -1);
+  for (const auto& step : program_.steps) {
+    if (step.kind != StepKind::UnitCode) continue;
+    int32_t pending = -1;
+    for (uint32_t pc = step.code.begin; pc < step.code.end;) {
+      Op op = static_cast<Op>(program_.code[pc]);
+      uint32_t a = instruction_size(op) > 1 ? program_.code[pc + 1] | (program_.code[pc + 2] << 8) : 0;
+      if (op == Op::NODE && rank_step_of_[a] >= 0 && pending < 0) pending = static_cast<int32_t>(a);
+      if (op == Op::STORE) {
+        if (pending >= 0 && item_rank[a] < 0) item_rank[a] = pending;
+        pending = -1;
+      }
+      pc += static_cast<uint32_t>(instruction_size(op));
+    }
+  }
   result.summary = summary;
   for (uint32_t u = 0; u < unit_count_; ++u) {
     UnitResult row;
     row.unit = program_.units[u];
     row.score = nodes_[program_.score_node][u];
     row.vetoed = !nodes_[program_.vetoed_node][u].is_zero();
+    row.assessed = assessed(u);
+    if (!row.assessed) {
+      row.not_assessed_reason = program_.not_assessed_reason;
+      row.score = Rational(0);
+    }
+    for (const auto& band : program_.grades) {
+      if (!row.assessed) break;
+      if (!band.has_low || row.score >= band.low) {
+        row.grade = band.name;
+        break;
+      }
+    }
     for (uint32_t c : program_.categories)
       if (program_.nodes[c].role != CategoryRole::Veto) row.categories.emplace_back(program_.nodes[c].name, nodes_[c][u]);
     for (size_t n = 0; n < program_.nodes.size(); ++n) {
@@ -473,6 +644,16 @@ Result Machine::finish(const RunSummary& summary) {
       v.kind = node.kind == NodeKind::Item ? "item" : "group";
       v.parent = node.parent >= 0 ? program_.nodes[static_cast<size_t>(node.parent)].name : "";
       v.value = nodes_[n][u];
+      if (int32_t r = item_rank[n]; r >= 0 && row.assessed) {
+        const Step& rs = program_.steps[static_cast<size_t>(rank_step_of_[static_cast<size_t>(r)])];
+        v.has_rank = true;
+        v.rank = rank_of(static_cast<uint32_t>(r), u);
+        v.ranked = ranked_count(static_cast<uint32_t>(r), u);
+        if (rs.scope == ScopeKind::OwnClass && program_.unit_class[u] >= 0)
+          v.rank_class = program_.unit_sets[static_cast<size_t>(program_.unit_class[u])].name;
+        else if (rs.scope == ScopeKind::UnitSet)
+          v.rank_class = program_.unit_sets[rs.scope_set].name;
+      }
       bool veto = node.parent >= 0 && program_.nodes[static_cast<size_t>(node.parent)].role == CategoryRole::Veto;
       if (veto) {
         v.kind = "veto";
@@ -480,6 +661,7 @@ Result Machine::finish(const RunSummary& summary) {
       }
       row.items.push_back(std::move(v));
     }
+    for (uint32_t o : program_.indicators) row.indicators.emplace_back(program_.nodes[o].name, nodes_[o][u]);
     for (uint32_t o : program_.outputs) row.outputs.emplace_back(program_.nodes[o].name, nodes_[o][u]);
     result.units.push_back(std::move(row));
   }

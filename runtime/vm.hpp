@@ -22,8 +22,10 @@ using DayFindings = std::function<void(int32_t, int32_t, int64_t)>;
 
 // A problem while running compiled code, e.g. a division by zero in a rule's expression.
 struct RunError : std::runtime_error {
-  RunError(const std::string& message, uint32_t line) : std::runtime_error(message), line(line) {}
-  uint32_t line;  // rulebook line of the failing instruction, 0 when unknown
+  RunError(const std::string& message, uint32_t line, std::string unit = {})
+      : std::runtime_error(message), line(line), unit(std::move(unit)) {}
+  uint32_t line;     // rulebook line of the failing instruction, 0 when unknown
+  std::string unit;  // the unit being scored, when the failure is in per-unit code
 };
 
 class Machine {
@@ -53,10 +55,16 @@ class Machine {
   const std::vector<std::vector<Rational>>& node_values() const { return nodes_; }
   const std::vector<std::vector<Rational>>& accumulator_values() const { return finished_; }
   bool in_unit_set(uint32_t set, uint32_t unit) const { return unit_in_set_[set][unit] != 0; }
-  // Rank steps (tracing only): each unit's rank into `output` (0: not ranked), and how many
-  // units were ranked.
-  int64_t rank_of(uint32_t output, uint32_t unit) const { return ranks_[output].empty() ? 0 : ranks_[output][unit]; }
-  size_t ranked_count(uint32_t output) const { return ranked_count_[output]; }
+  // Rank steps: each unit's rank into `output` (0: not ranked), and how many units were
+  // ranked with it (in its class, for a ranking per class).
+  int64_t rank_of(uint32_t output, uint32_t unit) const;
+  size_t ranked_count(uint32_t output, uint32_t unit) const;
+  // Whether a unit is assessed (参与考核); every unit is when the rulebook says nothing.
+  bool assessed(uint32_t unit) const {
+    return program_.assessed_node < 0 || !nodes_[static_cast<size_t>(program_.assessed_node)][unit].is_zero();
+  }
+  // The units a cross-unit step takes for `unit`, in unit order.
+  std::vector<uint32_t> scope_of(const Step& step, uint32_t unit) const;
   // Re-runs a day accumulator's own finishing over one table row, telling `seen` each gap or
   // streak that made findings (days relative to the period start).
   void explain_days(uint32_t acc, uint32_t row, const DayFindings& seen) const;
@@ -69,6 +77,8 @@ class Machine {
   void finish_accumulators();
   void run_rank(const Step& step);
   void run_mean(const Step& step);
+  void run_aggregate(const Step& step);
+  bool in_scope(const Step& step, uint32_t unit) const;
   uint32_t line_of(uint32_t offset) const;
 
   const Program& program_;
@@ -89,8 +99,8 @@ class Machine {
   std::vector<TraceEntry> entries_;
   std::vector<uint32_t> seen_, ignored_;
   std::vector<int32_t> first_date_, last_date_;
-  std::vector<std::vector<int64_t>> ranks_;
-  std::vector<size_t> ranked_count_;
+  std::vector<int32_t> rank_step_of_;              // [node]: the Rank step whose output it is, or -1
+  std::vector<std::vector<size_t>> ranked_count_;  // [step][class + 1]: units ranked
   std::vector<uint8_t> covered_;
 };
 

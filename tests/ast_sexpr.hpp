@@ -87,6 +87,16 @@ struct ExprShower {
     for (const auto& a : c.args) out += fmt::format(" {}", show(a));
     return out + ")";
   }
+  std::string operator()(const ast::ZeroFallback& z) const {
+    return fmt::format("(分母为零时 {} {})", show(z.value), show(z.fallback));
+  }
+  std::string operator()(const ast::CrossUnit& c) const {
+    std::string out = fmt::format("({} {}", c.word, show(c.value));
+    if (c.own_class) out += " 本类";
+    if (c.registry) out += " " + c.registry->text;
+    if (c.filter) out += fmt::format(" 其中 {}", show(c.filter));
+    return out + ")";
+  }
   std::string operator()(const ast::InSet& s) const {
     std::string out = fmt::format("({} {} {{", s.negated ? "不属于" : "属于", show(s.value));
     for (size_t i = 0; i < s.members.size(); ++i) out += fmt::format("{}{}", i ? " " : "", show(s.members[i]));
@@ -129,8 +139,16 @@ struct ExprShower {
   std::string operator()(const ast::Rank& r) const {
     std::string out = fmt::format("(排名 {} {}", show(r.value), r.descending ? "从高到低" : "从低到高");
     if (r.tie) out += *r.tie == ast::TieRule::Dense ? " 并列密集" : " 并列同名次";
+    if (r.within_class) out += " 本类内";
+    if (r.without_vetoed) out += " 不含否决单位";
     if (r.skip_value) out += fmt::format(" 不排 {}", show(*r.skip_value));
-    for (const auto& a : r.awards) out += fmt::format(" {}:{}", show(a.rank), show(a.amount));
+    for (const auto& a : r.awards) {
+      std::string key = a.place == ast::Rank::Place::Rank     ? show(a.rank)
+                        : a.place == ast::Rank::Place::Top    ? fmt::format("前{}名", a.count)
+                        : a.place == ast::Rank::Place::Bottom ? fmt::format("后{}名", a.count)
+                                                              : fmt::format("后{}%", a.count);
+      out += fmt::format(" {}:{}", key, show(a.amount));
+    }
     return out + ")";
   }
 };
@@ -153,6 +171,8 @@ inline std::string show(const ast::Item& item) {
   std::string out = fmt::format("(条目 {} \"{}\"", item.name.text, item.citation);
   if (item.from) out += fmt::format(" 自 {}", show(*item.from));
   if (item.until) out += fmt::format(" 至 {}", show(*item.until));
+  if (item.full) out += fmt::format(" 满分 {}", show(item.full));
+  if (item.cap) out += fmt::format(" 上限 {}", show(item.cap));
   for (const auto& t : item.terms) out += fmt::format(" {}", show(t));
   return out + substitution_suffix(item.substitution) + ")";
 }
@@ -199,11 +219,21 @@ struct DeclarationShower {
   std::string operator()(const ast::Category& c) const {
     const char* kind = c.kind == ast::CategoryKind::Veto        ? "否决项"
                        : c.kind == ast::CategoryKind::Deduction ? "扣分"
+                       : c.kind == ast::CategoryKind::Points    ? "计分"
                                                                 : "加分";
     return fmt::format("({} {} 上限 {}{}{}{})", kind, c.name.text, show(c.cap), c.uncapped ? " 不设上限" : "",
                        members_suffix(c.members), substitution_suffix(c.substitution));
   }
   std::string operator()(const ast::Output& o) const { return fmt::format("(输出 {} {})", o.name.text, show(o.value)); }
+  std::string operator()(const ast::Indicator& i) const {
+    return fmt::format("(指标 {}{} {})", i.name.text, i.citation.empty() ? "" : " \"" + i.citation + "\"", show(i.value));
+  }
+  std::string operator()(const ast::NotAssessed& n) const { return fmt::format("(不参与考核 {})", show(n.cond)); }
+  std::string operator()(const ast::Grades& g) const {
+    std::string out = "(等级";
+    for (const auto& b : g.bands) out += fmt::format(" {}:{}", b.at_least ? *b.at_least + "以上" : "其他", b.name.text);
+    return out + ")";
+  }
 };
 
 inline std::string show(const ast::Declaration& d) { return std::visit(DeclarationShower{}, d); }

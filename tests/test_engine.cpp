@@ -189,17 +189,17 @@ step 0: unit code
   0081  MIN
   0082  STORE         0        ; node 0 (通报)
   ; no rulebook line: the score formula
-  0085  CONST         6        ; constant 6 (100)
-  0088  NODE          0        ; node 0 (通报)
-  0091  SUB
-  0092  CONST         1        ; constant 1 (0)
-  0095  MAX
-  0096  CONST         6        ; constant 6 (100)
-  0099  MIN
-  0100  STORE         3        ; node 3 (得分(否决前))
-  0103  CONST         1        ; constant 1 (0)
-  0106  TRUTH
-  0107  STORE         4        ; node 4 (否决)
+  0085  CONST         1        ; constant 1 (0)
+  0088  TRUTH
+  0089  STORE         4        ; node 4 (否决)
+  0092  CONST         6        ; constant 6 (100)
+  0095  NODE          0        ; node 0 (通报)
+  0098  SUB
+  0099  CONST         1        ; constant 1 (0)
+  0102  MAX
+  0103  CONST         6        ; constant 6 (100)
+  0106  MIN
+  0107  STORE         3        ; node 3 (得分(否决前))
   0110  NODE          4        ; node 4 (否决)
   0113  NOT
   0114  NODE          3        ; node 3 (得分(否决前))
@@ -228,7 +228,8 @@ TEST_CASE("a run error names the rule that failed") {
     FAIL("division by zero was not reported");
   } catch (const RunError& e) {
     CHECK(e.line == 7);
-    CHECK(std::string(e.what()).find("division by zero") != std::string::npos);
+    CHECK(e.unit == "甲");
+    CHECK(std::string(e.what()) == "division by zero (unit 甲, 除法)");
   }
 }
 

@@ -5,6 +5,10 @@
 //   #= UNIT NAME VALUE             after the run, node NAME (得分, a category, group or
 //                                  item) of UNIT is VALUE (exact decimal)
 //   #= UNIT 否决 是|否              whether UNIT is vetoed
+//   #= UNIT 参与考核 是|否          whether UNIT is assessed
+//   #= UNIT 等级 NAME               UNIT's grade (等级), - for none
+//   #= UNIT ITEM.名次 N             UNIT's rank in the ranking of ITEM (0: not ranked)
+//   #= UNIT ITEM.名次 N/M           ... among M ranked units
 //   #! LINE: TEXT                  compiling reports an error on LINE whose message or
 //                                  hint contains TEXT (then nothing is run)
 //   #? LINE: TEXT                  reading the records reports an error on input LINE
@@ -136,6 +140,24 @@ void run_case(const fs::path& path) {
     REQUIRE(u != result.units.end());
     if (want.name == "否决") {
       CHECK(u->vetoed == (want.value == "是"));
+      continue;
+    }
+    if (want.name == "参与考核") {
+      CHECK(u->assessed == (want.value == "是"));
+      continue;
+    }
+    if (want.name == "等级") {
+      CHECK(u->grade == (want.value == "-" ? "" : want.value));
+      continue;
+    }
+    if (auto dot = want.name.find(".名次"); dot != std::string::npos) {
+      auto item = std::find_if(u->items.begin(), u->items.end(),
+                               [&](const NodeValue& v) { return v.name == want.name.substr(0, dot); });
+      REQUIRE(item != u->items.end());
+      CHECK(item->has_rank);
+      auto slash = want.value.find('/');
+      CHECK(item->rank == std::stoll(want.value.substr(0, slash)));
+      if (slash != std::string::npos) CHECK(item->ranked == std::stoul(want.value.substr(slash + 1)));
       continue;
     }
     auto got = value_of(*u, want.name);

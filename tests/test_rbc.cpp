@@ -215,7 +215,7 @@ Program demo_program() {
   rank.tie = TieKind::Dense;
   rank.has_skip = true;
   rank.skip = 0;
-  rank.awards = {{1, 3}, {2, fraction(3, 2)}};
+  rank.awards = {{AwardKind::Rank, 1, 3}, {AwardKind::Rank, 2, fraction(3, 2)}};
 
   Step total;
   total.code.begin = a.here();
@@ -280,7 +280,7 @@ TEST_CASE("rbc: round trip is exact") {
   CHECK(loaded.title == original.title);
   CHECK(loaded.code == original.code);
   CHECK(loaded.params[0].value == fraction(3, 2));
-  CHECK(loaded.steps[2].awards[1].second == fraction(3, 2));
+  CHECK(loaded.steps[2].awards[1].amount == fraction(3, 2));
   CHECK(loaded.events[1].fields[0].key_fields == std::vector<std::string>{"platform", "account"});
   CHECK(disassemble(loaded) == disassemble(original));
 }
@@ -420,12 +420,12 @@ TEST_CASE("rbc: header problems") {
   std::vector<uint8_t> newer = good;
   set_u32(newer, 4, 7);
   CHECK(load_error(newer) ==
-        "bytecode format version 7 is newer than this rulebook (supports 4); rebuild it with `rulebook compile`");
+        "bytecode format version 7 is newer than this rulebook (supports 5); rebuild it with `rulebook compile`");
 
   std::vector<uint8_t> older = good;
-  set_u32(older, 4, 3);
+  set_u32(older, 4, 4);
   CHECK(load_error(older) ==
-        "bytecode format version 3 is older than this rulebook (supports 4); compile the rules again with "
+        "bytecode format version 4 is older than this rulebook (supports 5); compile the rules again with "
         "`rulebook compile`");
 
   std::vector<uint8_t> zero = good;
@@ -679,7 +679,7 @@ TEST_CASE("rbc: verify catches bad numbers and dates") {
         }) == Problems{"constant 2 is not in lowest terms (2/4)"});
   CHECK(problems_after([](Program& p) { p.params[0].value.den = -2; }) ==
         Problems{"parameter \"weight\" is not a valid fraction (denominator -2)"});
-  CHECK(problems_after([](Program& p) { p.steps[2].awards[0].second.den = 0; }) ==
+  CHECK(problems_after([](Program& p) { p.steps[2].awards[0].amount.den = 0; }) ==
         Problems{"step 2 award for rank 1 is not a valid fraction (denominator 0)"});
   CHECK(problems_after([](Program& p) { std::swap(p.period_from, p.period_to); }) ==
         Problems{"the period starts (2022-12-31) after it ends (2022-01-01)"});

@@ -49,23 +49,24 @@ KEYWORDS = [
     # Words that start a declaration, and the header words.
     ("keyword.declaration.rulebook",
      ["考核", "考核期", "基础分", "得分范围", "参数", "单位", "单位组", "别名", "枚举", "表",
-      "事件", "记录", "否决项", "扣分", "加分", "分组", "条目", "输出"]),
+      "事件", "记录", "否决项", "扣分", "加分", "计分", "分组", "条目", "输出", "指标", "不参与考核", "等级"]),
     # Conditions and filters.
     ("keyword.control.rulebook",
      ["若", "则", "否则", "且", "或", "非", "属于", "不属于", "其中", "排除", "适用", "否则取平均"]),
     # Rules that read records: per record, per distinct value, counts, gaps, streaks, ranks.
     ("keyword.operator.aggregate.rulebook",
      ["每条", "每件", "每次", "每篇", "每个不同", "每个", "取最高", "条数", "个数", "有", "无",
-      "间隔", "连续", "排名"]),
+      "间隔", "连续", "排名", "平均", "最高", "最低", "合计", "单位数"]),
     # 扣 / 加 / 计 introduce an amount.
     ("keyword.other.verb.rulebook", ["扣", "加", "计"]),
     # Modifiers of declarations.
-    ("storage.modifier.rulebook", ["上限", "不设上限", "可选", "唯一", "来自"]),
+    ("storage.modifier.rulebook", ["上限", "不设上限", "可选", "唯一", "来自", "满分"]),
     # The other words of the constructs above.
     ("keyword.other.rulebook",
      ["至", "自", "同", "的", "按", "其他", "每超", "每", "不同", "天", "次",
-      "从高到低", "从低到高", "并列同名次", "并列密集", "不排"]),
-    ("support.function.builtin.rulebook", ["最大", "最小"]),
+      "从高到低", "从低到高", "并列同名次", "并列密集", "不排", "本类", "本类内", "不含否决单位",
+      "分母为零时"]),
+    ("support.function.builtin.rulebook", ["最大", "最小", "四舍五入", "向上取整", "向下取整"]),
     # 得分 (the final score, in outputs) and 日期 (a record's date; the date field type).
     ("variable.language.rulebook", ["得分", "日期"]),
 ]
@@ -170,8 +171,8 @@ def grammar():
             "patterns": [
                 declared_name(["条目"], DECL, "entity.name.function.item.rulebook",
                               "条目 NAME: an item."),
-                declared_name(["扣分", "加分", "否决项"], DECL, "entity.name.type.category.rulebook",
-                              "扣分/加分/否决项 NAME: a category."),
+                declared_name(["扣分", "加分", "计分", "否决项"], DECL, "entity.name.type.category.rulebook",
+                              "扣分/加分/计分/否决项 NAME: a category."),
                 declared_name(["分组"], DECL, "entity.name.type.group.rulebook", "分组 NAME: a group."),
                 {
                     "comment": "事件 NAME [\"显示名\"]: an event type and the name forms and records may use.",
@@ -189,6 +190,8 @@ def grammar():
                 declared_name(["参数"], DECL, "variable.other.constant.parameter.rulebook",
                               "参数 NAME: a parameter."),
                 declared_name(["输出"], DECL, "entity.name.function.output.rulebook", "输出 NAME: an output."),
+                declared_name(["指标"], DECL, "entity.name.function.indicator.rulebook",
+                              "指标 NAME: an indicator."),
             ]
         },
         "display-name": display_after_name(
@@ -228,6 +231,14 @@ def grammar():
                     "match": NOT_AFTER_NAME + "[0-9]{4}-[0-9]{2}-[0-9]{2}" + NOT_BEFORE_NAME,
                 },
                 {
+                    "comment": "A grade band's bound with 以上 written against it (90以上, 80分以上).",
+                    "match": NOT_AFTER_NAME + "([0-9]+(?:\\.[0-9]+)?)(分?以上)" + NOT_BEFORE_NAME,
+                    "captures": {
+                        "1": {"name": "constant.numeric.decimal.rulebook"},
+                        "2": {"name": "keyword.other.rulebook"},
+                    },
+                },
+                {
                     "comment": "A number or a date running into a name (5分): an error.",
                     "name": "invalid.illegal.literal-runs-into-name.rulebook",
                     "match": NOT_AFTER_NAME + "(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]+(?:\\.[0-9]+)?(?![0-9]))"
@@ -263,6 +274,8 @@ def grammar():
                     "match": "=",
                 },
                 {"name": "keyword.operator.arithmetic.rulebook", "match": "[-+*/]"},
+                {"comment": "后10%: the last tenth of the ranked units.",
+                 "name": "keyword.operator.percent.rulebook", "match": "(?<=[0-9])%"},
             ]
         },
         "punctuation": {
