@@ -45,29 +45,15 @@ bool EventReader::Impl::is_input(const std::string& path) const {
 }
 
 void EventReader::Impl::write_reject(std::string_view raw, const FileCtx& ctx) {
-  if (!options.skip_bad || options.reject_path.empty() || reject_failed) return;
-  if (reject == nullptr) {
-    reject_tmp = options.reject_path + ".tmp";
-    if (is_input(reject_tmp) || is_input(options.reject_path)) {
-      reject_failed = true;
-      report_file(options.reject_path, "the reject file would overwrite an input file");
-      return;
-    }
-    reject = std::fopen(reject_tmp.c_str(), "wb");
-    if (reject == nullptr) {
-      reject_failed = true;
-      report_file(options.reject_path, fmt::format("cannot write the reject file: {}", std::strerror(errno)));
-      return;
-    }
+  if (!rejecting() || reject_failed) return;
+  if (rejects.empty() && (is_input(options.reject_path + ".tmp") || is_input(options.reject_path))) {
+    reject_failed = true;
+    report_file(options.reject_path, "the reject file would overwrite an input file");
+    return;
   }
-  if (ctx.csv && (!reject_header_written || last_header != ctx.header_raw)) {
-    last_header.assign(ctx.header_raw);
-    reject_header_written = true;
-    std::fwrite(ctx.header_raw.data(), 1, ctx.header_raw.size(), reject);
-    std::fputc('\n', reject);
-  }
-  std::fwrite(raw.data(), 1, raw.size(), reject);
-  std::fputc('\n', reject);
+  std::string reason;
+  for (const auto& r : reasons) reason += (reason.empty() ? "" : "; ") + r;
+  rejects.add(raw, ctx.csv ? std::string_view(ctx.header_raw) : std::string_view(), std::move(reason), reason_where);
 }
 
 // A file a chunk at a time, so memory does not grow with the file: each chunk ends at its
@@ -178,31 +164,24 @@ bool EventReader::Impl::supported(const std::string& name) {
 }
 
 bool EventReader::Impl::finish() {
-  if (!options.skip_bad || options.reject_path.empty()) return true;
+  if (!rejecting()) return true;
   const std::string& target = options.reject_path;
-  if (reject == nullptr) {
-    if (reject_failed) return false;
+  if (reject_failed) return false;
+  if (rejects.empty()) {
     // Nothing rejected: no reject file (and none left from an earlier run).
     if (is_input(target)) return true;
     std::error_code ec;
     std::filesystem::remove(target, ec);
     return true;
   }
-  bool ok = std::fflush(reject) == 0 && !std::ferror(reject);
-  if (std::fclose(reject) != 0) ok = false;
-  reject = nullptr;
-  if (!ok) {
-    report_file(target, fmt::format("cannot write the reject file: {}", std::strerror(errno)));
-    std::remove(reject_tmp.c_str());
-    return false;
-  }
   if (is_input(target)) {
     report_file(target, "the reject file would overwrite an input file");
-    std::remove(reject_tmp.c_str());
     return false;
   }
-  if (std::rename(reject_tmp.c_str(), target.c_str()) != 0) {
-    report_file(target, fmt::format("cannot write the reject file: {}", std::strerror(errno)));
+  reject_tmp = target + ".tmp";
+  std::string error;
+  if (!rejects.write(reject_tmp, target, error) || std::rename(reject_tmp.c_str(), target.c_str()) != 0) {
+    report_file(target, error.empty() ? fmt::format("cannot write the reject file: {}", std::strerror(errno)) : error);
     std::remove(reject_tmp.c_str());
     return false;
   }
@@ -214,12 +193,7 @@ EventReader::EventReader(const Program& program, Symbols& symbols, ReadOptions o
   impl_->build();
 }
 
-EventReader::~EventReader() {
-  if (impl_ && impl_->reject != nullptr) {
-    std::fclose(impl_->reject);
-    std::remove(impl_->reject_tmp.c_str());
-  }
-}
+EventReader::~EventReader() = default;
 
 bool EventReader::read_file(const std::string& path, uint32_t file_index, RecordSink& sink) {
   impl_->input_paths.push_back(path);

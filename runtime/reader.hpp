@@ -26,7 +26,8 @@
 // Errors: every problem with a record is reported as one InputError (file, 1-based line,
 // message); a record may have several. Reading goes on through the whole input. Only the
 // first max_errors are kept as messages (building them, suggestions included, costs
-// nothing after that), error_count() counts them all. Messages:
+// nothing after that unless a reject file needs them), error_count() counts them all.
+// Messages:
 //   not valid JSON: <simdjson's reason>                 (also invalid UTF-8 in a JSON line)
 //   not valid JSON: bad value 'tru' for 'other'        (a malformed literal, 01, 1., nul)
 //   not a JSON object
@@ -77,15 +78,12 @@
 // with it they are written to the reject file (when reject_path is set); the caller decides
 // whether a run with errors goes on. Without reject_path they are only counted.
 //
-// Reject file (options.skip_bad with a non-empty reject_path): the raw text of each bad
-// record, one per line (a CSV record keeps its embedded line breaks), in input order. Rows
-// from a CSV file are preceded by that file's header line, written once before its first
-// rejected row (and again only when a later CSV file has a different header); JSON lines
-// are written as they are. The file is written to `<reject_path>.tmp` while reading and
-// renamed over reject_path by finish(). When nothing was rejected, finish() creates no file
-// and removes an existing file at reject_path (left from an earlier run), so the file
-// exists exactly when this run rejected something. finish() refuses to write over one of
-// the input files.
+// Reject file (options.skip_bad with a non-empty reject_path): each bad record in input
+// order with its reasons and where the first one is, in the format the file's name says
+// (reject_file.hpp). It is written by finish() to `<reject_path>.tmp` and renamed over
+// reject_path. When nothing was rejected, finish() creates no file and removes an existing
+// file at reject_path (left from an earlier run), so the file exists exactly when this run
+// rejected something. The reject file may not be one of the input files.
 #pragma once
 
 #include <cstdint>

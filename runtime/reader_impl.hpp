@@ -27,7 +27,10 @@
 #include <simdjson.h>
 
 #include "csv.hpp"
+#include <fmt/format.h>
+
 #include "reader.hpp"
+#include "reject_file.hpp"
 #include "text_decoding.hpp"
 
 namespace rb::input {
@@ -351,11 +354,9 @@ struct EventReader::Impl {
   std::vector<std::string> file_names;  // by file index, for "first at FILE:LINE"
   std::vector<std::string> input_paths;
 
-  FILE* reject = nullptr;
+  RejectFile rejects;
   std::string reject_tmp;
   bool reject_failed = false;
-  bool reject_header_written = false;
-  std::string last_header;
 
   od::parser parser;
 
@@ -380,8 +381,20 @@ struct EventReader::Impl {
   void report_field(uint32_t at_line, uint32_t name, F&& build_message) {
     bad = true;
     ++error_count;
-    if (errors.size() < options.max_errors) errors.push_back(InputError{*file, at_line, build_message(), place(at_line, name)});
+    const bool kept = errors.size() < options.max_errors;
+    if (!kept && !rejecting()) return;  // the message is not needed: build nothing
+    InputError e{*file, at_line, build_message(), place(at_line, name)};
+    if (rejecting()) {
+      if (reasons.empty()) reason_where = e.place.empty() ? fmt::format("{}:{}", e.file, e.line) : fmt::format("{}:{}", e.file, e.place);
+      reasons.push_back(e.message);
+    }
+    if (kept) errors.push_back(std::move(e));
   }
+
+  // Bad records go to a reject file: their reasons and where the first one is are kept.
+  bool rejecting() const { return options.skip_bad && !options.reject_path.empty(); }
+  std::vector<std::string> reasons;
+  std::string reason_where;
 
   // Where a problem is in a workbook ("政策解读!C14"); "" for other formats.
   std::string place(uint32_t at_line, uint32_t name) const;
@@ -400,6 +413,7 @@ struct EventReader::Impl {
 
   void begin_record(uint32_t at_line) {
     bad = false;
+    reasons.clear();
     line = at_line;
     ++stats.records;
     if (++gen == 0) {  // wrapped: clear the stamps once every 4 billion records

@@ -242,17 +242,7 @@ std::string csv_line(const std::vector<std::string_view>& cells) {
   std::string out;
   for (size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) out += ',';
-    const std::string_view c = cells[i];
-    if (c.find_first_of(",\"\r\n") == std::string_view::npos) {
-      out += c;
-      continue;
-    }
-    out += '"';
-    for (char ch : c) {
-      if (ch == '"') out += '"';
-      out += ch;
-    }
-    out += '"';
+    out += csv_cell(cells[i]);
   }
   return out;
 }

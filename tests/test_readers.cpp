@@ -540,7 +540,7 @@ TEST_CASE("reader: unique constraints hold within and across files", "[reader]")
 
 TEST_CASE("reader: skip_bad writes the bad records to the reject file", "[reader]") {
   auto dir = scratch_dir();
-  const auto reject = dir / "rejects.txt";
+  const auto reject = dir / "rejects.jsonl";
   const std::string bad_json = R"({"type": "portal_late_fix", "date": "2022-04-01", "unit": "县无此局"})";
   write_file(dir / "a.jsonl", lines({kGood, bad_json, "not json at all", kGood}));
   write_file(dir / "b.csv",
@@ -562,9 +562,32 @@ TEST_CASE("reader: skip_bad writes the bad records to the reject file", "[reader
     CHECK(run.reader->stats().in_period == 4);
     CHECK(run.reader->error_count() == 4);
     CHECK(run.sink.records.size() == 4);
-    CHECK(read_whole(reject) == bad_json + "\n" + "not json at all\n" + "type,date,unit\n" +
-                                    "portal_late_fix,2022-04-01,\"县\n无\"\n" + "bogus,2022-04-01,县审计局\n");
+    const std::string a = (dir / "a.jsonl").string(), b = (dir / "b.csv").string();
+    CHECK(read_whole(reject) ==
+          R"({"type":"portal_late_fix","date":"2022-04-01","unit":"县无此局","原因":"unknown unit '县无此局'","位置":")" + a +
+              ":2\"}\n" + R"({"记录":"not json at all","原因":"not a JSON object","位置":")" + a + ":3\"}\n" +
+              R"({"type":"portal_late_fix","date":"2022-04-01","unit":"县\n无","原因":"unknown unit '县\\n无'","位置":")" + b +
+              ":3\"}\n" + R"({"type":"bogus","date":"2022-04-01","unit":"县审计局","原因":"unknown event type 'bogus'","位置":")" +
+              b + ":6\"}\n");
     CHECK_FALSE(std::filesystem::exists(reject.string() + ".tmp"));
+  }
+  {
+    // In the format the name says: CSV with a byte order mark, a workbook.
+    ReadOptions csv_options = options;
+    csv_options.reject_path = (dir / "rejects.csv").string();
+    Run run(csv_options);
+    REQUIRE(run.reader->read_file((dir / "b.csv").string(), 0, run.sink));
+    REQUIRE(run.reader->finish());
+    const std::string b = (dir / "b.csv").string();
+    CHECK(read_whole(dir / "rejects.csv") == "\xEF\xBB\xBFtype,date,unit,原因,位置\r\n"
+                                             "portal_late_fix,2022-04-01,\"县\n无\",unknown unit '县\\n无'," + b + ":3\r\n"
+                                             "bogus,2022-04-01,县审计局,unknown event type 'bogus'," + b + ":6\r\n");
+    ReadOptions xlsx_options = options;
+    xlsx_options.reject_path = (dir / "rejects.xlsx").string();
+    Run book(xlsx_options);
+    REQUIRE(book.reader->read_file((dir / "b.csv").string(), 0, book.sink));
+    REQUIRE(book.reader->finish());
+    CHECK(read_whole(dir / "rejects.xlsx").starts_with("PK"));
   }
   {
     // Nothing rejected: no reject file, and the earlier one is gone.

@@ -11,6 +11,7 @@ import datetime
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -233,6 +234,12 @@ check("a bad date is placed at its cell, with the accepted forms",
       "通报.xlsx:政策解读不规范通报!A3: field 'date' is not a date: '5/3/2022' (write 2022-03-05, 2022/3/5" in err, err)
 check("a value outside the enum is placed at its cell", "通报.xlsx:政策解读不规范通报!C3: level 'town'" in err, err)
 check("bad rows stop the run", p.returncode != 0 and b'"units"' not in p.stdout)
+rejects = tmp("退回.xlsx")
+p = run("run", RULES, "--events", bad, "--skip-bad", "--reject", rejects)
+rows = list(openpyxl.load_workbook(rejects).worksheets[0].iter_rows(values_only=True)) if os.path.exists(rejects) else []
+check("an .xlsx reject file is a workbook: the sheet's columns, then 原因 and 位置",
+      p.returncode == 0 and rows and rows[0] == ("日期", "单位", "通报级别", "原因", "位置") and len(rows) == 3
+      and rows[1][4] == bad + ":政策解读不规范通报!B2" and rows[1][3].startswith("unknown unit"), str(rows)[:400])
 
 # Damaged workbooks: a clear message, no crash, no scores.
 good = open(merged, "rb").read()
@@ -259,5 +266,6 @@ p = run("run", RULES, "--events", no_book)
 check("a zip that is not a workbook is a clear error",
       p.returncode > 0 and "the workbook has no xl/workbook.xml" in p.stderr.decode(), p.stderr.decode()[:300])
 
+shutil.rmtree(TMP)
 print(f"{passed} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)
