@@ -22,6 +22,11 @@ void tree(const TraceNode& n, const std::string& indent, bool last, bool root, s
   std::string bar = n.children.empty() ? "   " : "│  ";
   for (const auto& note : n.notes) out += fmt::format("{}{}· {}\n", inner, bar, note);
   for (const auto& [name, v] : n.uses) out += fmt::format("{}{}· uses {} = {}\n", inner, bar, name, num(v));
+  if (!n.periods.empty()) {
+    std::vector<std::string> values;
+    for (const auto& [label, v] : n.periods) values.push_back(fmt::format("{} {}", label, num(v)));
+    out += fmt::format("{}{}  per sub-period: {}\n", inner, bar, fmt::join(values, ", "));
+  }
   for (const auto& c : n.cross_unit) {
     std::vector<std::string> over;
     for (const auto& [unit, v] : c.over) over.push_back(fmt::format("{} {}", unit, num(v)));
@@ -140,6 +145,12 @@ ordered_json trace_json(const TraceNode& n) {
       cs.push_back({{"what", c.what}, {"value", to_double_rounded(c.value, 6)}, {"over", over}});
     }
     j["across_units"] = cs;
+  }
+  if (!n.periods.empty()) {
+    ordered_json periods = ordered_json::object();
+    for (const auto& [label, v] : n.periods) periods[label] = to_double_rounded(v, 6);
+    j["periods"] = periods;
+    j["combined"] = n.combined;
   }
   if (!n.uses.empty()) {
     ordered_json uses = ordered_json::object();

@@ -126,7 +126,7 @@ std::string format_json(const Result& r) {
     j["vetoes"] = u.veto_items;
     ordered_json items = ordered_json::object();
     for (const auto& it : u.items)
-      if (it.kind != "veto") items[it.name] = to_double_rounded(it.value);
+      if (it.kind != "veto" && it.applies) items[it.name] = to_double_rounded(it.value);
     j["items"] = items;
     ordered_json item_ranks = ordered_json::object();
     for (const auto& it : u.items) {

@@ -98,7 +98,10 @@ int check(const std::string& path, const std::string& format, bool strict) {
     std::cout << out.dump(2) << "\n";
   } else {
     print_diagnostics(diags, source);
-    if (program && errors == 0) {
+    if (program && errors == 0 && strict && warnings > 0) {
+      std::cout << fmt::format("{}: not ok: {} warning{}, which --strict counts as errors\n", path, warnings,
+                               warnings == 1 ? "" : "s");
+    } else if (program && errors == 0) {
       size_t items = 0;
       for (const auto& n : program->nodes) items += n.kind == NodeKind::Item ? 1 : 0;
       std::cout << fmt::format("{}: ok: {} units, {} event types, {} categories, {} items{}\n", path,
@@ -155,6 +158,7 @@ struct RunArgs {
   std::string encoding;
   bool skip_bad = false;
   bool trace = false;
+  std::string as_of;  // score the period up to this date only
   // explain
   std::string unit, item;
   bool prose = false;
@@ -163,6 +167,22 @@ struct RunArgs {
 int run(const RunArgs& a) {
   auto program = load_program(a.rules);
   if (!program) return 1;
+  if (!a.as_of.empty()) {
+    // The year so far: the period ends on that day, so every rule measured against the
+    // period (records, gaps, deadlines, sub-periods, means) is measured to it.
+    auto day = parse_date_value(a.as_of);
+    if (!day) {
+      std::cerr << fmt::format("error: --as-of {}: expected a date written YYYY-MM-DD, such as 2022-06-30\n", a.as_of);
+      return 2;
+    }
+    const auto as_of = static_cast<int32_t>(day->num);
+    if (as_of < program->period_from) {
+      std::cerr << fmt::format("error: --as-of {} is before the assessment period starts ({})\n", a.as_of,
+                               format_date(program->period_from));
+      return 2;
+    }
+    program->period_to = std::min(program->period_to, as_of);
+  }
   ReadOptions options;
   options.skip_bad = a.skip_bad;
   options.reject_path = a.reject;
@@ -269,8 +289,12 @@ int run(const RunArgs& a) {
     std::cerr << fmt::format("error: cannot write {}\n", a.output);
     return 1;
   }
-  std::cerr << fmt::format("{} records read, {} scored, {} ignored as outside {} 至 {}, {} units\n", stats.records,
-                           stats.in_period, stats.out_of_period, result.period_from, result.period_to,
+  const uint64_t outside_units = result.summary.outside_unit_dates;
+  std::cerr << fmt::format("{} records read, {} scored, {} ignored as outside {} 至 {}{}, {} units\n", stats.records,
+                           stats.in_period - outside_units, stats.out_of_period, result.period_from, result.period_to,
+                           outside_units ? fmt::format(", {} ignored as dated before their unit was set up or after it "
+                                                       "closed", outside_units)
+                                         : "",
                            result.units.size());
   return 0;
 }
@@ -287,6 +311,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--events", run_args.events, "Events file (.jsonl or .csv); repeat for several")->required();
   run_cmd->add_option("--format", run_args.format, "Output format")->check(CLI::IsMember({"json", "table", "csv", "html", "xlsx"}));
   run_cmd->add_option("--param", run_args.params, "Override a rulebook parameter: NAME=NUMBER");
+  run_cmd->add_option("--as-of", run_args.as_of, "Score the year so far: the period up to this date (YYYY-MM-DD)");
   run_cmd->add_option("-o,--output", run_args.output, "Write the result to this file instead of standard output");
   const auto encoding_check = [](const std::string& name) {
     return parse_encoding(name) ? std::string() : fmt::format("unknown encoding '{}' (known: {})", name, kEncodingNames);
@@ -305,6 +330,7 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--item", explain_args.item, "Only this item, group or category");
   explain_cmd->add_flag("--prose", explain_args.prose, "Write each deduction and bonus as a sentence");
   explain_cmd->add_option("--param", explain_args.params, "Override a rulebook parameter: NAME=VALUE");
+  explain_cmd->add_option("--as-of", explain_args.as_of, "Explain the year so far: the period up to this date");
 
   std::string check_rules, check_format = "text";
   bool strict = false;

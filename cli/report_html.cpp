@@ -140,7 +140,9 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
   }
 
   out += "<h2>排名</h2>\n<table id=\"ranking\">\n<tr><th class=\"num\">名次</th><th>单位</th><th class=\"num\">得分</th>";
+  if (r.graded) out += "<th>等级</th>";
   for (const auto& c : r.category_names) out += fmt::format("<th class=\"num\">{}</th>", esc(c));
+  for (const auto& o : r.indicator_names) out += fmt::format("<th class=\"num\">{}</th>", esc(o));
   for (const auto& o : r.output_names) out += fmt::format("<th class=\"num\">{}</th>", esc(o));
   out += "<th>否决</th></tr>\n";
   auto order = ranking(r);
@@ -151,10 +153,13 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
     out += fmt::format("<tr class=\"{}\" data-unit=\"{}\"><td class=\"num rank\">{}</td><td class=\"unit\"><a href=\"#u{}\">{}</a></td>"
                        "<td class=\"num score\">{}</td>",
                        u.vetoed ? "vetoed" : "", esc(u.unit), rank, order[i], esc(u.unit), num(u.score));
+    if (r.graded) out += fmt::format("<td>{}</td>", esc(u.grade));
     for (const auto& [name, v] : u.categories) out += fmt::format("<td class=\"num\">{}</td>", num(v));
+    for (const auto& [name, v] : u.indicators) out += fmt::format("<td class=\"num\">{}</td>", num(v));
     for (const auto& [name, v] : u.outputs) out += fmt::format("<td class=\"num\">{}</td>", num(v));
     std::string vetoes;
     for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "") + u.veto_items[k];
+    if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
     out += fmt::format("<td>{}</td></tr>\n", esc(vetoes));
   }
   out += "</table>\n";

@@ -39,7 +39,9 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
   // 排名: units by score, one column per category.
   lxw_worksheet* ranking = workbook_add_worksheet(book, "排名");
   std::vector<std::string> header = {"名次", "单位", "得分"};
+  if (r.graded) header.push_back("等级");
   header.insert(header.end(), r.category_names.begin(), r.category_names.end());
+  header.insert(header.end(), r.indicator_names.begin(), r.indicator_names.end());
   header.insert(header.end(), r.output_names.begin(), r.output_names.end());
   header.push_back("否决");
   for (size_t c = 0; c < header.size(); ++c)
@@ -56,10 +58,13 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
     worksheet_write_number(ranking, row, col++, static_cast<double>(rank), nullptr);
     worksheet_write_string(ranking, row, col++, u.unit.c_str(), nullptr);
     worksheet_write_number(ranking, row, col++, value(u.score), decimal);
+    if (r.graded) worksheet_write_string(ranking, row, col++, u.grade.c_str(), nullptr);
     for (const auto& [name, v] : u.categories) worksheet_write_number(ranking, row, col++, value(v), decimal);
+    for (const auto& [name, v] : u.indicators) worksheet_write_number(ranking, row, col++, value(v), decimal);
     for (const auto& [name, v] : u.outputs) worksheet_write_number(ranking, row, col++, value(v), decimal);
     std::string vetoes;
     for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "") + u.veto_items[k];
+    if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
     worksheet_write_string(ranking, row, col, vetoes.c_str(), nullptr);
   }
   worksheet_set_column(ranking, 1, 1, 24, nullptr);

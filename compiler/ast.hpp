@@ -189,11 +189,23 @@ struct Substitution {  // 适用 COND 否则取平均
   Span span;
 };
 
+// 按月 [每期上限 N] [取各期平均 [仅有记录的期|仅存续的期]] on an item, group or indicator.
+enum class PeriodWord { Week, Month, Quarter, Half };
+enum class PeriodMean { None, All, WithRecords, Existing };
+struct SubPeriods {
+  PeriodWord word = PeriodWord::Month;
+  ExprPtr cap;  // 每期上限, may be null
+  PeriodMean mean = PeriodMean::None;
+  Span span;
+};
+
 struct Item {  // 条目 NAME 引用 "CITE" [自 DATE] [至 DATE] { TERMS... [适用 ...] }
   Name name;
   std::string citation;
   std::optional<DateLit> from, until;
   Span from_span, until_span;
+  std::optional<Name> only;  // 仅 GROUP
+  std::optional<SubPeriods> periods;
   ExprPtr full;  // 满分 N: scored down from N, never below 0; may be null
   ExprPtr cap;   // 上限 N on the item itself; may be null
   std::vector<ExprPtr> terms;  // summed
@@ -207,6 +219,7 @@ using Member = std::variant<Item, std::unique_ptr<Group>>;
 struct Group {  // 分组 NAME [引用 "CITE"] [上限 N] { MEMBERS... [适用 ...] }
   Name name;
   std::string citation;
+  std::optional<SubPeriods> periods;
   ExprPtr cap;  // null: no cap
   std::vector<Member> members;
   std::optional<Substitution> substitution;
@@ -272,7 +285,14 @@ struct EventType {  // 事件 NAME ["DISPLAY"] { FIELDS... 唯一 (f1, f2) }
 
 struct NamedStream { Name name; StreamRef stream; Span span; };  // 记录 NAME = S
 struct Output { Name name; ExprPtr value; Span span; };          // 输出 NAME = EXPR
-struct Indicator { Name name; std::string citation; ExprPtr value; Span span; };  // 指标 NAME [引用 ".."] = EXPR
+struct Indicator {  // 指标 NAME [引用 ".."] [按月 ...] = EXPR
+  Name name;
+  std::string citation;
+  ExprPtr value;
+  Span span;
+  std::optional<SubPeriods> periods;
+};
+struct UnitDate { Name unit; DateLit date; bool closed = false; Span span; };  // 设立 / 撤销 UNIT DATE
 struct NotAssessed { std::string citation; ExprPtr cond; Span span; };  // 不参与考核 [引用 ".."] 若 COND
 struct Grades {  // 等级 { 90 以上: 优秀 ... 其他: 不合格 }
   struct Band {
@@ -286,7 +306,7 @@ struct Grades {  // 等级 { 90 以上: 优秀 ... 其他: 不合格 }
 
 using Declaration = std::variant<Title, Period, BaseScore, ScoreRange, Param, Units, UnitGroup,
                                  Alias, Enum, Table, EventType, NamedStream, Category, Output,
-                                 Indicator, NotAssessed, Grades>;
+                                 Indicator, NotAssessed, Grades, UnitDate>;
 
 struct Rulebook {
   std::string path;    // as given on the command line

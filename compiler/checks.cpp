@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 
@@ -36,6 +37,14 @@ void members(CompilerState& s, const std::vector<ast::Member>& ms) {
       members(s, g.members);
     }
   }
+}
+
+// Whether two items' time bounds (自 / 至) share a day: items that apply to different parts
+// of the year cannot count one record twice.
+bool overlap(const DateBounds& a, const DateBounds& b) {
+  const int32_t lo = std::max(a.has_from ? a.from : INT32_MIN, b.has_from ? b.from : INT32_MIN);
+  const int32_t hi = std::min(a.has_until ? a.until : INT32_MAX, b.has_until ? b.until : INT32_MAX);
+  return lo <= hi;
 }
 
 }  // namespace
@@ -87,7 +96,7 @@ void review(CompilerState& s) {
       for (size_t j = 0; j < i; ++j) {
         if (uses[i]->item == uses[j]->item || warned.count(uses[i]->item)) continue;
         bool excluded = uses[i]->excluder_type >= 0 || uses[j]->excluder_type >= 0;
-        if (excluded) continue;
+        if (excluded || !overlap(uses[i]->bounds, uses[j]->bounds)) continue;
         warned.insert(uses[i]->item);
         s.warning(uses[i]->span,
                   fmt::format("{} records are deducted by two items, {} and {}, with no exclusion between them: one record "

@@ -31,6 +31,10 @@ class Fragment {
     emit(op, a, line);
     operand(b);
   }
+  void emit(Op op, uint32_t a, uint32_t b, uint32_t c, uint32_t line) {
+    emit(op, a, b, line);
+    operand(c);
+  }
   // Emits a jump with a placeholder offset; `patch` points it at the current end.
   size_t jump(Op op, uint32_t line) {
     emit(op, line);

@@ -97,6 +97,9 @@ class Lowering {
         def.citation = it->citation;
         def.parent = static_cast<int32_t>(parent);
         def.source_line = line(it->span);
+        if (it->only)
+          if (auto set = s_.unit_set_index.find(it->only->text); set != s_.unit_set_index.end())
+            def.only = static_cast<int32_t>(set->second);
         declare_node(it, it->name, std::move(def));
       } else {
         const auto& g = *std::get<std::unique_ptr<ast::Group>>(m);
@@ -125,12 +128,33 @@ class Lowering {
   }
 
   // Queues per-unit code as one task of phase 2, named after the rule it belongs to.
-  void push_code(Fragment f) {
+  void push_code(Fragment f, PeriodKind period = PeriodKind::None) {
     Task t;
     t.code = std::move(f);
     t.label = current_item_;
     t.span = current_item_span_;
+    t.period = period;
     s_.tasks.push_back(std::move(t));
+  }
+
+  // Inside a rule scored per sub-period, accumulators are kept per sub-period and read with
+  // the periodic instructions; these say which.
+  Op add_op(Op plain) const {
+    if (period_ == PeriodKind::None) return plain;
+    return plain == Op::ACC_ADD ? Op::ACC_ADD_P : plain == Op::ACC_KEY_ADD ? Op::ACC_KEY_ADD_P : Op::ACC_KEY_MAX_P;
+  }
+  Op read_op() const { return period_ == PeriodKind::None ? Op::ACC : Op::PERIOD_ACC; }
+  uint32_t add_periodic_accumulator(AccumulatorDef acc) {
+    acc.period = period_;
+    return s_.add_accumulator(std::move(acc));
+  }
+  // Constructs that compare units or dates across the whole period are not scored per
+  // sub-period.
+  bool not_per_period(ast::Span span, const char* what) {
+    if (period_ == PeriodKind::None) return false;
+    s_.error(span, fmt::format("{} cannot be scored 按周/按月/按季/按半年", what),
+             "compute it in an item or indicator of its own, without sub-periods, and use that by name");
+    return true;
   }
 
   void push_step(Step step) {
@@ -299,6 +323,7 @@ class Lowering {
           use.excluder_type = static_cast<int32_t>(o->second);
     }
     use.span = span;
+    use.bounds = bounds_;
     s_.uses.push_back(use);
     ++aggregates_in_item_;
   }
@@ -311,6 +336,11 @@ class Lowering {
     guards(rs, bounds_, f, skips, ln, &misses);
     cover(f, fmt::format("{} records counted", rs.description), ln);
     body(f);
+    if (period_records_ >= 0) {
+      // The item's records per sub-period, for a mean over the sub-periods with records.
+      f.emit(Op::CONST, s_.constant(Rational(1)), ln);
+      f.emit(Op::ACC_ADD_P, static_cast<uint32_t>(period_records_), ln);
+    }
     if (!misses.empty()) {
       skips.push_back(f.jump(Op::JUMP, ln));
       for (const auto& m : misses) {
@@ -798,16 +828,16 @@ class Lowering {
       acc.kind = AccKind::KeySum;
       acc.exclude = excl;
     }
-    uint32_t a = s_.add_accumulator(acc);
+    uint32_t a = add_periodic_accumulator(acc);
     note_use(*rs, amount != nullptr, span);
     warn_negative(amount);
     handler(*rs, ln, [&](Fragment& h) {
       if (amount) record_expr(*amount, rs->type, h);
       else h.emit(Op::CONST, s_.constant(Rational(1)), ln);
-      if (excl >= 0) h.emit(Op::ACC_KEY_ADD, a, static_cast<uint32_t>(rs->exclusion_slot), ln);
-      else h.emit(Op::ACC_ADD, a, ln);
+      if (excl >= 0) h.emit(add_op(Op::ACC_KEY_ADD), a, static_cast<uint32_t>(rs->exclusion_slot), ln);
+      else h.emit(add_op(Op::ACC_ADD), a, ln);
     });
-    f.emit(Op::ACC, a, ln);
+    f.emit(read_op(), a, ln);
   }
 
   void per_distinct(const ast::Name& key, const ast::StreamRef& ref, const Expr* amount, ast::Span span, Fragment& f) {
@@ -828,15 +858,15 @@ class Lowering {
       }
       acc.exclude = static_cast<int32_t>(exclusion_set(*rs));
     }
-    uint32_t a = s_.add_accumulator(acc);
+    uint32_t a = add_periodic_accumulator(acc);
     note_use(*rs, amount != nullptr, span);
     warn_negative(amount);
     handler(*rs, ln, [&](Fragment& h) {
       if (amount) record_expr(*amount, rs->type, h);
       else h.emit(Op::CONST, s_.constant(Rational(1)), ln);
-      h.emit(Op::ACC_KEY_MAX, a, static_cast<uint32_t>(*slot), ln);
+      h.emit(add_op(Op::ACC_KEY_MAX), a, static_cast<uint32_t>(*slot), ln);
     });
-    f.emit(Op::ACC, a, ln);
+    f.emit(read_op(), a, ln);
   }
 
   void take_highest(const ast::TakeHighest& n, ast::Span span, Fragment& f) {
@@ -846,7 +876,7 @@ class Lowering {
     std::vector<std::string> names;
     for (const auto& arm : n.arms) names.push_back(arm.stream.base.text);
     acc.description = fmt::format("highest per {} of {}", n.key.text, fmt::join(names, "/"));
-    uint32_t a = s_.add_accumulator(acc);
+    uint32_t a = add_periodic_accumulator(acc);
     for (const auto& arm : n.arms) {
       auto rs = resolve(arm.stream);
       if (!rs) continue;
@@ -860,10 +890,10 @@ class Lowering {
       warn_negative(arm.amount.get());
       handler(*rs, line(arm.stream.span), [&](Fragment& h) {
         record_expr(*arm.amount, rs->type, h);
-        h.emit(Op::ACC_KEY_MAX, a, static_cast<uint32_t>(*slot), line(arm.stream.span));
+        h.emit(add_op(Op::ACC_KEY_MAX), a, static_cast<uint32_t>(*slot), line(arm.stream.span));
       });
     }
-    f.emit(Op::ACC, a, ln);
+    f.emit(read_op(), a, ln);
   }
 
   std::optional<int64_t> whole_number(const Expr* e, const char* what) {
@@ -881,6 +911,7 @@ class Lowering {
   void day_rule(const ast::Name& table, const ast::StreamRef& ref, const Expr* days, const Expr* times,
                 const Expr* cond, const Expr* amount, ast::Span span, Fragment& f) {
     uint32_t ln = line(span);
+    if (not_per_period(span, cond ? "a streak rule (连续)" : "a gap rule (间隔)")) return;
     auto t = s_.table_index.find(table.text);
     if (t == s_.table_index.end()) {
       s_.error(table.span, fmt::format("unknown table {}", table.text), s_.suggest(table.text, CompilerState::keys(s_.table_index)));
@@ -940,6 +971,37 @@ class Lowering {
     return node;
   }
 
+  // The unit set of an item for some units only (仅), when `e` names one; else -1. Values
+  // across units and rankings of such an item take those units only.
+  int32_t only_set_of(const Expr& e) const {
+    std::string name;
+    if (const auto* r = std::get_if<ast::NameRef>(&e.node)) name = r->name.text;
+    else if (const auto* t = std::get_if<ast::Text>(&e.node)) name = t->value;
+    auto it = s_.node_index.find(name);
+    return it == s_.node_index.end() ? -1 : s_.program.nodes[it->second].only;
+  }
+
+  // The filter node of a cross-unit step: the condition (其中), the item's own units (仅),
+  // both, or neither (-1).
+  int32_t scope_filter(const Expr* cond, int32_t only, std::string name, uint32_t ln) {
+    if (!cond && only < 0) return -1;
+    uint32_t node = hidden_node(std::move(name), ln);
+    Fragment code;
+    if (cond) {
+      unit_expr(*cond, code);
+      code.emit(Op::TRUTH, ln);
+    } else {
+      code.emit(Op::CONST, s_.constant(Rational(1)), ln);
+    }
+    if (only >= 0) {
+      code.emit(Op::UNIT_IN, static_cast<uint32_t>(only), ln);
+      code.emit(Op::MUL, ln);
+    }
+    code.emit(Op::STORE, node, ln);
+    push_code(std::move(code));
+    return static_cast<int32_t>(node);
+  }
+
   // 本类 needs every unit in at most one unit group.
   bool own_class_defined(ast::Span span) {
     if (s_.class_problem.empty()) return true;
@@ -950,6 +1012,7 @@ class Lowering {
 
   void rank(const ast::Rank& n, ast::Span span, Fragment& f) {
     uint32_t ln = line(span);
+    if (not_per_period(span, "a ranking")) return;
     ++depth_in_rank_;
     uint32_t in_node = value_node(*n.value, fmt::format("{}(排名依据)", current_item_), ln);
     --depth_in_rank_;
@@ -962,12 +1025,22 @@ class Lowering {
     if (!n.tie) s_.error(span, "a ranking must say how ties rank", "add 并列同名次 (1, 2, 2, 4) or 并列密集 (1, 2, 2, 3)");
     step.tie = n.tie && *n.tie == ast::TieRule::Dense ? TieKind::Dense : TieKind::Competition;
     if (n.within_class && own_class_defined(span)) step.scope = ScopeKind::OwnClass;
-    if (n.without_vetoed) {
-      // Units hit by a veto are left out: the filter is 1 for the others.
+    const int32_t only = only_set_of(*n.value);
+    if (n.without_vetoed || only >= 0) {
+      // Units hit by a veto, and units an item ranked by is not for, are left out: the
+      // filter is 1 for the others.
       uint32_t keep = hidden_node(fmt::format("{}(参与排名)", current_item_), ln);
       Fragment code;
-      code.emit(Op::NODE, s_.program.vetoed_node, ln);
-      code.emit(Op::NOT, ln);
+      if (n.without_vetoed) {
+        code.emit(Op::NODE, s_.program.vetoed_node, ln);
+        code.emit(Op::NOT, ln);
+      } else {
+        code.emit(Op::CONST, s_.constant(Rational(1)), ln);
+      }
+      if (only >= 0) {
+        code.emit(Op::UNIT_IN, static_cast<uint32_t>(only), ln);
+        code.emit(Op::MUL, ln);
+      }
       code.emit(Op::STORE, keep, ln);
       push_code(std::move(code));
       step.filter = static_cast<int32_t>(keep);
@@ -1014,6 +1087,7 @@ class Lowering {
   // first (a task of its own), then combined by a cross-unit step into a node read here.
   void cross_unit(const ast::CrossUnit& n, ast::Span span, Fragment& f) {
     uint32_t ln = line(span);
+    if (not_per_period(span, "a value across units")) return;
     std::string text = s_.rulebook.source.substr(span.offset, span.length);
     Step step;
     step.kind = StepKind::Aggregate;
@@ -1024,8 +1098,7 @@ class Lowering {
                                               : AggKind::Count;
     ++depth_in_condition_;
     step.input = value_node(*n.value, fmt::format("{}: {} 的各单位值", current_item_, text), ln);
-    if (n.filter)
-      step.filter = static_cast<int32_t>(value_node(*n.filter, fmt::format("{}: {} 的范围", current_item_, text), ln));
+    step.filter = scope_filter(n.filter.get(), only_set_of(*n.value), fmt::format("{}: {} 的范围", current_item_, text), ln);
     --depth_in_condition_;
     if (n.own_class) {
       if (own_class_defined(span)) step.scope = ScopeKind::OwnClass;
@@ -1126,6 +1199,17 @@ class Lowering {
     size_t errors_before = s_.diags.error_count();
     Fragment f;
     uint32_t ln = line(it.span);
+    const bool own_periods = it.periods.has_value();
+    if (own_periods) {
+      if (period_ != PeriodKind::None)
+        s_.error(it.periods->span, "this item is in a group scored per sub-period already",
+                 "say 按月 (or 按季 ...) on the group or on its items, not on both");
+      else if (role == CategoryRole::Veto)
+        s_.error(it.periods->span, "a veto item is not scored per sub-period");
+      else
+        begin_periods(*it.periods, node, it.name.text);
+    }
+    if (period_ != PeriodKind::None) s_.program.nodes[node].combine = combine_;
     std::optional<Rational> full;
     if (it.full) {
       full = cap(it.full.get());
@@ -1155,6 +1239,22 @@ class Lowering {
                  "count records with 每条, 有, 条数 ...");
     bounds_ = {};
     bounds_desc_.clear();
+    if (period_ != PeriodKind::None) f = per_period_value(std::move(f), node, ln);
+    if (own_periods) end_periods();
+    if (it.only) {
+      // 仅 GROUP: 0 in sums for the other units, for which outputs show the item as absent.
+      auto set = s_.unit_set_index.find(it.only->text);
+      if (set == s_.unit_set_index.end()) {
+        s_.error(it.only->span, fmt::format("unknown table or unit group {}", it.only->text),
+                 s_.suggest(it.only->text, CompilerState::keys(s_.unit_set_index)));
+      } else {
+        f.emit(Op::UNIT_IN, set->second, ln);
+        f.emit(Op::MUL, ln);
+      }
+      if (it.substitution)
+        s_.error(it.substitution->span, "an item for one group of units (仅) cannot also take the average",
+                 "say who the item is for in the 适用 condition instead");
+    }
     if (auto c = cap(it.cap.get())) {
       if (role == CategoryRole::Veto) s_.error(it.cap->span, "a veto item has no cap");
       // The value before the cap is kept in a node of its own, so traces can show the cut.
@@ -1194,8 +1294,15 @@ class Lowering {
     Fragment f;
     f.emit(Op::CONST, s_.constant(Rational(0)), ln);
     for (uint32_t c : children) {
-      f.emit(Op::NODE, c, ln);
+      // In a group scored per sub-period, each sub-period adds up the members' values in it.
+      int32_t per = s_.program.nodes[c].per_period;
+      if (period_ != PeriodKind::None && per >= 0) f.emit(Op::PERIOD_NODE, static_cast<uint32_t>(per), ln);
+      else f.emit(Op::NODE, c, ln);
       f.emit(Op::ADD, ln);
+    }
+    if (period_ != PeriodKind::None) {
+      s_.program.nodes[node].combine = combine_;
+      f = per_period_value(std::move(f), node, ln);
     }
     if (auto c = cap(cap_expr)) {
       s_.program.nodes[node].has_cap = true;
@@ -1219,8 +1326,71 @@ class Lowering {
   std::optional<uint32_t> group(const ast::Group& g, CategoryRole role) {
     auto node = node_of(&g);
     if (!node) return std::nullopt;
+    const bool own_periods = g.periods.has_value();
+    if (own_periods) {
+      if (period_ != PeriodKind::None)
+        s_.error(g.periods->span, "this group is in a group scored per sub-period already");
+      else if (role == CategoryRole::Veto)
+        s_.error(g.periods->span, "a veto group is not scored per sub-period");
+      else
+        begin_periods(*g.periods, *node, g.name.text);
+    }
     sum_members(*node, g.members, role, g.cap.get(), g.substitution, line(g.span), g.name);
+    if (own_periods) end_periods();
     return node;
+  }
+
+  // ------------------------------------------------------------ sub-periods
+
+  void begin_periods(const ast::SubPeriods& sp, uint32_t node, const std::string& name) {
+    period_ = sp.word == ast::PeriodWord::Week      ? PeriodKind::Week
+              : sp.word == ast::PeriodWord::Quarter ? PeriodKind::Quarter
+              : sp.word == ast::PeriodWord::Half    ? PeriodKind::Half
+                                                    : PeriodKind::Month;
+    combine_ = sp.mean == ast::PeriodMean::None          ? PeriodCombine::Sum
+               : sp.mean == ast::PeriodMean::All         ? PeriodCombine::MeanAll
+               : sp.mean == ast::PeriodMean::WithRecords ? PeriodCombine::MeanWithRecords
+                                                         : PeriodCombine::MeanExisting;
+    AccumulatorDef records;
+    records.description = fmt::format("records of {} per sub-period", name);
+    records_acc_ = add_periodic_accumulator(records);
+    period_records_ = combine_ == PeriodCombine::MeanWithRecords ? static_cast<int32_t>(records_acc_) : -1;
+    if (auto c = cap(sp.cap.get())) {
+      s_.program.nodes[node].has_period_cap = true;
+      s_.program.nodes[node].period_cap = *c;
+    }
+  }
+
+  void end_periods() {
+    period_ = PeriodKind::None;
+    combine_ = PeriodCombine::Sum;
+    period_records_ = -1;
+  }
+
+  // Ends code run per sub-period: the value on the stack, cut by the cap per sub-period, is
+  // stored into a periodic node of `node`'s; returns the code that makes the year's value
+  // of it (a sum or a mean over the sub-periods).
+  Fragment per_period_value(Fragment f, uint32_t node, uint32_t ln) {
+    NodeDef& def = s_.program.nodes[node];
+    if (def.has_period_cap) {
+      f.emit(Op::CONST, s_.constant(def.period_cap), ln);
+      f.emit(Op::MIN, ln);
+    }
+    NodeDef per = named_node(def.name + "(各期)", NodeKind::Hidden);
+    per.source_line = ln;
+    per.period = period_;
+    uint32_t pnode = s_.add_node(per);
+    s_.program.nodes[node].per_period = static_cast<int32_t>(pnode);
+    f.emit(Op::PERIOD_STORE, pnode, ln);
+    push_code(std::move(f), period_);
+    Fragment year;
+    if (combine_ == PeriodCombine::Sum) {
+      year.emit(Op::PERIOD_SUM, pnode, ln);
+    } else {
+      uint32_t mode = combine_ == PeriodCombine::MeanAll ? 0 : combine_ == PeriodCombine::MeanWithRecords ? 1 : 2;
+      year.emit(Op::PERIOD_MEAN, pnode, mode, records_acc_, ln);
+    }
+    return year;
   }
 
   void category(const ast::Category& c) {
@@ -1272,21 +1442,29 @@ class Lowering {
 
   // 输出 and 指标: a named value computed from an expression, listed in `list`.
   void named_value(const void* decl, const ast::Name& name, const Expr& value, ast::Span span,
-                   std::vector<uint32_t>& list) {
+                   std::vector<uint32_t>& list, const std::optional<ast::SubPeriods>& periods = std::nullopt) {
     auto node = node_of(decl);
     if (!node) return;
     Fragment f;
     current_item_ = name.text;
     current_item_span_ = name.span;
     current_role_ = CategoryRole::None;
+    if (periods) begin_periods(*periods, *node, name.text);
+    if (period_ != PeriodKind::None) s_.program.nodes[*node].combine = combine_;
     unit_expr(value, f);
+    if (periods) {
+      f = per_period_value(std::move(f), *node, line(span));
+      end_periods();
+    }
     f.emit(Op::STORE, *node, line(span));
     push_code(std::move(f));
     list.push_back(*node);
   }
 
   void output(const ast::Output& o) { named_value(&o, o.name, *o.value, o.span, s_.program.outputs); }
-  void indicator(const ast::Indicator& d) { named_value(&d, d.name, *d.value, d.span, s_.program.indicators); }
+  void indicator(const ast::Indicator& d) {
+    named_value(&d, d.name, *d.value, d.span, s_.program.indicators, d.periods);
+  }
 
   // 不参与考核 [引用 "..."] 若 COND: a node that is 1 for the units assessed.
   void not_assessed(const ast::NotAssessed& d) {
@@ -1390,6 +1568,10 @@ class Lowering {
   std::unordered_map<const void*, uint32_t> node_of_;  // declaration in the AST -> its node
   std::set<const ast::Binary*> guarded_;               // divisions under 分母为零时
   uint32_t clamped_node_ = 0;
+  PeriodKind period_ = PeriodKind::None;  // the sub-periods the rule being lowered is scored by
+  PeriodCombine combine_ = PeriodCombine::Sum;
+  int32_t period_records_ = -1;  // for 仅有记录的期: the periodic count of the rule's records
+  uint32_t records_acc_ = 0;     // the periodic count of the rule's records (read by PERIOD_MEAN)
 };
 
 CodeRange append_code(Program& p, const Fragment& f) {
@@ -1414,9 +1596,10 @@ void task_nodes(const Program& p, const Task& t, std::vector<uint32_t>& reads, s
     const auto& b = t.code.bytes();
     for (size_t pc = 0; pc < b.size();) {
       auto op = static_cast<Op>(b[pc]);
-      if (op == Op::NODE || op == Op::STORE) {
+      if (op == Op::NODE || op == Op::STORE || op == Op::PERIOD_NODE || op == Op::PERIOD_STORE || op == Op::PERIOD_SUM ||
+          op == Op::PERIOD_MEAN) {
         uint32_t n = b[pc + 1] | (static_cast<uint32_t>(b[pc + 2]) << 8);
-        (op == Op::NODE ? reads : writes).push_back(n);
+        (op == Op::STORE || op == Op::PERIOD_STORE ? writes : reads).push_back(n);
       }
       pc += static_cast<size_t>(instruction_size(op));
     }
@@ -1505,10 +1688,12 @@ void lay_out(CompilerState& s) {
     p.events[t].handler = append_code(p, all);
   }
   Fragment pending;
+  PeriodKind pending_period = PeriodKind::None;
   auto flush = [&]() {
     if (pending.empty()) return;
     Step step;
     step.kind = StepKind::UnitCode;
+    step.period = pending_period;
     step.code = append_code(p, pending);
     p.steps.push_back(std::move(step));
     pending = Fragment();
@@ -1516,6 +1701,9 @@ void lay_out(CompilerState& s) {
   for (size_t i : order) {
     auto& task = s.tasks[i];
     if (task.is_code) {
+      // Code run per sub-period is a step of its own kind.
+      if (task.period != pending_period) flush();
+      pending_period = task.period;
       pending.append(task.code);
     } else {
       flush();

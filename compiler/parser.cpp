@@ -53,7 +53,8 @@ using selector = pt::selector<
         g::absence, g::descending, g::ascending, g::tie_competition, g::tie_dense, g::function_name, g::uncapped,
         g::optional_mark, g::aggregate_word, g::own_class, g::scope_filter, g::within_class, g::without_vetoed,
         g::top_places, g::bottom_places, g::bottom_percent, g::award_count, g::zero_fallback, g::full_marks,
-        g::band_other, g::band_bound, g::grade_band,
+        g::band_other, g::band_bound, g::grade_band, g::sub_periods, g::period_word, g::period_cap, g::period_mean,
+        g::with_records, g::existing, g::item_only,
         // Expressions and streams.
         g::paren_expr, g::conditional, g::call, g::unit_in, g::by_value, g::value_arm, g::otherwise_arm, g::per_record,
         g::distinct_expr, g::per_distinct_tail, g::take_highest_tail, g::highest_arm, g::count, g::count_distinct,
@@ -64,7 +65,7 @@ using selector = pt::selector<
         g::table, g::key_columns, g::table_source, g::table_row, g::row_keys, g::row_units, g::event_type, g::field,
         g::key_fields, g::unique_clause, g::named_stream, g::veto_category, g::deduction_category, g::bonus_category,
         g::cap, g::citation, g::item_from, g::item_until, g::item, g::group, g::substitution, g::output,
-        g::points_category, g::indicator, g::not_assessed, g::grades>,
+        g::points_category, g::indicator, g::not_assessed, g::grades, g::unit_set_up, g::unit_closed>,
     fold_single::on<g::or_expr, g::and_expr, g::not_expr, g::cmp_expr, g::add_expr, g::mul_expr, g::unary_expr>>;
 
 template <typename... Rules>
@@ -180,6 +181,7 @@ class AstBuilder {
   ast::StreamRef stream(const Node& n, uint64_t depth);
 
   ast::Substitution substitution(const Node& n);
+  ast::SubPeriods sub_periods(const Node& n);
   ast::Item item(const Node& n);
   std::unique_ptr<ast::Group> group(const Node& n);
   ast::Member member(const Node& n);
@@ -456,6 +458,26 @@ ast::StreamRef AstBuilder::stream(const Node& n, uint64_t depth) {
 
 ast::Substitution AstBuilder::substitution(const Node& n) { return {expr(*n.children[0], 0), span_of(n)}; }
 
+// 按周|按月|按季|按半年 [每期上限 N] [取各期平均 [仅有记录的期 | 仅存续的期]]
+ast::SubPeriods AstBuilder::sub_periods(const Node& n) {
+  ast::SubPeriods p;
+  p.span = span_of(n);
+  const std::string word = n.children[0]->string();
+  p.word = word == "按周" ? ast::PeriodWord::Week : word == "按季" ? ast::PeriodWord::Quarter
+           : word == "按半年" ? ast::PeriodWord::Half : ast::PeriodWord::Month;
+  for (size_t i = 1; i < n.children.size(); ++i) {
+    const Node& part = *n.children[i];
+    if (is<g::period_cap>(part)) {
+      p.cap = expr(*part.children[0], 0);
+    } else {
+      p.mean = part.children.empty() ? ast::PeriodMean::All
+               : is<g::with_records>(*part.children[0]) ? ast::PeriodMean::WithRecords
+                                                        : ast::PeriodMean::Existing;
+    }
+  }
+  return p;
+}
+
 // 条目 NAME 引用 "CITE" [自 DATE] [至 DATE] { TERM... [适用 ...] }
 ast::Item AstBuilder::item(const Node& n) {
   const Children& c = n.children;
@@ -464,6 +486,7 @@ ast::Item AstBuilder::item(const Node& n) {
   item.citation = unquote(c[1]->children[0]->string_view());
   item.span = span_of(n);
   size_t i = 2;
+  if (i < c.size() && is<g::item_only>(*c[i])) item.only = name(*c[i++]->children[0]);
   if (i < c.size() && is<g::item_from>(*c[i])) {
     const Node& when = *c[i++]->children[0];
     item.from = date(when);
@@ -474,6 +497,7 @@ ast::Item AstBuilder::item(const Node& n) {
     item.until = date(when);
     item.until_span = span_of(when);
   }
+  if (i < c.size() && is<g::sub_periods>(*c[i])) item.periods = sub_periods(*c[i++]);
   if (i < c.size() && is<g::full_marks>(*c[i])) item.full = expr(*c[i++]->children[0], 0);
   if (i < c.size() && is<g::cap>(*c[i])) item.cap = expr(*c[i++]->children[0], 0);
   for (; i < c.size(); ++i) {
@@ -493,6 +517,7 @@ std::unique_ptr<ast::Group> AstBuilder::group(const Node& n) {
   group->span = span_of(n);
   size_t i = 1;
   if (i < c.size() && is<g::citation>(*c[i])) group->citation = unquote(c[i++]->children[0]->string_view());
+  if (i < c.size() && is<g::sub_periods>(*c[i])) group->periods = sub_periods(*c[i++]);
   if (i < c.size() && is<g::cap>(*c[i])) group->cap = expr(*c[i++]->children[0], 0);
   for (; i < c.size(); ++i) {
     if (is<g::substitution>(*c[i]))
@@ -610,9 +635,14 @@ ast::Declaration AstBuilder::declaration(const Node& n) {
   if (is<g::bonus_category>(n)) return category(n, ast::CategoryKind::Bonus);
   if (is<g::points_category>(n)) return category(n, ast::CategoryKind::Points);
   if (is<g::indicator>(n)) {
-    if (c.size() == 3) return ast::Indicator{name(*c[0]), unquote(c[1]->children[0]->string_view()), expr(*c[2], 0), span};
-    return ast::Indicator{name(*c[0]), {}, expr(*c[1], 0), span};
+    ast::Indicator ind{name(*c[0]), {}, nullptr, span, std::nullopt};
+    size_t i = 1;
+    if (is<g::citation>(*c[i])) ind.citation = unquote(c[i++]->children[0]->string_view());
+    if (is<g::sub_periods>(*c[i])) ind.periods = sub_periods(*c[i++]);
+    ind.value = expr(*c[i], 0);
+    return ind;
   }
+  if (is<g::unit_set_up, g::unit_closed>(n)) return ast::UnitDate{name(*c[0]), date(*c[1]), is<g::unit_closed>(n), span};
   if (is<g::not_assessed>(n)) {
     if (c.size() == 2) return ast::NotAssessed{unquote(c[0]->children[0]->string_view()), expr(*c[1], 0), span};
     return ast::NotAssessed{{}, expr(*c[0], 0), span};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -103,6 +104,36 @@ class Registry {
     if (s_.program.units.empty()) s_.error({1, 1, 0, 1}, "the rulebook declares no units", "add a block: 单位 { 县教育局 县财政局 }");
     if (s_.program.title.empty()) s_.program.title = s_.rulebook.path;
     unit_classes();
+    for (const auto& d : decls)
+      if (auto* u = std::get_if<ast::UnitDate>(&d)) unit_date(*u);
+  }
+
+  // 设立 / 撤销: the unit exists from / until the date; records outside are ignored.
+  void unit_date(const ast::UnitDate& d) {
+    auto it = s_.unit_index.find(d.unit.text);
+    if (it == s_.unit_index.end()) {
+      s_.error(d.unit.span, fmt::format("unknown unit {}", d.unit.text), s_.suggest(d.unit.text, s_.program.units));
+      return;
+    }
+    auto day = date_value(s_, d.date, d.span);
+    if (!day) return;
+    auto& p = s_.program;
+    if (p.unit_from.empty()) {
+      p.unit_from.assign(p.units.size(), std::numeric_limits<int32_t>::min());
+      p.unit_until.assign(p.units.size(), std::numeric_limits<int32_t>::max());
+    }
+    int32_t& slot = d.closed ? p.unit_until[it->second] : p.unit_from[it->second];
+    if (slot != (d.closed ? std::numeric_limits<int32_t>::max() : std::numeric_limits<int32_t>::min())) {
+      s_.error(d.span, fmt::format("{} is given twice for {}", d.closed ? "撤销" : "设立", d.unit.text));
+      return;
+    }
+    slot = *day;
+    if (p.unit_from[it->second] > p.unit_until[it->second])
+      s_.error(d.span, fmt::format("{} is closed before it is set up", d.unit.text));
+    if (*day < p.period_from || *day > p.period_to)
+      s_.warning(d.span, fmt::format("{} falls outside the assessment period {} to {}", format_date(*day),
+                                     format_date(p.period_from), format_date(p.period_to)),
+                 "was the date carried over from another year?");
   }
 
   // 本类: each unit's class is the unit group it belongs to; units in no group form one

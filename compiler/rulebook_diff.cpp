@@ -581,6 +581,10 @@ struct Book {
   std::vector<const ast::NamedStream*> streams;
   std::vector<const ast::Category*> categories;
   std::vector<const ast::Output*> outputs;
+  std::vector<const ast::Indicator*> indicators;
+  // Declarations compared as written: 不参与考核, 等级, 设立 / 撤销 (keyed by what they
+  // declare), in rulebook order.
+  std::vector<std::pair<std::string, ast::Span>> whole;
   std::vector<NodeInfo> nodes;  // items and groups, depth first in rulebook order
 
   Book(const ast::Rulebook& book, const Program* p) : ast(&book), program(p), source(&book.source) {
@@ -607,6 +611,11 @@ struct Book {
         categories.push_back(x);
         walk(x->members, *x, x->name.text, x->name.text);
       } else if (const auto* x = std::get_if<ast::Output>(&d)) outputs.push_back(x);
+      else if (const auto* x = std::get_if<ast::Indicator>(&d)) indicators.push_back(x);
+      else if (const auto* x = std::get_if<ast::NotAssessed>(&d)) whole.emplace_back("不参与考核", x->span);
+      else if (const auto* x = std::get_if<ast::Grades>(&d)) whole.emplace_back("等级", x->span);
+      else if (const auto* x = std::get_if<ast::UnitDate>(&d))
+        whole.emplace_back((x->closed ? "撤销 " : "设立 ") + x->unit.text, x->span);
     }
     // A unit group's members are assessed units even when no 单位 block lists them.
     for (const auto* g : unit_groups)
@@ -660,6 +669,27 @@ struct Book {
   Masked masked(const ast::Expr& e) const { return mask(e, param_values, source); }
   Masked masked(const ast::StreamRef& s) const { return mask(s, param_values, source); }
   std::string text(const ast::Expr& e) const { return print_expr(e, source); }
+  // A piece of the source with its blanks and comments squeezed to single spaces.
+  std::string written(ast::Span span) const {
+    std::string out;
+    bool blank = false;
+    for (size_t i = span.offset; i < span.offset + span.length && i < source->size(); ++i) {
+      char c = (*source)[i];
+      if (c == '#') {
+        while (i < source->size() && (*source)[i] != '\n') ++i;
+        blank = true;
+        continue;
+      }
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        blank = true;
+        continue;
+      }
+      if (blank && !out.empty()) out += ' ';
+      blank = false;
+      out += c;
+    }
+    return out;
+  }
   std::string text(const ast::StreamRef& s) const { return print_stream(s, source); }
 
   std::string period_text() const {
@@ -735,6 +765,7 @@ class Differ {
     events();
     rules();
     outputs();
+    whole_declarations();
   }
 
  private:
@@ -1336,6 +1367,12 @@ class Differ {
       c.old_line = o->line;
       c.new_line = n.line;
     }
+    auto periods_of = [](const Book& b, const NodeInfo& x) {
+      const auto& p = x.is_item ? x.item->periods : x.group->periods;
+      return p ? b.written(p->span) : std::string();
+    };
+    if (std::string op = periods_of(o_, *o), np = periods_of(n_, n); op != np)
+      periods_changed(DiffSection::Rules, what, n.name, label, op, np, o->line, n.line);
     if (!n.is_item) {
       cap_change(label, what, n.name, o->group->cap.get(), n.group->cap.get(), o->line, n.line);
       substitution_change(label, what, n.name, o->group->substitution, n.group->substitution, o->line, n.line);
@@ -1343,6 +1380,16 @@ class Differ {
     }
     const ast::Item& oi = *o->item;
     const ast::Item& ni = *n.item;
+    cap_change(label, what, n.name, oi.cap.get(), ni.cap.get(), o->line, n.line);
+    if (std::string of = oi.full ? o_.written(oi.full->span) : "", nf = ni.full ? n_.written(ni.full->span) : ""; of != nf) {
+      auto& c = add(DiffSection::Rules, "changed", what, n.name,
+                    label + ": " + (of.empty() ? "新设满分 " + nf : nf.empty() ? "取消满分（原为 " + of + "）" : "满分 " + of + " → " + nf));
+      c.aspect = "full_marks";
+      c.old_value = of;
+      c.new_value = nf;
+      c.old_line = o->line;
+      c.new_line = n.line;
+    }
     bound_change(label, n.name, "自", oi.from, ni.from, "from", oi.from_span.line ? oi.from_span.line : o->line,
                  ni.from_span.line ? ni.from_span.line : n.line);
     bound_change(label, n.name, "至", oi.until, ni.until, "until", oi.until_span.line ? oi.until_span.line : o->line,
@@ -1447,32 +1494,89 @@ class Differ {
   // ------------------------------------------------------------------ outputs
 
   void outputs() {
-    for (const auto* x : n_.outputs) {
-      const auto* old = Book::find(o_.outputs, x->name.text);
+    named_values(o_.outputs, n_.outputs, "output", "输出");
+    named_values(o_.indicators, n_.indicators, "indicator", "指标");
+  }
+
+  // 输出 and 指标: added, removed, or a changed formula (an indicator also by its sub-periods).
+  template <typename Decl>
+  void named_values(const std::vector<const Decl*>& olds, const std::vector<const Decl*>& news, const char* what,
+                    const std::string& noun) {
+    for (const auto* x : news) {
+      const auto* old = Book::find(olds, x->name.text);
       std::string formula = n_.text(*x->value);
       if (!old) {
-        auto& c = add(DiffSection::Outputs, "added", "output", x->name.text, "新增输出 " + x->name.text + " = " + formula);
+        auto& c = add(DiffSection::Outputs, "added", what, x->name.text, "新增" + noun + " " + x->name.text + " = " + formula);
         c.new_value = formula;
         c.new_line = x->span.line;
         continue;
       }
       auto cmp = compare({o_.masked(*old->value)}, {n_.masked(*x->value)});
-      if (cmp.same) continue;
       std::string was = o_.text(*old->value);
-      auto& c = add(DiffSection::Outputs, "changed", "output", x->name.text,
-                    "输出 " + x->name.text + ": " + (cmp.values_only ? join(cmp.phrases, "；") : was + " → " + formula));
-      c.aspect = "formula";
-      c.old_value = was;
-      c.new_value = formula;
-      c.old_line = old->span.line;
-      c.new_line = x->span.line;
+      if (!cmp.same) {
+        auto& c = add(DiffSection::Outputs, "changed", what, x->name.text,
+                      noun + " " + x->name.text + ": " + (cmp.values_only ? join(cmp.phrases, "；") : was + " → " + formula));
+        c.aspect = "formula";
+        c.old_value = was;
+        c.new_value = formula;
+        c.old_line = old->span.line;
+        c.new_line = x->span.line;
+      }
+      if constexpr (std::is_same_v<Decl, ast::Indicator>) {
+        std::string op = old->periods ? o_.written(old->periods->span) : "", np = x->periods ? n_.written(x->periods->span) : "";
+        if (op != np) periods_changed(DiffSection::Outputs, what, x->name.text, noun + " " + x->name.text, op, np,
+                                      old->span.line, x->span.line);
+      }
     }
-    for (const auto* x : o_.outputs) {
-      if (Book::find(n_.outputs, x->name.text)) continue;
-      auto& c = add(DiffSection::Outputs, "removed", "output", x->name.text,
-                    "删除输出 " + x->name.text + "（原为 " + o_.text(*x->value) + "）");
+    for (const auto* x : olds) {
+      if (Book::find(news, x->name.text)) continue;
+      auto& c = add(DiffSection::Outputs, "removed", what, x->name.text,
+                    "删除" + noun + " " + x->name.text + "（原为 " + o_.text(*x->value) + "）");
       c.old_value = o_.text(*x->value);
       c.old_line = x->span.line;
+    }
+  }
+
+  void periods_changed(DiffSection section, const std::string& what, const std::string& name, const std::string& label,
+                       const std::string& was, const std::string& now, uint32_t old_line, uint32_t new_line) {
+    std::string text = was.empty() ? "新设分期计分 " + now : now.empty() ? "取消分期计分（原为 " + was + "）" : was + " → " + now;
+    auto& c = add(section, "changed", what, name, label + ": " + text);
+    c.aspect = "periods";
+    c.old_value = was;
+    c.new_value = now;
+    c.old_line = old_line;
+    c.new_line = new_line;
+  }
+
+  // 不参与考核, 等级, 设立 and 撤销, compared as written.
+  void whole_declarations() {
+    auto find = [](const Book& b, const std::string& key) -> const ast::Span* {
+      for (const auto& [k, span] : b.whole)
+        if (k == key) return &span;
+      return nullptr;
+    };
+    for (const auto& [key, span] : n_.whole) {
+      const ast::Span* old = find(o_, key);
+      std::string now = n_.written(span);
+      if (!old) {
+        auto& c = add(DiffSection::Header, "added", "declaration", key, "新增 " + now);
+        c.new_value = now;
+        c.new_line = span.line;
+        continue;
+      }
+      std::string was = o_.written(*old);
+      if (was == now) continue;
+      auto& c = add(DiffSection::Header, "changed", "declaration", key, was + " → " + now);
+      c.old_value = was;
+      c.new_value = now;
+      c.old_line = old->line;
+      c.new_line = span.line;
+    }
+    for (const auto& [key, span] : o_.whole) {
+      if (find(n_, key)) continue;
+      auto& c = add(DiffSection::Header, "removed", "declaration", key, "删除 " + o_.written(span));
+      c.old_value = o_.written(span);
+      c.old_line = span.line;
     }
   }
 

@@ -34,6 +34,7 @@ struct Task {
   Step step;
   std::string label;
   ast::Span span;
+  PeriodKind period = PeriodKind::None;  // code run once per unit and sub-period
 };
 
 struct DateBounds {
@@ -49,6 +50,7 @@ struct ItemUse {
   uint32_t type = 0;
   bool per_record_amount = false;  // 每条/每个不同/取最高 with an amount, outside rankings and conditions
   int32_t excluder_type = -1;      // the event type whose keys exclude this stream's records
+  DateBounds bounds;               // the item's 自 / 至
   ast::Span span;
 };
 

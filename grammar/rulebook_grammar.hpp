@@ -193,6 +193,17 @@ struct kw_full : keyword<U'满', U'分'> {};
 struct kw_points : keyword<U'计', U'分'> {};
 struct kw_not_assessed : keyword<U'不', U'参', U'与', U'考', U'核'> {};
 struct kw_grades : keyword<U'等', U'级'> {};
+struct kw_weekly : keyword<U'按', U'周'> {};
+struct kw_monthly : keyword<U'按', U'月'> {};
+struct kw_quarterly : keyword<U'按', U'季'> {};
+struct kw_half_yearly : keyword<U'按', U'半', U'年'> {};
+struct kw_period_cap : keyword<U'每', U'期', U'上', U'限'> {};
+struct kw_period_mean : keyword<U'取', U'各', U'期', U'平', U'均'> {};
+struct kw_with_records : keyword<U'仅', U'有', U'记', U'录', U'的', U'期'> {};
+struct kw_existing : keyword<U'仅', U'存', U'续', U'的', U'期'> {};
+struct kw_set_up : keyword<U'设', U'立'> {};
+struct kw_closed : keyword<U'撤', U'销'> {};
+struct kw_only : keyword<U'仅'> {};
 
 struct any_keyword
     : sor<kw_assessment, kw_period, kw_to, kw_from, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group,
@@ -204,13 +215,15 @@ struct any_keyword
           kw_descending, kw_ascending, kw_tie_competition, kw_tie_dense, kw_skip, kw_if, kw_then, kw_else, kw_and,
           kw_or, kw_not, kw_in, kw_not_in, kw_where, kw_output, kw_max, kw_min, kw_score, kw_date, kw_indicator,
           kw_mean, kw_highest, kw_lowest, kw_total, kw_unit_count, kw_own_class, kw_within_class, kw_without_vetoed,
-          kw_round, kw_round_up, kw_round_down, kw_if_zero, kw_full, kw_points, kw_not_assessed, kw_grades> {};
+          kw_round, kw_round_up, kw_round_down, kw_if_zero, kw_full, kw_points, kw_not_assessed, kw_grades,
+          kw_weekly, kw_monthly, kw_quarterly, kw_half_yearly, kw_period_cap, kw_period_mean, kw_with_records,
+          kw_existing, kw_set_up, kw_closed, kw_only> {};
 
 // The keywords that start a declaration; error recovery resumes at a line starting with one.
 struct top_level_keyword
     : sor<kw_assessment, kw_period, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group, kw_alias, kw_enum,
           kw_table, kw_event, kw_stream, kw_veto, kw_deduction, kw_bonus, kw_output, kw_indicator, kw_points,
-          kw_not_assessed, kw_grades> {};
+          kw_not_assessed, kw_grades, kw_set_up, kw_closed> {};
 
 // Punctuation. The full-width colon and comma are accepted because Chinese input methods
 // produce them.
@@ -491,8 +504,21 @@ struct item_open : open_brace {};
 struct item_close : close_brace {};
 struct term : expression {};
 struct full_marks : seq<kw_full, expect<expression>> {};
-struct item : seq<kw_item, expect<strict_name>, expect<citation>, opt<sep, item_from>, opt<sep, item_until>,
-                  opt<sep, full_marks>, opt<sep, cap>, expect<item_open>, expect<term>, star<sep, term>,
+
+// 按月 [每期上限 N] [取各期平均 [仅有记录的期 | 仅存续的期]]: scored per sub-period, each
+// capped on its own, then summed, or averaged over all, or some, of the sub-periods.
+struct period_word : sor<kw_weekly, kw_monthly, kw_quarterly, kw_half_yearly> {};
+struct period_cap : seq<kw_period_cap, expect<expression>> {};
+struct with_records : kw_with_records {};
+struct existing : kw_existing {};
+struct period_mean : seq<kw_period_mean, opt<sep, sor<with_records, existing>>> {};
+struct sub_periods : seq<period_word, opt<sep, period_cap>, opt<sep, period_mean>> {};
+// 仅 GROUP: the item applies to the units of one unit group (or table) only.
+struct item_only : seq<kw_only, expect<registry_ref>> {};
+struct item : seq<kw_item, expect<strict_name>, expect<citation>, opt<sep, item_only>, opt<sep, item_from>,
+                  opt<sep, item_until>,
+                  opt<sep, sub_periods>, opt<sep, full_marks>, opt<sep, cap>, expect<item_open>, expect<term>,
+                  star<sep, term>,
                   opt<sep, substitution>, expect<item_close>> {};
 
 struct group;
@@ -500,8 +526,8 @@ struct member : sor<item, group> {};
 struct members : star<sep, member> {};
 struct group_open : open_brace {};
 struct group_close : close_brace {};
-struct group_body : seq<kw_group, expect<strict_name>, opt<sep, citation>, opt<sep, cap>, expect<group_open>, members,
-                        opt<sep, substitution>, expect<group_close>> {};
+struct group_body : seq<kw_group, expect<strict_name>, opt<sep, citation>, opt<sep, sub_periods>, opt<sep, cap>,
+                        expect<group_open>, members, opt<sep, substitution>, expect<group_close>> {};
 struct group : depth_limited<groups_too_deep, group_body> {};
 
 struct category_open : open_brace {};
@@ -517,7 +543,12 @@ struct points_category : seq<kw_points, expect<strict_name>, opt<sep, sor<cap, u
                               members, opt<sep, substitution>, expect<category_close>> {};
 
 struct output : seq<kw_output, expect<strict_name>, expect<assign>, expect<expression>> {};
-struct indicator : seq<kw_indicator, expect<strict_name>, opt<sep, citation>, expect<assign>, expect<expression>> {};
+struct indicator : seq<kw_indicator, expect<strict_name>, opt<sep, citation>, opt<sep, sub_periods>, expect<assign>,
+                        expect<expression>> {};
+
+// 设立 UNIT DATE / 撤销 UNIT DATE: a unit set up or closed during the period.
+struct unit_set_up : seq<kw_set_up, expect<strict_name>, expect<date>> {};
+struct unit_closed : seq<kw_closed, expect<strict_name>, expect<date>> {};
 
 // 不参与考核 [引用 "..."] 若 COND: units for which COND holds are not assessed.
 struct assessed_if : kw_if {};
@@ -535,7 +566,7 @@ struct grades : seq<kw_grades, expect<grades_open>, star<sep, grade_band>, expec
 
 struct declaration : sor<title, period, base_score, score_range, param, units, unit_group, alias, enum_decl, table,
                          event_type, named_stream, veto_category, deduction_category, bonus_category, points_category,
-                         output, indicator, not_assessed, grades> {};
+                         output, indicator, not_assessed, grades, unit_set_up, unit_closed> {};
 
 struct end_of_rulebook : eof {};
 struct rulebook : seq<opt<utf8::bom>, sep, star<declaration, sep>, required<end_of_rulebook>> {};
@@ -631,7 +662,7 @@ template <> inline constexpr auto error_message<group_close> = "expected '}' to 
 template <> inline constexpr auto error_message<category_open> = "expected '{' to open the category body";
 template <> inline constexpr auto error_message<category_close> = "expected '}' to close the category body (expected 条目, 分组, or 适用 last)";
 template <> inline constexpr auto error_message<veto_close> = "expected '}' to close the 否决项 body (expected 条目 or 分组)";
-template <> inline constexpr auto error_message<end_of_rulebook> = "expected a declaration (考核, 考核期, 基础分, 得分范围, 参数, 单位, 单位组, 别名, 枚举, 表, 事件, 记录, 否决项, 扣分, 加分, 计分, 指标, 输出, 不参与考核 or 等级)";
+template <> inline constexpr auto error_message<end_of_rulebook> = "expected a declaration (考核, 考核期, 基础分, 得分范围, 参数, 单位, 单位组, 别名, 枚举, 表, 事件, 记录, 否决项, 扣分, 加分, 计分, 指标, 输出, 不参与考核, 等级, 设立 or 撤销)";
 // clang-format on
 
 // Raises error_message<Rule> for required rules; other failures just backtrack.

@@ -114,6 +114,15 @@ struct UnitSet {
   std::vector<uint32_t> units;
 };
 
+// Sub-periods of the assessment period (按周, 按月, 按季, 按半年). Weeks are counted from the
+// period's first day; months, quarters and halves are calendar ones, cut at the period's
+// ends. A periodic accumulator or node holds one value per unit and sub-period, at
+// unit * P + p for P sub-periods.
+enum class PeriodKind : uint8_t { None, Week, Month, Quarter, Half };
+// How a value scored per sub-period makes the year's: the sum, or the mean over all
+// sub-periods, over those in which the unit had records, or those in which it existed.
+enum class PeriodCombine : uint8_t { Sum, MeanAll, MeanWithRecords, MeanExisting };
+
 enum class AccKind : uint8_t {
   Sum,        // per unit: the sum of amounts
   KeySum,     // per unit and key: the sum of amounts; finished as the sum over kept keys
@@ -130,6 +139,7 @@ struct AccumulatorDef {
   int64_t days = 0;        // DayGaps: a gap g adds floor((g - 1) / days); DayStreak: the step
   int64_t times = 0;       // DayStreak: flags in a row that make one finding
   std::string description; // for the disassembly and traces
+  PeriodKind period = PeriodKind::None;  // Sum, KeySum, KeyMax: kept per sub-period
 };
 
 // Indicator: a named per-unit value (指标) that adds nothing to the score by itself.
@@ -156,6 +166,15 @@ struct NodeDef {
   Rational full;
   // Items with a cap: the node holding the value before the cap, or -1.
   int32_t before_cap = -1;
+  // A node with values per sub-period (period != None), and, for an item, group or
+  // indicator scored per sub-period, the node holding those values.
+  PeriodKind period = PeriodKind::None;
+  int32_t per_period = -1;
+  PeriodCombine combine = PeriodCombine::Sum;
+  bool has_period_cap = false;
+  Rational period_cap;
+  // Items for one unit set only (仅): -1, or the set; for other units the item is absent.
+  int32_t only = -1;
 };
 
 // Phase 2 is a list of steps, ordered by the compiler so that every step runs after the
@@ -181,6 +200,7 @@ struct Award {
 struct Step {
   StepKind kind = StepKind::UnitCode;
   CodeRange code;             // UnitCode
+  PeriodKind period = PeriodKind::None;  // UnitCode: run once per unit and sub-period
   uint32_t input = 0;         // Rank: the node ranked; Mean: the node averaged; Aggregate: the value
   uint32_t output = 0;        // the node written
   uint32_t condition = 0;     // Mean: units whose condition node is non-zero form the mean
@@ -224,6 +244,12 @@ struct LineEntry {
   uint32_t line = 0;
 };
 
+// The number of sub-periods of `kind` in [from, to], and the sub-period of a day in it.
+int32_t period_count(PeriodKind kind, int32_t from, int32_t to);
+int32_t period_of(PeriodKind kind, int32_t from, int32_t day);
+// A sub-period's label: 2022-03 (month), 2022Q1, 2022H1, or the week's first day.
+std::string period_label(PeriodKind kind, int32_t from, int32_t index);
+
 struct Program {
   std::string title;
   std::string source_name;  // the rulebook file it was compiled from
@@ -253,6 +279,9 @@ struct Program {
   std::vector<uint32_t> indicators;  // indicator nodes (指标)
   std::vector<int32_t> unit_class;   // per unit: its unit group for 本类 (-1: in no group)
   std::vector<GradeBand> grades;     // 等级, empty when the rulebook grades nothing
+  // Per unit: the first and last day it existed (设立 / 撤销, as 自 / 至 in the unit list);
+  // empty when no unit has dates. Records outside them are ignored.
+  std::vector<int32_t> unit_from, unit_until;
   std::vector<CoveragePoint> coverage;  // empty unless compiled for coverage
 };
 

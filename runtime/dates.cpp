@@ -39,4 +39,44 @@ std::string format_date(int32_t days) {
   return fmt::format("{:04}-{:02}-{:02}", y, m, d);
 }
 
+namespace {
+
+// A calendar sub-period's number counted from year 0: months, quarters or halves.
+int32_t calendar_index(PeriodKind kind, int32_t day) {
+  int32_t y, m, d;
+  civil_from_days(day, y, m, d);
+  switch (kind) {
+    case PeriodKind::Month: return y * 12 + (m - 1);
+    case PeriodKind::Quarter: return y * 4 + (m - 1) / 3;
+    case PeriodKind::Half: return y * 2 + (m - 1) / 6;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+int32_t period_of(PeriodKind kind, int32_t from, int32_t day) {
+  if (kind == PeriodKind::None) return 0;
+  if (kind == PeriodKind::Week) return (day - from) / 7;
+  return calendar_index(kind, day) - calendar_index(kind, from);
+}
+
+int32_t period_count(PeriodKind kind, int32_t from, int32_t to) {
+  if (kind == PeriodKind::None || to < from) return 1;
+  return period_of(kind, from, to) + 1;
+}
+
+std::string period_label(PeriodKind kind, int32_t from, int32_t index) {
+  if (kind == PeriodKind::Week) return format_date(from + 7 * index);
+  int32_t y, m, d;
+  civil_from_days(from, y, m, d);
+  int32_t i = calendar_index(kind, from) + index;
+  switch (kind) {
+    case PeriodKind::Month: return fmt::format("{:04}-{:02}", i / 12, i % 12 + 1);
+    case PeriodKind::Quarter: return fmt::format("{:04}Q{}", i / 4, i % 4 + 1);
+    case PeriodKind::Half: return fmt::format("{:04}H{}", i / 2, i % 2 + 1);
+    default: return "";
+  }
+}
+
 }  // namespace rb

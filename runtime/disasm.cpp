@@ -77,12 +77,15 @@ class Listing {
     block(e.handler, &e);
   }
 
+  static constexpr const char* kPeriodWords[] = {"", "week", "month", "quarter", "half year"};
+
   void step(size_t index) {
     const Step& s = p_.steps[index];
     line("");
     switch (s.kind) {
       case StepKind::UnitCode:
-        line("step {}: unit code", index);
+        if (s.period == PeriodKind::None) line("step {}: unit code", index);
+        else line("step {}: unit code per {}", index, kPeriodWords[static_cast<int>(s.period) % 5]);
         block(s.code, nullptr);
         break;
       case StepKind::Mean:
@@ -214,6 +217,10 @@ class Listing {
       }
       case OperandRef::RoundPlaces:
         return fmt::format("{} decimals", index);
+      case OperandRef::PeriodMode: {
+        static constexpr const char* kModes[] = {"all sub-periods", "sub-periods with records", "sub-periods it existed"};
+        return index <= 2 ? kModes[index] : fmt::format("mode {} (unknown)", index);
+      }
       case OperandRef::Field:
         // Field names belong to the event type; unit code has no record to name them by.
         if (!event) return fmt::format("field {}", index);

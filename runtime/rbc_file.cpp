@@ -44,6 +44,8 @@ constexpr uint64_t enum_limit(StepKind) { return uint64_t(StepKind::Aggregate) +
 constexpr uint64_t enum_limit(AggKind) { return uint64_t(AggKind::Count) + 1; }
 constexpr uint64_t enum_limit(ScopeKind) { return uint64_t(ScopeKind::OwnClass) + 1; }
 constexpr uint64_t enum_limit(AwardKind) { return uint64_t(AwardKind::BottomPercent) + 1; }
+constexpr uint64_t enum_limit(PeriodKind) { return uint64_t(PeriodKind::Half) + 1; }
+constexpr uint64_t enum_limit(PeriodCombine) { return uint64_t(PeriodCombine::MeanExisting) + 1; }
 constexpr uint64_t enum_limit(TieKind) { return uint64_t(TieKind::Dense) + 1; }
 
 template <class T>
@@ -227,7 +229,7 @@ class Codec {
     io_.section(16, "coverage points");
     fields(p.coverage);
     io_.section(17, "who is assessed, classes, indicators and grades");
-    fields(p.assessed_node, p.not_assessed_reason, p.unit_class, p.indicators, p.grades);
+    fields(p.assessed_node, p.not_assessed_reason, p.unit_class, p.indicators, p.grades, p.unit_from, p.unit_until);
   }
 
  private:
@@ -274,16 +276,19 @@ class Codec {
   void members(Matching<EventTypeDef> auto& e) {
     fields(e.name, e.fields, e.unit_field, e.key_field, e.unique, e.handler, e.display);
   }
-  void members(Matching<AccumulatorDef> auto& a) { fields(a.kind, a.exclude, a.table, a.days, a.times, a.description); }
+  void members(Matching<AccumulatorDef> auto& a) {
+    fields(a.kind, a.exclude, a.table, a.days, a.times, a.description, a.period);
+  }
   void members(Matching<NodeDef> auto& n) {
     fields(n.name, n.kind, n.role, n.citation, n.parent, n.has_cap, n.cap, n.source_line, n.has_from, n.has_until,
-           n.from, n.until, n.has_full, n.full, n.before_cap);
+           n.from, n.until, n.has_full, n.full, n.before_cap, n.period, n.per_period, n.combine, n.has_period_cap,
+           n.period_cap, n.only);
   }
   void members(Matching<Award> auto& a) { fields(a.kind, a.n, a.amount); }
   void members(Matching<GradeBand> auto& g) { fields(g.has_low, g.low, g.name); }
   void members(Matching<Step> auto& s) {
-    fields(s.kind, s.code, s.input, s.output, s.condition, s.descending, s.tie, s.has_skip, s.skip, s.awards, s.agg,
-           s.scope, s.scope_set, s.filter, s.rank_node);
+    fields(s.kind, s.code, s.period, s.input, s.output, s.condition, s.descending, s.tie, s.has_skip, s.skip, s.awards,
+           s.agg, s.scope, s.scope_set, s.filter, s.rank_node);
   }
   void members(Matching<LineEntry> auto& l) { fields(l.offset, l.line); }
 
@@ -556,6 +561,22 @@ OpSemantics op_semantics(Op op) {
       return effect(0, 0, records, {R::Accumulator}, AccKind::DayGaps);
     case Op::ACC_DAY_FLAG:
       return effect(1, 0, records, {R::Accumulator}, AccKind::DayStreak);
+    case Op::ACC_ADD_P:
+      return effect(1, 0, records, {R::Accumulator}, AccKind::Sum);
+    case Op::ACC_KEY_ADD_P:
+      return effect(1, 0, records, {R::Accumulator, R::Field}, AccKind::KeySum);
+    case Op::ACC_KEY_MAX_P:
+      return effect(1, 0, records, {R::Accumulator, R::Field}, AccKind::KeyMax);
+    case Op::PERIOD_ACC:
+      return effect(0, 1, units, {R::Accumulator});
+    case Op::PERIOD_NODE:
+      return effect(0, 1, units, {R::Node});
+    case Op::PERIOD_STORE:
+      return effect(1, 0, units, {R::Node});
+    case Op::PERIOD_SUM:
+      return effect(0, 1, units, {R::Node});
+    case Op::PERIOD_MEAN:
+      return effect(0, 1, units, {R::Node, R::PeriodMode, R::Accumulator});
   }
   return {};
 }
@@ -602,6 +623,7 @@ struct CodeContext {
   std::string where;  // "handler of event type \"x\"", "step 3"
   CodeRange range;
   const EventTypeDef* event = nullptr;  // handlers: the records' type; unit code: none
+  PeriodKind period = PeriodKind::None;  // unit code run per sub-period of this kind
 };
 
 class Verifier {
@@ -784,6 +806,7 @@ class Verifier {
     for (const NodeDef& n : p_.nodes) {
       const std::string where = fmt::format("node \"{}\"", n.name);
       if (n.parent >= 0) check_index(where + " parent", "node", static_cast<uint32_t>(n.parent), p_.nodes.size());
+      if (n.only >= 0) check_index(where + " unit set", "unit set", static_cast<uint32_t>(n.only), p_.unit_sets.size());
       if (n.before_cap >= 0)
         check_index(where + " value before its cap", "node", static_cast<uint32_t>(n.before_cap), p_.nodes.size());
       check_rational(where + " cap", n.cap);
@@ -819,7 +842,7 @@ class Verifier {
       const size_t nodes = p_.nodes.size();
       switch (s.kind) {
         case StepKind::UnitCode:
-          check_code({where, s.code, nullptr});
+          check_code({where, s.code, nullptr, s.period});
           break;
         case StepKind::Mean:
           check_index(where + " condition", "node", s.condition, nodes);
@@ -874,6 +897,21 @@ class Verifier {
       if (c < -1 || (c >= 0 && static_cast<size_t>(c) >= p_.unit_sets.size()))
         report("the unit classes: unit set {} is out of range ({})", c, count_of(p_.unit_sets.size(), "unit set"));
     for (const auto& g : p_.grades) check_rational(fmt::format("grade {}", g.name), g.low);
+    if ((!p_.unit_from.empty() || !p_.unit_until.empty()) &&
+        (p_.unit_from.size() != p_.units.size() || p_.unit_until.size() != p_.units.size()))
+      report("the units' dates: {} and {} for {}", count_of(p_.unit_from.size(), "start"),
+             count_of(p_.unit_until.size(), "end"), count_of(p_.units.size(), "unit"));
+    // Cross-unit steps read per-unit values only.
+    for (size_t i = 0; i < p_.steps.size(); ++i) {
+      const Step& st = p_.steps[i];
+      if (st.kind == StepKind::UnitCode) continue;
+      for (uint32_t n : {st.input, st.output, st.condition})
+        if (n < nodes && p_.nodes[n].period != PeriodKind::None)
+          report("step {}: a cross-unit step cannot use periodic node {}", i, n);
+      for (int32_t n : {st.filter, st.rank_node})
+        if (n >= 0 && static_cast<size_t>(n) < nodes && p_.nodes[static_cast<size_t>(n)].period != PeriodKind::None)
+          report("step {}: a cross-unit step cannot use periodic node {}", i, n);
+    }
   }
 
   // ---- code blocks
@@ -930,6 +968,54 @@ class Verifier {
     if (sem.phase == OpPhase::Units && ctx.event)
       report("{}: {} needs a unit's finished values, which handler code (phase 1) does not have", where, name);
     for (int i = 0; i < ins.operand_count; ++i) check_operand(ctx, block, ins, sem, i, where);
+    check_periods(ctx, ins, where);
+  }
+
+  // Periodic values hold one slot per unit and sub-period: an instruction may only index
+  // them as the sub-period of its code, or of the record, allows.
+  void check_periods(const CodeContext& ctx, const Instruction& ins, const std::string& where) {
+    const char* name = kOpNames[static_cast<int>(ins.op)];
+    const auto operand = [&](int i) { return static_cast<uint32_t>(ins.operands[i]); };
+    const auto acc_period = [&](uint32_t a) { return a < p_.accumulators.size() ? p_.accumulators[a].period : PeriodKind::None; };
+    const auto node_period = [&](uint32_t n) { return n < p_.nodes.size() ? p_.nodes[n].period : PeriodKind::None; };
+    switch (ins.op) {
+      case Op::ACC_ADD_P:
+      case Op::ACC_KEY_ADD_P:
+      case Op::ACC_KEY_MAX_P:
+        if (acc_period(operand(0)) == PeriodKind::None) report("{}: {} needs a periodic accumulator", where, name);
+        break;
+      case Op::ACC_ADD:
+      case Op::ACC_KEY_ADD:
+      case Op::ACC_KEY_MAX:
+      case Op::ACC_KEY_MARK:
+      case Op::ACC_DAY_MARK:
+      case Op::ACC_DAY_FLAG:
+      case Op::ACC:
+        if (acc_period(operand(0)) != PeriodKind::None) report("{}: {} cannot use a periodic accumulator", where, name);
+        break;
+      case Op::PERIOD_ACC:
+        if (ctx.period == PeriodKind::None || acc_period(operand(0)) != ctx.period)
+          report("{}: {} needs code run per sub-period and an accumulator of the same sub-periods", where, name);
+        break;
+      case Op::PERIOD_NODE:
+      case Op::PERIOD_STORE:
+        if (ctx.period == PeriodKind::None || node_period(operand(0)) != ctx.period)
+          report("{}: {} needs code run per sub-period and a node of the same sub-periods", where, name);
+        break;
+      case Op::NODE:
+      case Op::STORE:
+        if (node_period(operand(0)) != PeriodKind::None) report("{}: {} cannot use a periodic node", where, name);
+        break;
+      case Op::PERIOD_SUM:
+      case Op::PERIOD_MEAN:
+        if (ctx.period != PeriodKind::None || node_period(operand(0)) == PeriodKind::None)
+          report("{}: {} needs a periodic node, in code run once per unit", where, name);
+        else if (ins.op == Op::PERIOD_MEAN && operand(1) == 1 && acc_period(operand(2)) != node_period(operand(0)))
+          report("{}: {} needs an accumulator of the node's sub-periods", where, name);
+        break;
+      default:
+        break;
+    }
   }
 
   void check_operand(const CodeContext& ctx, const std::vector<Instruction>& block, const Instruction& ins,
@@ -967,6 +1053,9 @@ class Verifier {
         break;
       case OperandRef::RoundMode:
         if (index > static_cast<uint32_t>(RoundMode::Down)) report("{}: rounding mode {} is unknown", where, index);
+        break;
+      case OperandRef::PeriodMode:
+        if (index > 2) report("{}: sub-period mean mode {} is unknown", where, index);
         break;
       case OperandRef::RoundPlaces:
         if (index > kMaxRoundPlaces) report("{}: {} decimals is more than ROUND keeps ({})", where, index, kMaxRoundPlaces);

@@ -102,7 +102,7 @@ DecodeStatus decode_instruction(const std::vector<uint8_t>& code, uint32_t offse
 
 // What a 'u' operand indexes ('j' operands are Jump). None marks the slots past the last
 // operand.
-enum class OperandRef : uint8_t { None, Constant, Param, Field, Accumulator, Node, UnitSet, ValueSet, Jump, Coverage, RoundMode, RoundPlaces };
+enum class OperandRef : uint8_t { None, Constant, Param, Field, Accumulator, Node, UnitSet, ValueSet, Jump, Coverage, RoundMode, RoundPlaces, PeriodMode };
 
 // Which phase may run an opcode: Records code (phase 1 handlers) has a current record and
 // no node values; Units code (phase 2 steps) has finished accumulators and nodes.

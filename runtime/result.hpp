@@ -19,6 +19,7 @@ struct NodeValue {
   Rational value;
   // Items with a ranking: the unit's rank (0: not ranked) among `ranked` units, and the
   // class ranked in (a unit group's name, or empty when all units are ranked together).
+  bool applies = true;  // false: the item is for other units only (仅), and absent here
   bool has_rank = false;
   int64_t rank = 0;
   size_t ranked = 0;
@@ -58,6 +59,7 @@ struct RunSummary {
   uint64_t in_period = 0;      // records scored
   uint64_t out_of_period = 0;  // records ignored as outside the period
   uint64_t rejected = 0;       // bad records skipped into the reject file
+  uint64_t outside_unit_dates = 0;  // of in_period: dated before a unit was set up or after it closed
 };
 
 struct Result {

@@ -80,6 +80,10 @@ struct TraceNode {
   size_t ranked_units = 0;
   std::vector<TraceAccumulator> accumulators;
   std::vector<TraceCrossUnit> cross_unit;        // values across units this one reads
+  // Scored per sub-period: each sub-period's label (2022-03, 2022Q1, ...) and value, and how
+  // they made the year's value ("sum", "mean of all", "mean of those with records", ...).
+  std::vector<std::pair<std::string, Rational>> periods;
+  std::string combined;
   std::vector<std::pair<std::string, Rational>> uses;  // named values (items, indicators, ...) it reads
   std::vector<std::string> notes;  // adjustments and "why not"
   std::vector<TraceNode> children;

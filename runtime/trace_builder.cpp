@@ -55,9 +55,10 @@ class Builder {
     for (uint32_t pc = range.begin; pc < range.end;) {
       Instruction ins;
       if (decode_instruction(p_.code, pc, range.end, ins) != DecodeStatus::Ok) return;
-      if (ins.op == Op::ACC) pending.accumulators.push_back(static_cast<uint32_t>(ins.operands[0]));
-      if (ins.op == Op::NODE) pending.nodes.push_back(static_cast<uint32_t>(ins.operands[0]));
-      if (ins.op == Op::STORE) {
+      if (ins.op == Op::ACC || ins.op == Op::PERIOD_ACC) pending.accumulators.push_back(static_cast<uint32_t>(ins.operands[0]));
+      if (ins.op == Op::NODE || ins.op == Op::PERIOD_NODE || ins.op == Op::PERIOD_SUM || ins.op == Op::PERIOD_MEAN)
+        pending.nodes.push_back(static_cast<uint32_t>(ins.operands[0]));
+      if (ins.op == Op::STORE || ins.op == Op::PERIOD_STORE) {
         reads_[static_cast<uint32_t>(ins.operands[0])] = std::move(pending);
         pending = {};
       }
@@ -72,7 +73,7 @@ class Builder {
       if (decode_instruction(p_.code, pc, range.end, ins) != DecodeStatus::Ok) return;
       switch (ins.op) {
         case Op::ACC_ADD: case Op::ACC_KEY_ADD: case Op::ACC_KEY_MAX: case Op::ACC_KEY_MARK:
-        case Op::ACC_DAY_MARK: case Op::ACC_DAY_FLAG: {
+        case Op::ACC_DAY_MARK: case Op::ACC_DAY_FLAG: case Op::ACC_ADD_P: case Op::ACC_KEY_ADD_P: case Op::ACC_KEY_MAX_P: {
           auto& types = acc_types_[static_cast<uint32_t>(ins.operands[0])];
           if (std::find(types.begin(), types.end(), type) == types.end()) types.push_back(type);
           break;
@@ -137,8 +138,26 @@ class Builder {
       }
       content = static_cast<uint32_t>(d.before_cap);
     }
+    if (d.only >= 0 && !m_.in_unit_set(static_cast<uint32_t>(d.only), u))
+      t.notes.push_back(fmt::format("applies only to the units of {}; not to this unit", p_.unit_sets[static_cast<size_t>(d.only)].name));
     if (d.has_full)
       t.notes.push_back(fmt::format("full marks {}, less what the rule deducts, never below 0", format_decimal(d.full, 4)));
+    if (d.per_period >= 0) {
+      // Scored per sub-period: list each one's value; the records are those of the periodic node.
+      const auto pn = static_cast<size_t>(d.per_period);
+      const PeriodKind kind = p_.nodes[pn].period;
+      const int32_t count = m_.periods(kind);
+      for (int32_t k = 0; k < count; ++k)
+        t.periods.emplace_back(period_label(kind, p_.period_from, k), values_[pn][u * static_cast<size_t>(count) + static_cast<size_t>(k)]);
+      static constexpr const char* kCombined[] = {"sum of the sub-periods", "mean of all sub-periods",
+                                                  "mean of the sub-periods with records",
+                                                  "mean of the sub-periods the unit existed in"};
+      t.combined = kCombined[static_cast<size_t>(d.combine) % 4];
+      if (d.has_period_cap)
+        t.notes.push_back(fmt::format("each sub-period is capped at {}", format_decimal(d.period_cap, 4)));
+      t.notes.push_back(fmt::format("the year's value is the {}", t.combined));
+      if (d.kind != NodeKind::Group) content = static_cast<uint32_t>(d.per_period);
+    }
     fill(content, n, u, t);
     return t;
   }
@@ -236,7 +255,7 @@ class Builder {
     TraceAccumulator t;
     t.index = a;
     t.description = def.description;
-    t.total = m_.accumulator_values()[a][u];
+    t.total = m_.accumulator_total(a, u);
     const auto& entries = m_.trace_entries();
     const auto& mine = by_acc_unit_[a * units_ + u];
     switch (def.kind) {

@@ -92,6 +92,19 @@ Machine::Machine(const Program& program)
       period_days_(program.period_to - program.period_from + 1),
       day_words_(static_cast<size_t>((period_days_ + 63) / 64)) {
   for (const auto& p : program.params) params_.push_back(p.value);
+  for (size_t k = 0; k < period_count_.size(); ++k) {
+    auto kind = static_cast<PeriodKind>(k);
+    period_count_[k] = period_count(kind, program.period_from, program.period_to);
+    if (kind == PeriodKind::None) continue;
+    auto& table = day_period_[k];
+    table.resize(static_cast<size_t>(std::max(period_days_, 0)));
+    period_start_[k].assign(static_cast<size_t>(period_count_[k]), program.period_from);
+    for (int32_t d = 0; d < period_days_; ++d) {
+      int32_t p = period_of(kind, program.period_from, program.period_from + d);
+      table[static_cast<size_t>(d)] = static_cast<uint16_t>(p);
+      if (d > 0 && table[static_cast<size_t>(d - 1)] != p) period_start_[k][static_cast<size_t>(p)] = program.period_from + d;
+    }
+  }
   unit_in_set_.resize(program.unit_sets.size());
   for (size_t s = 0; s < program.unit_sets.size(); ++s) {
     unit_in_set_[s].assign(unit_count_, 0);
@@ -105,7 +118,7 @@ Machine::Machine(const Program& program)
   for (size_t a = 0; a < n; ++a) {
     const auto& acc = program.accumulators[a];
     switch (acc.kind) {
-      case AccKind::Sum: sums_[a].assign(unit_count_, Rational(0)); break;
+      case AccKind::Sum: sums_[a].assign(unit_count_ * periods(acc.period), Rational(0)); break;
       case AccKind::KeySum:
       case AccKind::KeyMax:
       case AccKind::KeySet: break;
@@ -118,7 +131,9 @@ Machine::Machine(const Program& program)
       }
     }
   }
-  nodes_.assign(program.nodes.size(), std::vector<Rational>(unit_count_, Rational(0)));
+  nodes_.resize(program.nodes.size());
+  for (size_t n = 0; n < program.nodes.size(); ++n)
+    nodes_[n].assign(unit_count_ * periods(program.nodes[n].period), Rational(0));
   rank_step_of_.assign(program.nodes.size(), -1);
   ranked_count_.resize(program.steps.size());
   for (size_t i = 0; i < program.steps.size(); ++i)
@@ -156,6 +171,13 @@ void Machine::enable_trace() {
 
 void Machine::accept(const Record& record) {
   const auto& type = program_.events[record.type];
+  // A unit's records from before it was set up or after it closed do not count.
+  if (!program_.unit_from.empty() &&
+      (record.date < program_.unit_from[record.unit] || record.date > program_.unit_until[record.unit])) {
+    ++outside_unit_dates_;
+    ignored(record);
+    return;
+  }
   if (trace_) {
     size_t at = record.type * unit_count_ + record.unit;
     ++seen_[at];
@@ -226,6 +248,30 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
   op_STORE:
     nodes_[u16()][unit] = *--sp;
     DISPATCH();
+  op_PERIOD_ACC:
+    *sp++ = finished_[u16()][unit * period_units_ + static_cast<uint32_t>(period_)];
+    DISPATCH();
+  op_PERIOD_NODE:
+    *sp++ = nodes_[u16()][unit * period_units_ + static_cast<uint32_t>(period_)];
+    DISPATCH();
+  op_PERIOD_STORE:
+    nodes_[u16()][unit * period_units_ + static_cast<uint32_t>(period_)] = *--sp;
+    DISPATCH();
+  op_PERIOD_SUM: {
+    uint32_t n = u16();
+    size_t count = static_cast<size_t>(periods(program_.nodes[n].period));
+    Rational sum(0);
+    for (size_t p = 0; p < count; ++p) sum = sum + nodes_[n][unit * count + p];
+    *sp++ = sum;
+    DISPATCH();
+  }
+  op_PERIOD_MEAN: {
+    uint32_t n = u16();
+    uint32_t mode = u16();
+    uint32_t acc = u16();
+    *sp++ = period_mean(n, mode, acc, unit);
+    DISPATCH();
+  }
   op_UNIT_IN:
     *sp++ = truth(unit_in_set_[u16()][unit] != 0);
     DISPATCH();
@@ -353,6 +399,27 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
     if (trace_) note(a, static_cast<uint32_t>(record->fields[f].num), Rational(0), false);
     DISPATCH();
   }
+  op_ACC_ADD_P: {
+    uint32_t a = u16();
+    Rational& slot_value = sums_[a][slot(program_.accumulators[a].period, record->unit, record->date)];
+    slot_value = slot_value + *--sp;
+    if (trace_) note(a, 0, *sp, false);
+    DISPATCH();
+  }
+  op_ACC_KEY_ADD_P:
+  op_ACC_KEY_MAX_P: {
+    bool max = static_cast<Op>(code[op_start]) == Op::ACC_KEY_MAX_P;
+    uint32_t a = u16();
+    uint32_t f = u16();
+    bool inserted = false;
+    Rational amount = *--sp;
+    uint64_t key = (static_cast<uint64_t>(slot(program_.accumulators[a].period, record->unit, record->date)) << 32) |
+                   static_cast<uint32_t>(record->fields[f].num);
+    Rational& value = keyed_[a].find_or_insert(key, amount, inserted);
+    if (!inserted) value = max ? std::max(value, amount) : value + amount;
+    if (trace_) note(a, static_cast<uint32_t>(record->fields[f].num), amount, false);
+    DISPATCH();
+  }
   op_ACC_DAY_MARK: {
     uint32_t a = u16();
     day_bit(a, days_[a]);
@@ -386,17 +453,21 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
 
 void Machine::finish_accumulators() {
   size_t n = program_.accumulators.size();
-  finished_.assign(n, std::vector<Rational>(unit_count_, Rational(0)));
+  finished_.resize(n);
   for (size_t a = 0; a < n; ++a) {
     const auto& acc = program_.accumulators[a];
     auto& out = finished_[a];
+    const uint64_t per = static_cast<uint64_t>(periods(acc.period));
+    out.assign(unit_count_ * per, Rational(0));
     switch (acc.kind) {
       case AccKind::Sum: out = sums_[a]; break;
       case AccKind::KeySum:
       case AccKind::KeyMax: {
+        // Exclusions are kept for the whole period, keyed by unit, whatever the sub-period.
         const FlatMap<Rational>* excluded = acc.exclude >= 0 ? &keyed_[static_cast<size_t>(acc.exclude)] : nullptr;
         keyed_[a].for_each([&](uint64_t key, const Rational& v) {
-          if (excluded && excluded->find(key)) return;
+          uint64_t unit_key = (((key >> 32) / per) << 32) | (key & 0xFFFFFFFFu);
+          if (excluded && excluded->find(unit_key)) return;
           auto& slot = out[key >> 32];
           slot = slot + v;
         });
@@ -430,6 +501,40 @@ void Machine::explain_days(uint32_t acc, uint32_t row, const DayFindings& seen) 
   const uint64_t* present = days_[acc].data() + row * day_words_;
   if (def.kind == AccKind::DayGaps) gap_findings(present, period_days_, def.days, &seen);
   else streak_findings(present, flags_[acc].data() + row * day_words_, period_days_, def.days, def.times, &seen);
+}
+
+bool Machine::existed(uint32_t unit, PeriodKind kind, int32_t p) const {
+  if (program_.unit_from.empty()) return true;
+  const auto& starts = period_start_[static_cast<size_t>(kind)];
+  int32_t first = kind == PeriodKind::None ? program_.period_from : starts[static_cast<size_t>(p)];
+  int32_t last = kind == PeriodKind::None || static_cast<size_t>(p) + 1 >= starts.size() ? program_.period_to
+                                                                                       : starts[static_cast<size_t>(p) + 1] - 1;
+  return program_.unit_from[unit] <= last && program_.unit_until[unit] >= first;
+}
+
+Rational Machine::accumulator_total(uint32_t acc, uint32_t unit) const {
+  const auto& values = finished_[acc];
+  size_t per = static_cast<size_t>(periods(program_.accumulators[acc].period));
+  Rational sum(0);
+  for (size_t p = 0; p < per; ++p) sum = sum + values[unit * per + p];
+  return sum;
+}
+
+// The mean of a periodic node over a unit's sub-periods: all of them (mode 0), those in
+// which periodic accumulator `acc` counted records (1), or those in which it existed (2).
+// Over none, the mean is 0.
+Rational Machine::period_mean(uint32_t node, uint32_t mode, uint32_t acc, uint32_t unit) const {
+  PeriodKind kind = program_.nodes[node].period;
+  size_t per = static_cast<size_t>(periods(kind));
+  Rational sum(0);
+  int64_t count = 0;
+  for (size_t p = 0; p < per; ++p) {
+    if (mode == 1 && finished_[acc][unit * per + p].is_zero()) continue;
+    if (mode == 2 && !existed(unit, kind, static_cast<int32_t>(p))) continue;
+    sum = sum + nodes_[node][unit * per + p];
+    ++count;
+  }
+  return count > 0 ? sum / Rational(count) : Rational(0);
 }
 
 bool Machine::in_scope(const Step& step, uint32_t unit) const {
@@ -580,7 +685,14 @@ Result Machine::finish(const RunSummary& summary) {
   for (const auto& step : program_.steps) {
     switch (step.kind) {
       case StepKind::UnitCode:
-        for (uint32_t u = 0; u < unit_count_; ++u) run(step.code, nullptr, u);
+        if (step.period == PeriodKind::None) {
+          for (uint32_t u = 0; u < unit_count_; ++u) run(step.code, nullptr, u);
+        } else {
+          period_units_ = static_cast<uint32_t>(periods(step.period));
+          for (uint32_t u = 0; u < unit_count_; ++u)
+            for (period_ = 0; period_ < static_cast<int32_t>(period_units_); ++period_) run(step.code, nullptr, u);
+          period_ = 0;
+        }
         break;
       case StepKind::Rank: run_rank(step); break;
       case StepKind::Mean: run_mean(step); break;
@@ -616,6 +728,7 @@ Result Machine::finish(const RunSummary& summary) {
     }
   }
   result.summary = summary;
+  result.summary.outside_unit_dates = outside_unit_dates_;
   for (uint32_t u = 0; u < unit_count_; ++u) {
     UnitResult row;
     row.unit = program_.units[u];
@@ -644,6 +757,7 @@ Result Machine::finish(const RunSummary& summary) {
       v.kind = node.kind == NodeKind::Item ? "item" : "group";
       v.parent = node.parent >= 0 ? program_.nodes[static_cast<size_t>(node.parent)].name : "";
       v.value = nodes_[n][u];
+      v.applies = node.only < 0 || in_unit_set(static_cast<uint32_t>(node.only), u);
       if (int32_t r = item_rank[n]; r >= 0 && row.assessed) {
         const Step& rs = program_.steps[static_cast<size_t>(rank_step_of_[static_cast<size_t>(r)])];
         v.has_rank = true;

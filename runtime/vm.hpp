@@ -4,6 +4,7 @@
 // rankings, means) and builds the Result.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <string>
 #include <vector>
@@ -59,6 +60,12 @@ class Machine {
   // ranked with it (in its class, for a ranking per class).
   int64_t rank_of(uint32_t output, uint32_t unit) const;
   size_t ranked_count(uint32_t output, uint32_t unit) const;
+  // Sub-periods: how many of a kind the period has, a unit's value of a periodic node in
+  // each, and whether the unit existed in it (设立 / 撤销).
+  int32_t periods(PeriodKind kind) const { return period_count_[static_cast<size_t>(kind)]; }
+  bool existed(uint32_t unit, PeriodKind kind, int32_t p) const;
+  // An accumulator's finished value for a unit (summed over sub-periods for a periodic one).
+  Rational accumulator_total(uint32_t acc, uint32_t unit) const;
   // Whether a unit is assessed (参与考核); every unit is when the rulebook says nothing.
   bool assessed(uint32_t unit) const {
     return program_.assessed_node < 0 || !nodes_[static_cast<size_t>(program_.assessed_node)][unit].is_zero();
@@ -74,6 +81,11 @@ class Machine {
  private:
   struct Frame;
   Rational run(CodeRange range, const Record* record, uint32_t unit);
+  size_t slot(PeriodKind kind, uint32_t unit, int32_t date) const {
+    return unit * static_cast<size_t>(period_count_[static_cast<size_t>(kind)]) +
+           day_period_[static_cast<size_t>(kind)][static_cast<size_t>(date - program_.period_from)];
+  }
+  Rational period_mean(uint32_t node, uint32_t mode, uint32_t acc, uint32_t unit) const;
   void finish_accumulators();
   void run_rank(const Step& step);
   void run_mean(const Step& step);
@@ -102,6 +114,13 @@ class Machine {
   std::vector<int32_t> rank_step_of_;              // [node]: the Rank step whose output it is, or -1
   std::vector<std::vector<size_t>> ranked_count_;  // [step][class + 1]: units ranked
   std::vector<uint8_t> covered_;
+  // Per period kind: the number of sub-periods, each day's sub-period, each one's first day.
+  std::array<int32_t, 5> period_count_{};
+  std::array<std::vector<uint16_t>, 5> day_period_;
+  std::array<std::vector<int32_t>, 5> period_start_;
+  int32_t period_ = 0;       // the sub-period periodic unit code runs for
+  uint32_t period_units_ = 0;  // its number of sub-periods
+  uint64_t outside_unit_dates_ = 0;
 };
 
 }  // namespace rb

@@ -171,6 +171,7 @@ inline std::string show(const ast::Item& item) {
   std::string out = fmt::format("(条目 {} \"{}\"", item.name.text, item.citation);
   if (item.from) out += fmt::format(" 自 {}", show(*item.from));
   if (item.until) out += fmt::format(" 至 {}", show(*item.until));
+  if (item.only) out += " 仅 " + item.only->text;
   if (item.full) out += fmt::format(" 满分 {}", show(item.full));
   if (item.cap) out += fmt::format(" 上限 {}", show(item.cap));
   for (const auto& t : item.terms) out += fmt::format(" {}", show(t));
@@ -227,6 +228,9 @@ struct DeclarationShower {
   std::string operator()(const ast::Output& o) const { return fmt::format("(输出 {} {})", o.name.text, show(o.value)); }
   std::string operator()(const ast::Indicator& i) const {
     return fmt::format("(指标 {}{} {})", i.name.text, i.citation.empty() ? "" : " \"" + i.citation + "\"", show(i.value));
+  }
+  std::string operator()(const ast::UnitDate& d) const {
+    return fmt::format("({} {} {})", d.closed ? "撤销" : "设立", d.unit.text, show(d.date));
   }
   std::string operator()(const ast::NotAssessed& n) const { return fmt::format("(不参与考核 {})", show(n.cond)); }
   std::string operator()(const ast::Grades& g) const {

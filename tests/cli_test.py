@@ -118,6 +118,7 @@ p = run("check", warn_rules)
 check("warnings alone exit 0", p.returncode == 0 and b"warning:" in p.stderr, p.stderr[:200])
 p = run("check", "--strict", warn_rules)
 check("--strict makes warnings fail", p.returncode == 1)
+check("a failing --strict does not say ok", b": ok:" not in p.stdout and b": not ok:" in p.stdout, p.stdout)
 p = run("check", "--strict", RULES)
 check("the 2022 rulebook passes --strict", p.returncode == 0, p.stderr[:300])
 

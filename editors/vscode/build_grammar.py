@@ -49,18 +49,20 @@ KEYWORDS = [
     # Words that start a declaration, and the header words.
     ("keyword.declaration.rulebook",
      ["考核", "考核期", "基础分", "得分范围", "参数", "单位", "单位组", "别名", "枚举", "表",
-      "事件", "记录", "否决项", "扣分", "加分", "计分", "分组", "条目", "输出", "指标", "不参与考核", "等级"]),
+      "事件", "记录", "否决项", "扣分", "加分", "计分", "分组", "条目", "输出", "指标", "不参与考核", "等级",
+      "设立", "撤销"]),
     # Conditions and filters.
     ("keyword.control.rulebook",
      ["若", "则", "否则", "且", "或", "非", "属于", "不属于", "其中", "排除", "适用", "否则取平均"]),
     # Rules that read records: per record, per distinct value, counts, gaps, streaks, ranks.
     ("keyword.operator.aggregate.rulebook",
-     ["每条", "每件", "每次", "每篇", "每个不同", "每个", "取最高", "条数", "个数", "有", "无",
+     ["每条", "每件", "每次", "每篇", "每个不同", "每个", "取最高", "条数", "个数", "有", "无", "仅",
       "间隔", "连续", "排名", "平均", "最高", "最低", "合计", "单位数"]),
     # 扣 / 加 / 计 introduce an amount.
     ("keyword.other.verb.rulebook", ["扣", "加", "计"]),
     # Modifiers of declarations.
-    ("storage.modifier.rulebook", ["上限", "不设上限", "可选", "唯一", "来自", "满分"]),
+    ("storage.modifier.rulebook", ["上限", "不设上限", "可选", "唯一", "来自", "满分", "按周", "按月", "按季", "按半年",
+                                   "每期上限", "取各期平均", "仅有记录的期", "仅存续的期"]),
     # The other words of the constructs above.
     ("keyword.other.rulebook",
      ["至", "自", "同", "的", "按", "其他", "每超", "每", "不同", "天", "次",

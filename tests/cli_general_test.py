@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""The general constructs at the command line, run by ctest: usage: cli_general_test.py BUILD_DIR SOURCE_DIR.
+
+--as-of (the year so far), a run error that names the unit and rule, and the JSON fields of
+indicators, ranks, grades, sub-periods and units not assessed."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BUILD, SRC = sys.argv[1], sys.argv[2]
+CLI = os.path.join(BUILD, "rulebook")
+LANG = os.path.join(SRC, "tests", "lang")
+RULES = os.path.join(SRC, "rules", "yunhe-2022.rules")
+EVENTS = os.path.join(SRC, "examples", "yunhe-2022", "events.jsonl")
+TMP = tempfile.mkdtemp(prefix="rulebook-general-")
+failures = []
+
+
+def run(*args):
+    return subprocess.run([CLI, *args], capture_output=True)
+
+
+def check(name, condition, detail=""):
+    print(("ok   " if condition else "FAIL ") + name + ("" if condition else f": {detail}"))
+    if not condition:
+        failures.append(name)
+
+
+def events_of(rules_file):
+    """The records written in a language test as `#> {...}` lines, as a JSON Lines file."""
+    path = os.path.join(TMP, os.path.basename(rules_file) + ".jsonl")
+    with open(rules_file, encoding="utf-8") as f, open(path, "w", encoding="utf-8") as out:
+        for line in f:
+            if line.startswith("#> "):
+                out.write(line[3:])
+    return path
+
+
+def units(stdout):
+    return {u["unit"]: u for u in json.loads(stdout)["units"]}
+
+
+sub = os.path.join(LANG, "50_sub_periods.rules")
+sub_events = events_of(sub)
+
+# --as-of: the period ends that day; later records are ignored, means run over the months so far.
+p = run("run", sub, "--events", sub_events, "--as-of", "2022-01-31", "--format", "json")
+check("--as-of runs", p.returncode == 0, p.stderr[-300:])
+if p.returncode == 0:
+    doc = json.loads(p.stdout)
+    u = units(p.stdout)
+    check("--as-of ends the period on that day", doc["period"]["to"] == "2022-01-31", doc["period"])
+    check("--as-of: only January's records count", u["甲"]["items"]["每月超期"] == 2 and u["甲"]["score"] == 95,
+          u["甲"]["items"])
+    check("--as-of: the mean runs over the months so far", u["甲"]["indicators"]["全年月均"] == 50, u["甲"]["indicators"])
+    check("--as-of: the summary counts the later records as outside", b"8 ignored as outside 2022-01-01" in p.stderr,
+          p.stderr[-300:])
+whole = run("run", sub, "--events", sub_events, "--format", "json")
+check("without --as-of the whole year counts", whole.returncode == 0 and units(whole.stdout)["甲"]["items"]["每月超期"] == 4)
+check("the summary counts records outside a unit's dates",
+      b"1 ignored as dated before their unit was set up" in whole.stderr, whole.stderr[-300:])
+
+# --as-of before a clause starts: the clause (自 2022-08-01) gives nothing yet.
+p = run("run", RULES, "--events", EVENTS, "--as-of", "2022-06-30", "--format", "json")
+check("--as-of before a clause starts", p.returncode == 0 and
+      all(u["items"]["周评分低于平均"] == 0 for u in json.loads(p.stdout)["units"]), p.stderr[-300:])
+full = json.loads(run("run", RULES, "--events", EVENTS, "--format", "json").stdout)
+check("...while the whole year has the clause", any(u["items"]["周评分低于平均"] != 0 for u in full["units"]))
+
+for bad, why in [("2022-13-01", "expected a date"), ("2021-12-31", "before the assessment period starts")]:
+    p = run("run", sub, "--events", sub_events, "--as-of", bad)
+    check(f"--as-of {bad} is refused", p.returncode == 2 and why.encode() in p.stderr and p.stdout == b"", p.stderr)
+
+# A division by zero at run time names the unit and the rule, and prints no scores.
+div = os.path.join(TMP, "div.rules")
+with open(div, "w", encoding="utf-8") as f:
+    f.write('考核 "div"\n考核期 2022-01-01 至 2022-12-31\n单位 { 甲 }\n事件 x { unit: 单位 }\n'
+            '指标 率 = 条数 x / 条数 x\n')
+empty = os.path.join(TMP, "empty.jsonl")
+open(empty, "w").close()
+p = run("run", div, "--events", empty)
+check("a run error names the unit and the rule", p.returncode == 1 and b"div.rules:5" in p.stderr and
+      "division by zero (unit 甲, 率)".encode() in p.stderr and p.stdout == b"", p.stderr[-300:])
+
+# JSON of the general constructs.
+ranks = os.path.join(LANG, "42_rank_general.rules")
+u = units(run("run", ranks, "--events", events_of(ranks), "--format", "json").stdout)
+check("ranks within a unit group are in the JSON", u["A区"]["ranks"]["分类排名"] == {"rank": 1, "of": 4, "within": "区"},
+      u["A区"].get("ranks"))
+check("a vetoed unit left out of a ranking has no rank", u["乙"]["ranks"]["分类排名"]["rank"] == 0, u["乙"].get("ranks"))
+assessed = os.path.join(LANG, "44_not_assessed.rules")
+p = run("run", assessed, "--events", events_of(assessed), "--format", "json")
+u = units(p.stdout)
+check("a unit not assessed has no score and says why", u["丁"]["score"] is None and u["丁"]["assessed"] is False and
+      u["丁"]["not_assessed_reason"] == "二、考核对象：无 order", u["丁"])
+table = run("run", assessed, "--events", events_of(assessed), "--format", "table").stdout.decode()
+check("the table shows 不参与考核 and ranks only assessed units",
+      any(line.startswith("   -  丁") and "不参与考核" in line for line in table.splitlines()), table)
+grades = os.path.join(LANG, "46_grades.rules")
+u = units(run("run", grades, "--events", events_of(grades), "--format", "json").stdout)
+check("grades are in the JSON", [u[x]["grade"] for x in ["甲", "乙", "丙", "丁"]] == ["优秀", "优秀", "良好", "不合格"])
+csv = run("run", grades, "--events", events_of(grades), "--format", "csv").stdout.decode("utf-8-sig")
+check("grades are a CSV column", csv.splitlines()[0].split(",")[3] == "等级" and ",不合格," in csv, csv[:200])
+p = run("run", sub, "--events", sub_events, "--format", "json", "--trace")
+trace = units(p.stdout)["甲"]["trace"]
+item = trace["children"][0]["children"][0]
+check("the trace gives each month's value", item["name"] == "每月超期" and item["periods"]["2022-01"] == 2 and
+      item["periods"]["2022-02"] == 1 and len(item["periods"]) == 12, item.get("periods"))
+ind = units(p.stdout)["甲"]["indicator_traces"][0]
+check("indicators have their own trace", ind["name"] == "有记录月均" and ind["combined"] == "mean of the sub-periods with records",
+      ind)
+cross = os.path.join(LANG, "41_cross_unit.rules")
+p = run("run", cross, "--events", events_of(cross), "--format", "json", "--trace")
+ind = {t["name"]: t for t in units(p.stdout)["东镇"]["indicator_traces"]}
+over = ind["本类平均"]["across_units"][0]
+check("a value across units lists the units and their values", over["what"] == "平均(完成数, 本类)" and
+      over["over"] == {"东镇": 2, "西镇": 3} and over["value"] == 2.5, over)
+
+# The reports show grades and indicators too.
+import zipfile
+html = os.path.join(TMP, "grades.html")
+p = run("run", grades, "--events", events_of(grades), "--format", "html", "-o", html)
+text = open(html, encoding="utf-8").read() if p.returncode == 0 else ""
+check("the HTML ranking has the grade column", "<th>等级</th>" in text and "<td>不合格</td>" in text, p.stderr[-300:])
+xlsx = os.path.join(TMP, "cross.xlsx")
+p = run("run", cross, "--events", events_of(cross), "--format", "xlsx", "-o", xlsx)
+strings = zipfile.ZipFile(xlsx).read("xl/sharedStrings.xml").decode() if p.returncode == 0 else ""
+check("the workbook's ranking has the indicator columns", "全体平均" in strings and "本类有完成最高" in strings, p.stderr[-300:])
+
+print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
+sys.exit(1 if failures else 0)
