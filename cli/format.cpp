@@ -2,6 +2,7 @@
 
 #include "cli/explain.hpp"
 #include "runtime/bytecode.hpp"
+#include "runtime/csv.hpp"
 
 #include <fmt/format.h>
 
@@ -57,16 +58,6 @@ std::string pad(const std::string& text, size_t width, bool right) {
   size_t w = display_width(text);
   std::string fill(w < width ? width - w : 0, ' ');
   return right ? fill + text : text + fill;
-}
-
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 // The rows shared by the table and CSV formats.

@@ -14,6 +14,7 @@
 #include "cli/explain.hpp"
 #include "cli/format.hpp"
 #include "cli/report.hpp"
+#include "cli/template_command.hpp"
 #include "cli/test_command.hpp"
 #include "compiler/compiler.hpp"
 #include "compiler/formatter.hpp"
@@ -169,6 +170,7 @@ struct RunArgs {
   std::vector<std::string> params;
   std::string output;
   std::string reject;
+  std::string encoding;
   bool skip_bad = false;
   bool trace = false;
   std::string as_of;  // score the period up to this date only
@@ -202,6 +204,7 @@ int run(const RunArgs& a) {
   ReadOptions options;
   options.skip_bad = a.skip_bad;
   options.reject_path = a.reject;
+  if (!a.encoding.empty()) options.encoding = *parse_encoding(a.encoding);
   bool report = a.format == "html" || a.format == "xlsx";
   Session session(*program, options, a.trace || report || !a.unit.empty());
   Machine& machine = session.machine();
@@ -328,6 +331,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--param", run_args.params, "Override a rulebook parameter: NAME=NUMBER");
   run_cmd->add_option("--as-of", run_args.as_of, "Score the year so far: the period up to this date (YYYY-MM-DD)");
   run_cmd->add_option("-o,--output", run_args.output, "Write the result to this file instead of standard output");
+  const auto encoding_check = [](const std::string& name) {
+    return parse_encoding(name) ? std::string() : fmt::format("unknown encoding '{}' (known: {})", name, kEncodingNames);
+  };
+  run_cmd->add_option("--encoding", run_args.encoding, "Encoding of CSV files (default: detected)")->check(encoding_check);
   run_cmd->add_flag("--skip-bad", run_args.skip_bad, "Skip bad records instead of stopping (they are listed on stderr)");
   run_cmd->add_option("--reject", run_args.reject, "With --skip-bad: write the skipped records to this file");
   run_cmd->add_flag("--trace", run_args.trace, "Add each unit's derivation to the JSON output (docs/trace.md)");
@@ -336,6 +343,7 @@ int main(int argc, char** argv) {
   auto* explain_cmd = app.add_subcommand("explain", "Show how one unit's score was derived, down to the records");
   explain_cmd->add_option("rules", explain_args.rules, "Rulebook (.rules source or compiled .rbc)")->required();
   explain_cmd->add_option("--events", explain_args.events, "Events file (.jsonl or .csv); repeat for several")->required();
+  explain_cmd->add_option("--encoding", explain_args.encoding, "Encoding of CSV files (default: detected)")->check(encoding_check);
   explain_cmd->add_option("--unit", explain_args.unit, "The unit to explain")->required();
   explain_cmd->add_option("--item", explain_args.item, "Only this item, group or category");
   explain_cmd->add_flag("--prose", explain_args.prose, "Write each deduction and bonus as a sentence");
@@ -375,6 +383,11 @@ int main(int argc, char** argv) {
   fmt_cmd->add_option("files", fmt_files, "Rulebooks (.rules) to format in place")->required();
   fmt_cmd->add_flag("--check", fmt_check, "Change nothing; list the files that are not formatted and exit 1 if any");
 
+  std::string template_rules, template_out;
+  auto* template_cmd = app.add_subcommand("template", "Write a workbook to fill in with records, one sheet per event type");
+  template_cmd->add_option("rules", template_rules, "Rulebook (.rules)")->required();
+  template_cmd->add_option("-o,--output", template_out, "The workbook to write (.xlsx)")->required();
+
   std::string disasm_input;
   auto* disasm_cmd = app.add_subcommand("disasm", "Print the bytecode of a compiled rulebook");
   disasm_cmd->add_option("program", disasm_input, "Compiled .rbc (or a .rules source)")->required();
@@ -395,6 +408,10 @@ int main(int argc, char** argv) {
     if (*check_cmd) return check(check_rules, check_format, strict);
     if (*test_cmd) return test_command(test_args);
     if (*fmt_cmd) return format_files(fmt_files, fmt_check);
+    if (*template_cmd) {
+      if (!refuse_outputs({template_rules}, {template_out})) return 2;
+      return template_command(template_rules, template_out);
+    }
     if (*compile_cmd) {
       if (!refuse_outputs({compile_rules}, {compile_out})) return 2;
       auto program = load_program(compile_rules);

@@ -246,7 +246,8 @@ struct Param { Name name; ExprPtr value; Span span; };  // 参数 NAME = NUMBER
 struct Units { std::vector<Name> names; Span span; };   // 单位 { ... }
 struct UnitGroup { Name name; std::vector<Name> members; Span span; };
 struct Alias { Name alias; Name target; Span span; };   // 别名 A = B
-struct Enum { Name name; std::vector<Name> members; Span span; };
+// 枚举 NAME { MEMBER ["DISPLAY"] ... }; displays[i] is members[i]'s display name, "" for none.
+struct Enum { Name name; std::vector<Name> members; Span span; std::vector<std::string> displays; };
 
 // 表 NAME (COL1, COL2) -> 单位 { k1 k2 -> u1, u2 ... } [来自 "file.csv"]
 struct Table {
@@ -271,13 +272,15 @@ struct Field {
   std::vector<Name> key_fields;  // non-empty for a table key
   bool optional = false;
   Span span;
+  std::string display;  // "" for none
 };
 
-struct EventType {  // 事件 NAME { FIELDS... 唯一 (f1, f2) }
+struct EventType {  // 事件 NAME ["DISPLAY"] { FIELDS... 唯一 (f1, f2) }
   Name name;
   std::vector<Field> fields;
   std::vector<std::vector<Name>> unique;  // each: fields that no two records may share
   Span span;
+  std::string display;  // "" for none
 };
 
 struct NamedStream { Name name; StreamRef stream; Span span; };  // 记录 NAME = S

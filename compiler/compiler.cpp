@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -11,7 +12,7 @@
 namespace rb {
 
 std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string& base_dir, Diagnostics& diags,
-                               bool coverage) {
+                               bool coverage, EventUses* uses) {
   CompilerState state(rulebook, diags);
   state.coverage = coverage;
   state.program.source_name = rulebook.path;
@@ -25,11 +26,18 @@ std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string&
     diags.error(rulebook.path, {1, 1, 0, 1}, fmt::format("the rulebook exceeds a limit: {}", e.what()));
     return std::nullopt;
   }
+  if (uses) {
+    uses->assign(state.program.events.size(), {});
+    for (const auto& u : state.uses) {
+      auto& items = (*uses)[u.type];
+      if (std::find(items.begin(), items.end(), u.item) == items.end()) items.push_back(u.item);
+    }
+  }
   return std::move(state.program);
 }
 
 std::optional<Program> compile_file(const std::string& path, Diagnostics& diags, std::string* source_out,
-                                    bool coverage) {
+                                    bool coverage, EventUses* uses) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diags.error(path, {}, "cannot open the rulebook file");
@@ -43,7 +51,7 @@ std::optional<Program> compile_file(const std::string& path, Diagnostics& diags,
   if (!parsed) return std::nullopt;
   auto slash = path.find_last_of('/');
   std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  return compile(*parsed, base_dir, diags, coverage);
+  return compile(*parsed, base_dir, diags, coverage, uses);
 }
 
 }  // namespace rb

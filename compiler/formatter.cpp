@@ -86,6 +86,7 @@ struct Token {
   bool entry = false;           // starts an entry of a { } list, other than the first
   bool tight = false;           // a '(' laid against the word before it
   bool sign = false;            // a unary minus
+  bool display = false;         // a display name, laid after its code with one space
   std::optional<size_t> align;  // the column, from the line's indentation, it is aligned to
 
   bool is(std::string_view punctuation) const { return kind == TokenKind::Punctuation && text == punctuation; }
@@ -225,7 +226,7 @@ using layout_nodes =
                            g::value_arm, g::otherwise_arm, g::highest_arm, g::award, g::table_row, g::field,
                            g::unique_clause, g::term, g::substitution, g::grade_band,
                            // Tokens spaced by their role.
-                           g::negative_sign, g::call_open, g::key_fields>>;
+                           g::negative_sign, g::call_open, g::key_fields, g::display_name>>;
 
 template <typename... Rules>
 bool is_one_of(const Node& n) {
@@ -289,9 +290,10 @@ class StructureReader {
     if (!n.is_root()) {
       if (is_one_of<g::negative_sign>(n)) mark(n, &Token::sign);
       if (is_one_of<g::call_open, g::key_fields>(n)) mark(n, &Token::tight);
-      if (is_container(n)) container(n);
+      if (is_one_of<g::display_name>(n)) mark(n, &Token::display);
     }
     for (const auto& child : n.children) visit(*child);
+    if (!n.is_root() && is_container(n)) container(n);  // after the children, whose display names it skips
   }
 
   void mark(const Node& n, bool Token::*flag) {
@@ -308,7 +310,7 @@ class StructureReader {
     std::vector<size_t> entries;
     if (is_name_list(n)) {
       for (size_t k = *open + 1; k < *close; ++k) {
-        if (!tokens_[k].is(",")) entries.push_back(k);
+        if (!tokens_[k].is(",") && !tokens_[k].display) entries.push_back(k);
       }
     } else {
       for (const auto& child : n.children) {
@@ -355,12 +357,13 @@ class Aligner {
     std::vector<const EventDecl*> head_at(lines_.size(), nullptr);
     for (const auto& e : events) {
       const size_t line = tokens_[e.keyword].line;
-      if (starts_line(e.keyword) && e.open == e.keyword + 2 && tokens_[e.open].line == line) head_at[line] = &e;
+      if (starts_line(e.keyword) && e.open == e.keyword + 2 + named(e.keyword + 1) && tokens_[e.open].line == line)
+        head_at[line] = &e;
     }
     std::vector<const EventDecl*> run;
     const auto flush = [&] {
       size_t widest = 0;
-      for (const auto* e : run) widest = std::max(widest, width(e->keyword + 1));
+      for (const auto* e : run) widest = std::max(widest, width_with_display(e->keyword + 1));
       if (run.size() > 1) {
         for (const auto* e : run) tokens_[e->open].align = width(e->keyword) + 1 + widest + 1;
       }
@@ -384,14 +387,15 @@ class Aligner {
     std::vector<size_t> run;  // the name token of each field line
     const auto flush = [&] {
       size_t widest = 0;
-      for (size_t name : run) widest = std::max(widest, width(name));
+      for (size_t name : run) widest = std::max(widest, width_with_display(name));
       if (run.size() > 1) {
-        for (size_t name : run) tokens_[name + 2].align = widest + 2;  // name, ':', a space
+        for (size_t name : run) tokens_[name + 2 + named(name)].align = widest + 2;  // name, ':', a space
       }
       run.clear();
     };
     for (size_t name : event.fields) {
-      const bool field_line = starts_line(name) && name + 2 < tokens_.size() && tokens_[name + 2].line == line_of(name);
+      const size_t type = name + 2 + named(name);
+      const bool field_line = starts_line(name) && type < tokens_.size() && tokens_[type].line == line_of(name);
       if (!field_line) {
         flush();
         continue;
@@ -429,6 +433,12 @@ class Aligner {
 
  private:
   size_t width(size_t token) const { return display_width(tokens_[token].text); }
+  // 1 when the name at `token` is followed by its display name, else 0.
+  size_t named(size_t token) const { return token + 1 < tokens_.size() && tokens_[token + 1].display ? 1 : 0; }
+  // A name and, when it has one, its display name after a space.
+  size_t width_with_display(size_t token) const {
+    return named(token) ? width(token) + 1 + width(token + 1) : width(token);
+  }
   size_t line_of(size_t token) const { return tokens_[token].line; }
   bool starts_line(size_t token) const { return lines_[line_of(token)].tokens.front() == token; }
   bool only_comments_between(size_t from_line, size_t to_line) const {

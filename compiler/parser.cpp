@@ -44,7 +44,8 @@ using selector = pt::selector<
     Rule,
     pt::store_content::on<
         // Names and literals.
-        g::identifier, g::quoted, g::title_text, g::citation_text, g::source_file, g::unit_type, g::date_word,
+        g::identifier, g::quoted, g::title_text, g::citation_text, g::source_file, g::display_name, g::unit_type,
+        g::date_word,
         g::score_word, g::number, g::date,
         // Operators and the words that change a construct's meaning.
         g::negative_sign, g::negation, g::multiply, g::divide, g::plus_sign, g::minus_sign, g::less_equal,
@@ -187,10 +188,12 @@ class AstBuilder {
   ast::Category category(const Node& n, ast::CategoryKind kind);
   ast::Table table(const Node& n);
   ast::EventType event_type(const Node& n);
+  ast::Enum enumeration(const Node& n);
 };
 
 ast::Name AstBuilder::name(const Node& n) {
-  if (is<g::quoted, g::title_text, g::citation_text, g::source_file>(n)) return {unquote(n.string_view()), span_of(n)};
+  if (is<g::quoted, g::title_text, g::citation_text, g::source_file, g::display_name>(n))
+    return {unquote(n.string_view()), span_of(n)};
   return {n.string(), span_of(n)};  // An identifier, or one of the words 单位, 日期 and 得分.
 }
 
@@ -569,18 +572,38 @@ ast::Table AstBuilder::table(const Node& n) {
   return table;
 }
 
-// 事件 NAME { NAME: TYPE [(KEYS)] [可选] ... 唯一 (FIELDS) ... }
+// 枚举 NAME { MEMBER ["DISPLAY"] ... }
+ast::Enum AstBuilder::enumeration(const Node& n) {
+  const Children& c = n.children;
+  ast::Enum e{name(*c[0]), {}, span_of(n), {}};
+  for (size_t i = 1; i < c.size(); ++i) {
+    if (is<g::display_name>(*c[i])) {
+      e.displays.back() = name(*c[i]).text;
+      continue;
+    }
+    e.members.push_back(name(*c[i]));
+    e.displays.emplace_back();
+  }
+  return e;
+}
+
+// 事件 NAME ["DISPLAY"] { NAME ["DISPLAY"]: TYPE [(KEYS)] [可选] ... 唯一 (FIELDS) ... }
 ast::EventType AstBuilder::event_type(const Node& n) {
   const Children& c = n.children;
-  ast::EventType event{name(*c[0]), {}, {}, span_of(n)};
-  for (size_t i = 1; i < c.size(); ++i) {
+  ast::EventType event{name(*c[0]), {}, {}, span_of(n), {}};
+  size_t i = 1;
+  if (i < c.size() && is<g::display_name>(*c[i])) event.display = name(*c[i++]).text;
+  for (; i < c.size(); ++i) {
     const Node& part = *c[i];
     if (is<g::unique_clause>(part)) {
       event.unique.push_back(names(part.children));
       continue;
     }
-    ast::Field field{name(*part.children[0]), name(*part.children[1]), {}, false, span_of(part)};
-    for (size_t k = 2; k < part.children.size(); ++k) {
+    const Children& fc = part.children;
+    const size_t type_at = is<g::display_name>(*fc[1]) ? 2 : 1;
+    ast::Field field{name(*fc[0]), name(*fc[type_at]), {}, false, span_of(part), {}};
+    if (type_at == 2) field.display = name(*fc[1]).text;
+    for (size_t k = type_at + 1; k < fc.size(); ++k) {
       const Node& extra = *part.children[k];
       if (is<g::key_fields>(extra))
         field.key_fields = names(extra.children);
@@ -603,7 +626,7 @@ ast::Declaration AstBuilder::declaration(const Node& n) {
   if (is<g::units>(n)) return ast::Units{names(c), span};
   if (is<g::unit_group>(n)) return ast::UnitGroup{name(*c[0]), names(c, 1), span};
   if (is<g::alias>(n)) return ast::Alias{name(*c[0]), name(*c[1]), span};
-  if (is<g::enum_decl>(n)) return ast::Enum{name(*c[0]), names(c, 1), span};
+  if (is<g::enum_decl>(n)) return enumeration(n);
   if (is<g::table>(n)) return table(n);
   if (is<g::event_type>(n)) return event_type(n);
   if (is<g::named_stream>(n)) return ast::NamedStream{name(*c[0]), stream(*c[1], 0), span};

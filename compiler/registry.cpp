@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -96,6 +97,7 @@ class Registry {
       if (auto* t = std::get_if<ast::Table>(&d)) table(*t);
     for (const auto& d : decls)
       if (auto* e = std::get_if<ast::EventType>(&d)) event(*e);
+    check_display_names();
     for (const auto& d : decls)
       if (auto* n = std::get_if<ast::NamedStream>(&d)) named_stream(*n);
     if (!seen_period_) s_.error({1, 1, 0, 1}, "the rulebook has no assessment period", "add a line such as: 考核期 2022-01-01 至 2022-12-31");
@@ -268,9 +270,25 @@ class Registry {
     EnumDef def;
     def.name = e.name.text;
     std::set<std::string> seen;
-    for (const auto& m : e.members) {
+    for (size_t i = 0; i < e.members.size(); ++i) {
+      const ast::Name& m = e.members[i];
       if (!seen.insert(m.text).second) s_.error(m.span, fmt::format("{} is listed twice in {}", m.text, e.name.text));
       def.members.push_back(s_.symbol(m.text));
+      def.displays.push_back(e.displays[i]);
+    }
+    // A display name stands for one member: records may give either.
+    for (size_t i = 0; i < e.displays.size(); ++i) {
+      if (e.displays[i].empty()) continue;
+      for (size_t j = 0; j < e.members.size(); ++j) {
+        const bool as_name = j != i && e.displays[i] == e.members[j].text;
+        const bool as_display = j < i && e.displays[i] == e.displays[j];
+        if (as_name || as_display) {
+          s_.error(e.members[i].span,
+                   fmt::format("the display name \"{}\" of {} is also {}'s {} in {}", e.displays[i], e.members[i].text,
+                               e.members[j].text, as_name ? "name" : "display name", e.name.text));
+          break;
+        }
+      }
     }
     if (def.members.empty()) s_.error(e.span, fmt::format("enum {} has no members", e.name.text));
     s_.enum_index[e.name.text] = static_cast<uint32_t>(s_.program.enums.size());
@@ -443,6 +461,7 @@ class Registry {
     }
     EventTypeDef def;
     def.name = e.name.text;
+    def.display = e.display;
     std::set<std::string> names;
     for (const auto& f : e.fields) {
       if (f.name.text == "type" || f.name.text == "date" || f.name.text == "日期") {
@@ -459,6 +478,7 @@ class Registry {
       }
       FieldDef fd;
       fd.name = f.name.text;
+      fd.display = f.display;
       fd.optional = f.optional;
       auto slot = static_cast<int32_t>(def.fields.size());
       const std::string& type = f.type.text;
@@ -528,6 +548,41 @@ class Registry {
     }
     s_.event_index[e.name.text] = static_cast<uint32_t>(s_.program.events.size());
     s_.program.events.push_back(std::move(def));
+  }
+
+  // Records may name an event type or a field by its display name, so each display name must
+  // stand for one code: type names among types; field names among all fields, and never the
+  // type and date columns (type, date, 类型, 日期).
+  void check_display_names() {
+    std::map<std::string, std::string> types, fields;  // display or code -> code
+    std::vector<const ast::EventType*> events;
+    for (const auto& d : s_.rulebook.declarations)
+      if (auto* e = std::get_if<ast::EventType>(&d)) events.push_back(e);
+    for (const auto* e : events) {
+      types.emplace(e->name.text, e->name.text);
+      for (const auto& f : e->fields) fields.emplace(f.name.text, f.name.text);
+    }
+    for (const auto* e : events) {
+      if (e->display.empty()) continue;
+      auto [it, fresh] = types.emplace(e->display, e->name.text);
+      if (!fresh && it->second != e->name.text)
+        s_.error(e->name.span, fmt::format("the display name \"{}\" of event type {} also names event type {}",
+                                           e->display, e->name.text, it->second));
+    }
+    for (const auto* e : events) {
+      for (const auto& f : e->fields) {
+        if (f.display.empty()) continue;
+        if (f.display == "type" || f.display == "date" || f.display == "类型" || f.display == "日期") {
+          s_.error(f.name.span, fmt::format("the display name \"{}\" of field {} is the column every record has",
+                                            f.display, f.name.text));
+          continue;
+        }
+        auto [it, fresh] = fields.emplace(f.display, f.name.text);
+        if (!fresh && it->second != f.name.text)
+          s_.error(f.name.span, fmt::format("the display name \"{}\" of field {} also names field {}", f.display,
+                                            f.name.text, it->second));
+      }
+    }
   }
 
   void named_stream(const ast::NamedStream& n) {

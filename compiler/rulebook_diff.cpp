@@ -785,6 +785,19 @@ class Differ {
     c.new_line = new_line;
   }
 
+  // A display name (事件 x "…", field x "…", member x "…") that was given, changed or dropped.
+  void display_changed(DiffSection section, const std::string& what, const std::string& label, const std::string& name,
+                       const std::string& was, const std::string& now, uint32_t old_line, uint32_t new_line) {
+    if (was == now) return;
+    auto quoted = [](const std::string& d) { return d.empty() ? std::string("（无）") : "\"" + d + "\""; };
+    auto& c = add(section, "changed", what, name, label + " " + name + " 的显示名 " + quoted(was) + " → " + quoted(now));
+    c.aspect = "display";
+    c.old_value = was;
+    c.new_value = now;
+    c.old_line = old_line;
+    c.new_line = new_line;
+  }
+
   Change& add(DiffSection section, std::string kind, std::string what, std::string name, std::string text) {
     Change c;
     c.section = section;
@@ -1032,6 +1045,11 @@ class Differ {
         if (!after.count(m.text)) removed.push_back(m.text);
       members_changed(DiffSection::Registries, "enum", "枚举", e->name.text, added, removed, " ", old->span.line,
                       e->span.line);
+      for (size_t i = 0; i < e->members.size(); ++i)
+        for (size_t j = 0; j < old->members.size(); ++j)
+          if (old->members[j].text == e->members[i].text)
+            display_changed(DiffSection::Registries, "enum_member", "枚举 " + e->name.text + " 的成员",
+                            e->members[i].text, old->displays[j], e->displays[i], old->span.line, e->span.line);
     }
     for (const auto* e : o_.enums) {
       if (Book::find(n_.enums, e->name.text)) continue;
@@ -1117,6 +1135,8 @@ class Differ {
         continue;
       }
       const std::string& en = e->name.text;
+      display_changed(DiffSection::Events, "event_type", "事件类型", en, old->display, e->display, old->span.line,
+                      e->span.line);
       for (const auto& f : e->fields) {
         const ast::Field* of = nullptr;
         for (const auto& x : old->fields)
@@ -1129,7 +1149,10 @@ class Differ {
           c.new_line = f.span.line;
           continue;
         }
-        ast::Field a = {of->name, of->type, of->key_fields, false, {}}, b = {f.name, f.type, f.key_fields, false, {}};
+        display_changed(DiffSection::Events, "field", "事件类型 " + en + ": 字段", f.name.text, of->display, f.display,
+                        of->span.line, f.span.line);
+        ast::Field a = {of->name, of->type, of->key_fields, false, {}, {}},
+                   b = {f.name, f.type, f.key_fields, false, {}, {}};
         if (field_text(a) != field_text(b)) {
           auto& c = add(DiffSection::Events, "changed", "field", name,
                         "事件类型 " + en + ": 字段 " + f.name.text + " 的类型 " + field_text(a) + " → " + field_text(b));

@@ -443,7 +443,13 @@ struct units : seq<kw_unit, expect<list_open>, star<sep, strict_name>, expect<li
 struct unit_group
     : seq<kw_unit_group, expect<strict_name>, expect<list_open>, star<sep, strict_name>, expect<list_close>> {};
 struct alias : seq<kw_alias, expect<strict_name>, expect<assign>, expect<strict_name>> {};
-struct enum_decl : seq<kw_enum, expect<strict_name>, expect<list_open>, star<sep, strict_name>, expect<list_close>> {};
+// A display name: the quoted words that forms, column headers and records may use for an
+// event type, a field or an enum member instead of its code (`province "省政府办公厅"`).
+struct display_name : quoted {};
+// An enum member's display name follows it. A quoted member has none, so that `{ "a" "b" }`
+// stays two members.
+struct enum_member : seq<required<not_keyword>, sor<seq<identifier, opt<sep, display_name>>, quoted>> {};
+struct enum_decl : seq<kw_enum, expect<strict_name>, expect<list_open>, star<sep, enum_member>, expect<list_close>> {};
 
 // 表 NAME (COLUMN, ...) -> 单位 { KEY... -> UNIT, ... } or -> 单位 来自 "file.csv". Rows are
 // not line-based: a row ends after its comma-separated units, and the next name starts the
@@ -466,20 +472,22 @@ struct table
     : seq<kw_table, expect<strict_name>, expect<key_columns>, expect<arrow>, expect<table_target>, expect<table_body>> {
 };
 
-// 事件 NAME { FIELD... 唯一 (FIELD, ...) } with FIELD = NAME: TYPE [(KEY, ...)] [可选].
+// 事件 NAME ["DISPLAY"] { FIELD... 唯一 (FIELD, ...) } with
+// FIELD = NAME ["DISPLAY"]: TYPE [(KEY, ...)] [可选].
 struct field_list : seq<names_open, expect<field_ref>, star<sep, comma, expect<field_ref>>, expect<names_close>> {};
 struct key_fields : field_list {};
 struct optional_mark : kw_optional {};
 struct field_type : sor<unit_type, date_word, strict_name> {};
 struct field_colon : colon {};
 struct field
-    : seq<strict_name, expect<field_colon>, expect<field_type>, opt<sep, key_fields>, opt<sep, optional_mark>> {};
+    : seq<strict_name, opt<sep, display_name>, expect<field_colon>, expect<field_type>, opt<sep, key_fields>,
+          opt<sep, optional_mark>> {};
 struct unique_fields : field_list {};
 struct unique_clause : seq<kw_unique, expect<unique_fields>> {};
 struct fields_open : open_brace {};
 struct fields_close : close_brace {};
-struct event_type : seq<kw_event, expect<strict_name>, expect<fields_open>, star<sep, sor<unique_clause, field>>,
-                        expect<fields_close>> {};
+struct event_type : seq<kw_event, expect<strict_name>, opt<sep, display_name>, expect<fields_open>,
+                        star<sep, sor<unique_clause, field>>, expect<fields_close>> {};
 
 struct named_stream : seq<kw_stream, expect<strict_name>, expect<assign>, expect<stream>> {};
 

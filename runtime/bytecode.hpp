@@ -78,6 +78,7 @@ struct FieldDef {
   uint32_t ref = 0;             // enum index for Enum, table index for TableKey
   bool optional = false;
   std::vector<std::string> key_fields;  // for TableKey: the input fields forming the key
+  std::string display;          // the name forms and column headers show, "" for none
 };
 
 struct EventTypeDef {
@@ -87,11 +88,14 @@ struct EventTypeDef {
   int32_t key_field = -1;                // slot of the TableKey field that gives the unit, or -1
   std::vector<std::vector<uint32_t>> unique;  // slots (kMaxFields means the date) no two records share
   CodeRange handler;                     // phase 1 code run for each record of this type
+  std::string display;                   // the name forms and records may use, "" for none
 };
 
 struct EnumDef {
   std::string name;
   std::vector<uint32_t> members;  // symbols
+  std::vector<std::string> displays;  // per member, the name records may use, "" for none;
+                                      // empty when no member has one
 };
 
 struct TableDef {

@@ -13,6 +13,16 @@ uint32_t count_newlines(const char* begin, const char* end) {
 
 }  // namespace
 
+std::string csv_cell(std::string_view cell) {
+  if (cell.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(cell);
+  std::string out = "\"";
+  for (char c : cell) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 CsvSplitter::CsvSplitter(std::string_view data) : data_(data) {
   if (data_.size() >= 3 && static_cast<unsigned char>(data_[0]) == 0xEF &&
       static_cast<unsigned char>(data_[1]) == 0xBB && static_cast<unsigned char>(data_[2]) == 0xBF) {

@@ -23,6 +23,9 @@
 
 namespace rb {
 
+// A cell as CSV writes it: quoted (quotes doubled) when it holds ',', '"', CR or LF.
+std::string csv_cell(std::string_view cell);
+
 class CsvSplitter {
  public:
   enum class Status { Record, End, Error };

@@ -271,13 +271,13 @@ class Codec {
   void members(Matching<CodeRange> auto& r) { fields(r.begin, r.end); }
   void members(Matching<CoveragePoint> auto& c) { fields(c.line, c.item, c.what); }
   void members(Matching<ParamDef> auto& d) { fields(d.name, d.value, d.is_date); }
-  void members(Matching<EnumDef> auto& e) { fields(e.name, e.members); }
+  void members(Matching<EnumDef> auto& e) { fields(e.name, e.members, e.displays); }
   void members(Matching<TableDef::Row> auto& r) { fields(r.keys, r.units); }
   void members(Matching<TableDef> auto& t) { fields(t.name, t.columns, t.rows); }
   void members(Matching<UnitSet> auto& s) { fields(s.name, s.units); }
-  void members(Matching<FieldDef> auto& f) { fields(f.name, f.kind, f.ref, f.optional, f.key_fields); }
+  void members(Matching<FieldDef> auto& f) { fields(f.name, f.kind, f.ref, f.optional, f.key_fields, f.display); }
   void members(Matching<EventTypeDef> auto& e) {
-    fields(e.name, e.fields, e.unit_field, e.key_field, e.unique, e.handler);
+    fields(e.name, e.fields, e.unit_field, e.key_field, e.unique, e.handler, e.display);
   }
   void members(Matching<AccumulatorDef> auto& a) {
     fields(a.kind, a.exclude, a.table, a.days, a.times, a.description, a.period);
@@ -679,6 +679,9 @@ class Verifier {
     for (const EnumDef& e : p_.enums) {
       const std::string where = fmt::format("enum \"{}\"", e.name);
       for (uint32_t symbol : e.members) check_index(where, "symbol", symbol, p_.symbols.size());
+      if (!e.displays.empty() && e.displays.size() != e.members.size())
+        report("{}: has {} for {}", where, count_of(e.displays.size(), "display name"),
+               count_of(e.members.size(), "member"));
     }
   }
 

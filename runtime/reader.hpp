@@ -6,7 +6,11 @@
 //
 // Input formats (by file extension, case-insensitive):
 //   .jsonl .ndjson .json  JSON Lines: one JSON object per line.
-//   .csv                  RFC 4180 CSV whose first non-blank record is the header.
+//   .csv                  RFC 4180 CSV whose first non-blank record is the header, in
+//                         UTF-8, GB18030 or UTF-16 with LF, CRLF or CR line ends
+//                         (text_decoding.hpp).
+//   .xlsx                 an Excel workbook: each sheet a table like a CSV file, or a
+//                         sheet of one event type (reader_xlsx.cpp); locations SHEET!CELL.
 // A UTF-8 byte order mark at the start is skipped in both. Blank lines (and in CSV, rows
 // whose cells are all empty) are skipped but still counted for line numbers.
 //
@@ -22,12 +26,15 @@
 // Errors: every problem with a record is reported as one InputError (file, 1-based line,
 // message); a record may have several. Reading goes on through the whole input. Only the
 // first max_errors are kept as messages (building them, suggestions included, costs
-// nothing after that), error_count() counts them all. Messages:
+// nothing after that unless a reject file needs them), error_count() counts them all.
+// Messages:
 //   not valid JSON: <simdjson's reason>                 (also invalid UTF-8 in a JSON line)
 //   not valid JSON: bad value 'tru' for 'other'        (a malformed literal, 01, 1., nul)
 //   not a JSON object
 //   text after the JSON object
-//   invalid UTF-8                                      (a CSV row)
+//   invalid UTF-8; the file looks like GB18030/GBK. Save it as ...   (a CSV file's first such row;
+//   and 6891 more rows that are not valid UTF-8                        the others once, at its end)
+//   the text is not UTF-8, GB18030/GBK or UTF-16 ...   (line 0: a CSV file in no known encoding)
 //   <CSV splitter message>                             e.g. unterminated quoted field
 //   row has 3 cells but the header has 5
 //   header has no 'type' column / column 'x' appears twice in the header /
@@ -36,7 +43,7 @@
 //   field 'id' given twice
 //   field 'level' must be a string, not a boolean      (also array, object)
 //   unknown event type 'portal_warnin' (did you mean portal_warning?)
-//   field 'date' is not a date (YYYY-MM-DD): '2022/4/1'
+//   field 'date' is not a date: '4/1/2022' (write 2022-03-05, 2022/3/5, 2022.3.5 or 2022年3月5日)
 //   field 'date' is not a calendar date: '2022-02-30'
 //   unknown unit '县审记局' (did you mean 县审计局?)
 //   field 'score' is not a number: 'one'
@@ -71,15 +78,12 @@
 // with it they are written to the reject file (when reject_path is set); the caller decides
 // whether a run with errors goes on. Without reject_path they are only counted.
 //
-// Reject file (options.skip_bad with a non-empty reject_path): the raw text of each bad
-// record, one per line (a CSV record keeps its embedded line breaks), in input order. Rows
-// from a CSV file are preceded by that file's header line, written once before its first
-// rejected row (and again only when a later CSV file has a different header); JSON lines
-// are written as they are. The file is written to `<reject_path>.tmp` while reading and
-// renamed over reject_path by finish(). When nothing was rejected, finish() creates no file
-// and removes an existing file at reject_path (left from an earlier run), so the file
-// exists exactly when this run rejected something. finish() refuses to write over one of
-// the input files.
+// Reject file (options.skip_bad with a non-empty reject_path): each bad record in input
+// order with its reasons and where the first one is, in the format the file's name says
+// (reject_file.hpp). It is written by finish() to `<reject_path>.tmp` and renamed over
+// reject_path. When nothing was rejected, finish() creates no file and removes an existing
+// file at reject_path (left from an earlier run), so the file exists exactly when this run
+// rejected something. The reject file may not be one of the input files.
 #pragma once
 
 #include <cstdint>
@@ -90,20 +94,23 @@
 
 #include "bytecode.hpp"
 #include "record.hpp"
+#include "text_decoding.hpp"
 
 namespace rb {
 
 struct InputError {
   std::string file;
-  uint32_t line = 0;  // 0: the whole file (e.g. cannot open)
+  uint32_t line = 0;  // 0: the whole file (e.g. cannot open); in a workbook, the sheet's row
   std::string message;
+  std::string place;  // in a workbook, the sheet and cell: "政策解读!C14"
 };
 
-// "file:line: message", or "file: message" for line 0.
+// "file:line: message", "file:place: message" in a workbook, or "file: message" for line 0.
 std::string to_string(const InputError& error);
 
 struct ReadOptions {
   bool skip_bad = false;
+  Encoding encoding = Encoding::Detect;  // of CSV files (JSON Lines is always UTF-8)
   std::string reject_path;
   size_t max_errors = 100;
 };

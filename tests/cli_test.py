@@ -87,8 +87,17 @@ reject = tmp("rejected.jsonl")
 p = run("run", RULES, "--events", bad_events, "--skip-bad", "--reject", reject, "-o", out)
 check("--skip-bad scores the rest and says how many", p.returncode == 0 and b"skipped 2 bad records" in p.stderr
       and os.path.exists(out), p.stderr[:300])
-check("the reject file holds exactly the bad lines",
-      os.path.exists(reject) and open(reject, encoding="utf-8").read().splitlines() == bad_lines)
+rejected = [json.loads(line) for line in open(reject, encoding="utf-8")] if os.path.exists(reject) else []
+check("the .jsonl reject file holds the bad records as JSON Lines, each with its reason and place",
+      len(rejected) == 2 and rejected[0]["type"] == "leak_verified" and rejected[0]["date"] == "2022-02-30"
+      and rejected[0]["原因"] == "field 'date' is not a calendar date: '2022-02-30'"
+      and rejected[0]["位置"] == bad_events + ":11" and rejected[1]["记录"] == "not json"
+      and rejected[1]["位置"] == bad_events + ":12", str(rejected))
+reject_csv = tmp("rejected.csv")
+p = run("run", RULES, "--events", bad_events, "--skip-bad", "--reject", reject_csv, "-o", out)
+csv_bytes = open(reject_csv, "rb").read() if os.path.exists(reject_csv) else b""
+check("a .csv reject file is CSV with a byte order mark and 原因, 位置 columns",
+      csv_bytes.startswith("\ufeff原因,位置,记录\r\n".encode("utf-8")) and b"bad.jsonl:12" in csv_bytes, csv_bytes[:200])
 
 # check: every problem, with file:line:col and a caret.
 broken = tmp("broken.rules")

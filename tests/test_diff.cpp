@@ -655,3 +655,24 @@ TEST_CASE("diff: each rulebook on its own year of the same activity") {
     CHECK(sum == u.change());
   }
 }
+
+TEST_CASE("diff: display names of event types, fields and enum members") {
+  const std::string named = replace(replace(replace(kBase, "枚举 级别 { province city county }",
+                                                    "枚举 级别 { province \"省政府办公厅\" city county }"),
+                                            "事件 notice { unit: 单位  level: 级别 }",
+                                            "事件 notice \"解读通报\" { unit: 单位  level \"通报级别\": 级别 }"),
+                                    "事件 late   { unit: 单位  id: 文本 }", "事件 late \"迟延\" { unit: 单位  id: 文本 }");
+  auto given = diff_texts(kBase, named);
+  std::vector<std::string> texts;
+  for (const auto& c : given.changes) texts.push_back(c.text);
+  CHECK(texts == std::vector<std::string>{"枚举 级别 的成员 province 的显示名 （无） → \"省政府办公厅\"",
+                                          "事件类型 notice 的显示名 （无） → \"解读通报\"",
+                                          "事件类型 notice: 字段 level 的显示名 （无） → \"通报级别\"",
+                                          "事件类型 late 的显示名 （无） → \"迟延\""});
+  for (const auto& c : given.changes) CHECK(c.aspect == "display");
+  auto renamed = diff_texts(named, replace(named, "\"解读通报\"", "\"政策解读通报\""));
+  REQUIRE(renamed.changes.size() == 1);
+  CHECK(renamed.changes[0].text == "事件类型 notice 的显示名 \"解读通报\" → \"政策解读通报\"");
+  CHECK(renamed.changes[0].old_value == "解读通报");
+  CHECK(renamed.changes[0].new_value == "政策解读通报");
+}

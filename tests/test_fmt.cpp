@@ -368,6 +368,14 @@ TEST_CASE("alignment: table columns, event heads and field lines, trailing comme
     CHECK(formatted("事件 e {\nunit: 单位\n账号: t(a, b)\nlevel: 级别 可选\n\nx: 文本\nyy: 文本\n}\n") ==
           "事件 e {\n  unit:  单位\n  账号:  t(a, b)\n  level: 级别 可选\n\n  x:  文本\n  yy: 文本\n}\n");
   }
+  SECTION("display names: one space after their code, counted in the alignment") {
+    CHECK(formatted("枚举 级别 { province   \"省\" city county  \"县\" }\n") ==
+          "枚举 级别 { province \"省\"  city  county \"县\" }\n");
+    CHECK(formatted("事件 a   \"甲\" { unit: 单位 }\n事件 bbb { unit: 单位 }\n") ==
+          "事件 a \"甲\" { unit: 单位 }\n事件 bbb    { unit: 单位 }\n");
+    CHECK(formatted("事件 e {\nunit  \"单位\": 单位\nlevel: 级别\n}\n") ==
+          "事件 e {\n  unit \"单位\": 单位\n  level:       级别\n}\n");
+  }
   SECTION("consecutive trailing comments share a column") {
     CHECK(formatted("参数 a = 1 # a\n参数 bbbb = 22 # b\n参数 c = 3\n参数 d = 4 # d\n") ==
           "参数 a = 1      # a\n参数 bbbb = 22  # b\n参数 c = 3\n参数 d = 4  # d\n");

@@ -88,7 +88,7 @@ Program demo_program() {
   p.units = {"north", "south", "east"};
   p.aliases = {{"northern", 0}};
   p.symbols = {"minor", "major", "wechat", "news-a", "news-b"};
-  p.enums = {{"severity", {0, 1}}};
+  p.enums = {{"severity", {0, 1}, {"轻微", ""}}};
   p.tables = {{"accounts", {"platform", "account"}, {{{2, 3}, {0}}, {{2, 4}, {1}}}}};
   p.unit_sets = {{"towns", {1, 2}}};
   p.value_sets = {{0, fraction(1, 2)}};
@@ -420,7 +420,13 @@ TEST_CASE("rbc: header problems") {
   std::vector<uint8_t> newer = good;
   set_u32(newer, 4, 7);
   CHECK(load_error(newer) ==
-        "bytecode format version 7 is newer than this rulebook (supports 4); rebuild it with `rulebook compile`");
+        "bytecode format version 7 is newer than this rulebook (supports 5); rebuild it with `rulebook compile`");
+
+  std::vector<uint8_t> older = good;
+  set_u32(older, 4, 4);
+  CHECK(load_error(older) ==
+        "bytecode format version 4 is older than this rulebook (supports 5); compile the rules again with "
+        "`rulebook compile`");
 
   std::vector<uint8_t> zero = good;
   set_u32(zero, 4, 0);
@@ -620,7 +626,12 @@ TEST_CASE("rbc: verify catches bad tables and definitions") {
   using Problems = std::vector<std::string>;
   CHECK(problems_after([](Program& p) { p.aliases[0].second = 3; }) ==
         Problems{"alias \"northern\": unit 3 is out of range (3 units)"});
-  CHECK(problems_after([](Program& p) { p.enums[0].members.push_back(5); }) ==
+  CHECK(problems_after([](Program& p) { p.enums[0].displays.push_back(""); }) ==
+        Problems{"enum \"severity\": has 3 display names for 2 members"});
+  CHECK(problems_after([](Program& p) {
+          p.enums[0].members.push_back(5);
+          p.enums[0].displays.push_back("");
+        }) ==
         Problems{"enum \"severity\": symbol 5 is out of range (5 symbols)"});
   CHECK(problems_after([](Program& p) { p.tables[0].rows[1].keys.pop_back(); }) ==
         Problems{"table \"accounts\" row 1: has 1 key for 2 columns"});

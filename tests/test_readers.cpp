@@ -2,6 +2,7 @@
 // symbol table (runtime/symbols.cpp), over a small Program built by hand.
 #include <catch2/catch.hpp>
 
+#include <iconv.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +11,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "csv.hpp"
 #include "reader.hpp"
@@ -49,7 +52,7 @@ Program make_program() {
   p.units = {"县审计局", "县公安局", "县教育局"};
   p.aliases = {{"县交警大队", 1}};
   p.symbols = {"province", "city", "county", "微信订阅号", "抖音", "云和公安", "云和交警", "云和教育"};
-  p.enums.push_back({"level", {0, 1, 2}});
+  p.enums.push_back({"level", {0, 1, 2}, {"省政府办公厅", "市政府办公室", ""}});
   rb::TableDef accounts;
   accounts.name = "新媒体账号";
   accounts.columns = {"platform", "account"};
@@ -374,8 +377,8 @@ TEST_CASE("reader: each kind of bad record names its line and problem", "[reader
        "unknown event type 'portal_late_fx' (did you mean portal_late_fix?)"},
       {R"({"date": "2022-04-01", "unit": "县审计局"})", "missing field 'type'"},
       {R"({"type": "portal_late_fix", "unit": "县审计局"})", "missing field 'date'"},
-      {R"({"type": "portal_late_fix", "date": "2022/04/01", "unit": "县审计局"})",
-       "field 'date' is not a date (YYYY-MM-DD): '2022/04/01'"},
+      {R"({"type": "portal_late_fix", "date": "4/1/2022", "unit": "县审计局"})",
+       "field 'date' is not a date: '4/1/2022' (write 2022-03-05, 2022/3/5, 2022.3.5 or 2022年3月5日)"},
       {R"({"type": "portal_late_fix", "date": "2022-02-30", "unit": "县审计局"})",
        "field 'date' is not a calendar date: '2022-02-30'"},
       {R"({"type": "interp_substandard", "date": "2022-04-01", "unit": "县审计局"})", "missing field 'level'"},
@@ -467,7 +470,7 @@ TEST_CASE("reader: CSV rows are checked like JSON lines", "[reader][csv]") {
   CHECK(rb::to_string(run.errors()[1]) == "in.csv:5: row has 2 cells but the header has 4");
   CHECK(rb::to_string(run.errors()[2]) == "in.csv:7: unknown unit '县审\\n计局' (did you mean 县审计局?)");
   CHECK(rb::to_string(run.errors()[3]) == "in.csv:9: unexpected character after a closing quote");
-  CHECK(rb::to_string(run.errors()[4]) == "in.csv:10: invalid UTF-8");
+  CHECK(rb::to_string(run.errors()[4]).starts_with("in.csv:10: invalid UTF-8; the file looks like"));
   REQUIRE(run.sink.records.size() == 2);
   CHECK(run.sink.records[1].line == 4);
   CHECK(run.reader->stats().records == 7);
@@ -537,7 +540,7 @@ TEST_CASE("reader: unique constraints hold within and across files", "[reader]")
 
 TEST_CASE("reader: skip_bad writes the bad records to the reject file", "[reader]") {
   auto dir = scratch_dir();
-  const auto reject = dir / "rejects.txt";
+  const auto reject = dir / "rejects.jsonl";
   const std::string bad_json = R"({"type": "portal_late_fix", "date": "2022-04-01", "unit": "县无此局"})";
   write_file(dir / "a.jsonl", lines({kGood, bad_json, "not json at all", kGood}));
   write_file(dir / "b.csv",
@@ -559,9 +562,32 @@ TEST_CASE("reader: skip_bad writes the bad records to the reject file", "[reader
     CHECK(run.reader->stats().in_period == 4);
     CHECK(run.reader->error_count() == 4);
     CHECK(run.sink.records.size() == 4);
-    CHECK(read_whole(reject) == bad_json + "\n" + "not json at all\n" + "type,date,unit\n" +
-                                    "portal_late_fix,2022-04-01,\"县\n无\"\n" + "bogus,2022-04-01,县审计局\n");
+    const std::string a = (dir / "a.jsonl").string(), b = (dir / "b.csv").string();
+    CHECK(read_whole(reject) ==
+          R"({"type":"portal_late_fix","date":"2022-04-01","unit":"县无此局","原因":"unknown unit '县无此局'","位置":")" + a +
+              ":2\"}\n" + R"({"记录":"not json at all","原因":"not a JSON object","位置":")" + a + ":3\"}\n" +
+              R"({"type":"portal_late_fix","date":"2022-04-01","unit":"县\n无","原因":"unknown unit '县\\n无'","位置":")" + b +
+              ":3\"}\n" + R"({"type":"bogus","date":"2022-04-01","unit":"县审计局","原因":"unknown event type 'bogus'","位置":")" +
+              b + ":6\"}\n");
     CHECK_FALSE(std::filesystem::exists(reject.string() + ".tmp"));
+  }
+  {
+    // In the format the name says: CSV with a byte order mark, a workbook.
+    ReadOptions csv_options = options;
+    csv_options.reject_path = (dir / "rejects.csv").string();
+    Run run(csv_options);
+    REQUIRE(run.reader->read_file((dir / "b.csv").string(), 0, run.sink));
+    REQUIRE(run.reader->finish());
+    const std::string b = (dir / "b.csv").string();
+    CHECK(read_whole(dir / "rejects.csv") == "\xEF\xBB\xBFtype,date,unit,原因,位置\r\n"
+                                             "portal_late_fix,2022-04-01,\"县\n无\",unknown unit '县\\n无'," + b + ":3\r\n"
+                                             "bogus,2022-04-01,县审计局,unknown event type 'bogus'," + b + ":6\r\n");
+    ReadOptions xlsx_options = options;
+    xlsx_options.reject_path = (dir / "rejects.xlsx").string();
+    Run book(xlsx_options);
+    REQUIRE(book.reader->read_file((dir / "b.csv").string(), 0, book.sink));
+    REQUIRE(book.reader->finish());
+    CHECK(read_whole(dir / "rejects.xlsx").starts_with("PK"));
   }
   {
     // Nothing rejected: no reject file, and the earlier one is gone.
@@ -643,7 +669,14 @@ TEST_CASE("reader: garbage does not crash", "[reader]") {
     INFO("input " << i);
     for (const char* name : {"g.jsonl", "g.csv"}) {
       Run run;
-      CHECK(run.read(inputs[i], name));
+      // A CSV file in no known encoding is refused, with one message for the file.
+      if (!run.read(inputs[i], name)) {
+        CHECK(std::string(name) == "g.csv");
+        INFO(run.all_errors());
+        REQUIRE(!run.errors().empty());
+        CHECK(run.errors().back().line == 0);
+        CHECK(run.errors().back().message.starts_with("the text is not"));
+      }
       CHECK(run.reader->stats().records ==
             run.reader->stats().in_period + run.reader->stats().out_of_period + run.reader->stats().rejected);
     }
@@ -654,4 +687,156 @@ TEST_CASE("reader: garbage does not crash", "[reader]") {
       CHECK(run.sink.records.empty());
     }
   }
+}
+
+namespace {
+
+// `text` (UTF-8) in another encoding, through iconv as a second opinion on ours.
+std::string encode(const std::string& text, const char* to) {
+  iconv_t cd = iconv_open(to, "UTF-8");
+  REQUIRE(cd != reinterpret_cast<iconv_t>(-1));
+  std::string out(text.size() * 4 + 16, '\0');
+  char* in = const_cast<char*>(text.data());
+  size_t left = text.size();
+  char* o = out.data();
+  size_t room = out.size();
+  REQUIRE(iconv(cd, &in, &left, &o, &room) != static_cast<size_t>(-1));
+  iconv_close(cd);
+  out.resize(out.size() - room);
+  return out;
+}
+
+const char* kCsv =
+    "type,date,unit,level,id\n"
+    "portal_late_fix,2022-04-01,县审计局,,\n"
+    "interp_substandard,2022-05-02,县教育局,city,甲-7\n"
+    "portal_late_fix,2022-06-03,县交警大队,,\n";
+
+// Reads `text` as in.csv and checks it gives kCsv's three records, with their lines.
+void check_same_as_utf8(const std::string& text, ReadOptions options = {}) {
+  Run want, got(options);
+  REQUIRE(want.read(kCsv, "in.csv"));
+  REQUIRE(got.read(text, "in.csv"));
+  INFO(got.all_errors());
+  CHECK(got.reader->error_count() == 0);
+  REQUIRE(got.sink.records.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(same_record(want.sink.records[i], got.sink.records[i]));
+    CHECK(got.sink.records[i].line == i + 2);
+  }
+  CHECK(got.symbols.text(static_cast<uint32_t>(got.sink.records[1].fields[2].num)) == "甲-7");
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("reader: CSV in each encoding, detected", "[reader][csv][encoding]") {
+  SECTION("UTF-8 with a byte order mark") { check_same_as_utf8("\xEF\xBB\xBF" + std::string(kCsv)); }
+  SECTION("GB18030 (GBK), as Excel saves CSV on Chinese Windows, with CRLF") {
+    check_same_as_utf8(encode(replace_all(kCsv, "\n", "\r\n"), "GB18030"));
+  }
+  SECTION("UTF-16 LE with its byte order mark") { check_same_as_utf8(encode("\xEF\xBB\xBF" + std::string(kCsv), "UTF-16LE")); }
+  SECTION("UTF-16 BE with its byte order mark") { check_same_as_utf8(encode("\xEF\xBB\xBF" + std::string(kCsv), "UTF-16BE")); }
+}
+
+TEST_CASE("reader: CSV encoding chosen with the option", "[reader][csv][encoding]") {
+  ReadOptions gbk;
+  gbk.encoding = rb::Encoding::Gb18030;
+  check_same_as_utf8(encode(kCsv, "GBK"), gbk);
+  CHECK(rb::parse_encoding("GBK") == rb::Encoding::Gb18030);
+  CHECK(rb::parse_encoding("utf-16le") == rb::Encoding::Utf16Le);
+  CHECK(!rb::parse_encoding("latin-1"));
+
+  // A GBK file read as UTF-8: one message with the advice, and one line counting the rest.
+  ReadOptions utf8;
+  utf8.encoding = rb::Encoding::Utf8;
+  Run run(utf8);
+  run.read(encode(kCsv, "GBK"), "in.csv");
+  REQUIRE(run.errors().size() == 2);
+  CHECK(rb::to_string(run.errors()[0]).starts_with("in.csv:2: invalid UTF-8; the file looks like GB18030/GBK. Save it as \"CSV UTF-8\""));
+  CHECK(rb::to_string(run.errors()[1]) == "in.csv:2: and 2 more rows that are not valid UTF-8");
+  CHECK(run.reader->stats().rejected == 3);
+}
+
+TEST_CASE("reader: a CSV file in no known encoding is refused once, with the advice", "[reader][csv][encoding]") {
+  Run run;
+  CHECK_FALSE(run.read("type,date,unit\n" + encode("portal_late_fix,2022-04-01,é\n", "LATIN1") +
+                           encode("portal_late_fix,2022-04-01,ü\n", "LATIN1"),
+                       "in.csv"));
+  REQUIRE(run.errors().size() == 1);
+  CHECK(rb::to_string(run.errors()[0]) ==
+        "in.csv: the text is not UTF-8, GB18030/GBK or UTF-16 with a byte order mark; it looks like a Western code "
+        "page (Windows-1252 or Latin-1). " + std::string(rb::kSaveAsUtf8));
+  CHECK(run.sink.records.empty());
+}
+
+TEST_CASE("reader: CSV line ends LF, CRLF and CR give the same records and lines", "[reader][csv]") {
+  SECTION("LF") { check_same_as_utf8(kCsv); }
+  SECTION("CRLF") { check_same_as_utf8(replace_all(kCsv, "\n", "\r\n")); }
+  SECTION("CR, as old Mac exports write") { check_same_as_utf8(replace_all(kCsv, "\n", "\r")); }
+  SECTION("CR with a quoted line break") {
+    Run run;
+    run.read(replace_all("type,date,unit,level,id\nportal_late_fix,2022-04-01,县审计局,,\"a\nb\"\nportal_late_fix,2022-04-02,县审计局,,\n", "\n", "\r"),
+             "in.csv");
+    INFO(run.all_errors());
+    CHECK(run.reader->error_count() == 0);
+    REQUIRE(run.sink.records.size() == 2);
+    CHECK(run.sink.records[1].line == 4);
+  }
+}
+
+TEST_CASE("reader: dates as people type them", "[reader][dates]") {
+  const int32_t want = day(2022, 3, 5);
+  for (const char* text : {"2022-03-05", "2022-3-5", "2022/3/5", "2022/03/05", "2022.3.5", "2022年3月5日",
+                           "2022年03月05日", "2022-03-05 10:30", "2022/3/5 10:30:00", "2022-03-05T10:30:00.000"}) {
+    INFO(text);
+    Run run;
+    run.read(fmt::format("{{\"type\": \"portal_late_fix\", \"date\": \"{}\", \"unit\": \"县审计局\"}}\n", text));
+    INFO(run.all_errors());
+    REQUIRE(run.sink.records.size() == 1);
+    CHECK(run.sink.records[0].date == want);
+  }
+  for (const char* text : {"2022-3/5", "5/3/2022", "2022年3月5", "20220305", "2022-03-05 noon", "2022/3/5/"}) {
+    INFO(text);
+    CHECK(only_error(fmt::format("{{\"type\": \"portal_late_fix\", \"date\": \"{}\", \"unit\": \"县审计局\"}}\n", text))
+              .message == fmt::format("field 'date' is not a date: '{}' (write 2022-03-05, 2022/3/5, 2022.3.5 or "
+                                      "2022年3月5日)",
+                                      text));
+  }
+  CHECK(only_error(R"({"type": "portal_late_fix", "date": "2022年2月30日", "unit": "县审计局"})" "\n").message ==
+        "field 'date' is not a calendar date: '2022年2月30日'");
+}
+
+TEST_CASE("reader: display names as CSV headers and values, codes still work", "[reader][csv]") {
+  Program program = make_program();
+  program.events[1].display = "政策解读不规范通报";
+  program.events[1].fields[0].display = "单位";
+  program.events[1].fields[1].display = "通报级别";
+  program.events[2].display = "新媒体周评分";
+  program.tables[0].columns = {"新媒体类型", "新媒体名称"};
+  Symbols symbols{program.symbols};
+  Collect sink;
+  EventReader reader(program, symbols, {});
+  const std::string csv =
+      "类型,日期,单位,通报级别,新媒体类型,新媒体名称,score\n"
+      "政策解读不规范通报,2022/5/2,县教育局,市政府办公室,,,\n"
+      "interp_substandard,2022-05-03,县教育局,city,,,\n"
+      "新媒体周评分,2022年9月4日,,,抖音,云和交警,86\n"
+      "政策解读不规范通报,2022-05-04,县教育局,省办,,,\n";
+  REQUIRE(reader.read_buffer(csv, "in.csv", 0, sink));
+  REQUIRE(reader.errors().size() == 1);
+  CHECK(rb::to_string(reader.errors()[0]) == "in.csv:5: level '省办' is not one of province, city, county");
+  REQUIRE(sink.records.size() == 3);
+  CHECK(same_record(sink.records[0], sink.records[1]) == false);  // different dates
+  CHECK(sink.records[0].type == 1);
+  CHECK(sink.records[0].fields[1] == rb::Rational(1));  // 市政府办公室 is city
+  CHECK(sink.records[1].fields[1] == rb::Rational(1));
+  CHECK(sink.records[0].date == day(2022, 5, 2));
+  CHECK(sink.records[2].type == 2);
+  CHECK(sink.records[2].row == 1);
+  CHECK(sink.records[2].date == day(2022, 9, 4));
 }

@@ -126,6 +126,17 @@ def declared_name(keywords, keyword_scope, name_scope, comment):
 
 
 DECL = "keyword.declaration.rulebook"
+DISPLAY = "string.quoted.double.display.rulebook"
+QUOTED_ON_LINE = '"(?:[^"\\\\\\n]|\\\\["\\\\])*"'
+
+
+def display_after_name(lookahead, comment):
+    """A display name: a quoted string right after a name (blanks between)."""
+    return {
+        "comment": comment,
+        "match": "(?<=" + NAME_CHAR + ")(" + BLANKS + ")?(" + QUOTED_ON_LINE + ")" + lookahead,
+        "captures": {"2": {"name": DISPLAY}},
+    }
 
 
 def grammar():
@@ -165,7 +176,13 @@ def grammar():
                 declared_name(["扣分", "加分", "计分", "否决项"], DECL, "entity.name.type.category.rulebook",
                               "扣分/加分/计分/否决项 NAME: a category."),
                 declared_name(["分组"], DECL, "entity.name.type.group.rulebook", "分组 NAME: a group."),
-                declared_name(["事件"], DECL, "entity.name.type.event.rulebook", "事件 NAME: an event type."),
+                {
+                    "comment": "事件 NAME [\"显示名\"]: an event type and the name forms and records may use.",
+                    "match": declared_name(["事件"], DECL, "", "")["match"] + "(?:(" + BLANKS + ")(" + QUOTED_ON_LINE
+                    + "))?",
+                    "captures": {"1": {"name": DECL}, "3": {"name": "entity.name.type.event.rulebook"},
+                                 "5": {"name": DISPLAY}},
+                },
                 declared_name(["枚举"], DECL, "entity.name.type.enum.rulebook", "枚举 NAME: an enum."),
                 declared_name(["表"], DECL, "entity.name.type.table.rulebook", "表 NAME: a table."),
                 declared_name(["单位组"], DECL, "entity.name.type.unit-group.rulebook",
@@ -178,6 +195,27 @@ def grammar():
                 declared_name(["指标"], DECL, "entity.name.function.indicator.rulebook",
                               "指标 NAME: an indicator."),
             ]
+        },
+        "display-name": display_after_name(
+            "(?=(?:" + BLANKS + ")?[:：])",
+            "FIELD \"显示名\": the name forms and records may use for a field."),
+        "enum": {
+            "comment": "枚举 NAME { MEMBER \"显示名\" ... }: an enum, its members and their display names "
+            "(a bare 枚举 NAME is left to the declarations).",
+            "begin": NOT_AFTER_NAME + "(枚举)" + NOT_BEFORE_NAME + "(?:(" + BLANKS + ")(?!" + ANY_KEYWORD_AHEAD
+            + ")(" + WORD + "))(" + BLANKS + ")?(\\{)",
+            "beginCaptures": {"1": {"name": DECL}, "3": {"name": "entity.name.type.enum.rulebook"},
+                              "5": {"name": "punctuation.section.braces.begin.rulebook"}},
+            "end": "\\}",
+            "endCaptures": {"0": {"name": "punctuation.section.braces.end.rulebook"}},
+            "patterns": [
+                {"include": "#comments"},
+                display_after_name("", "A member's display name."),
+                {"include": "#string"},
+                {"include": "#identifier"},
+                {"include": "#punctuation"},
+                {"include": "#invalid"},
+            ],
         },
         "field-type": {
             "comment": "The built-in field types after ':' in an event type (文本 and 数值 are "
@@ -261,7 +299,8 @@ def grammar():
             "match": "[^ \\t\\n\\r\\f\\v\u3000]",
         },
     }
-    order = ["comments", "citation", "declarations", "string", "field-type", "literals", "keywords",
+    order = ["comments", "citation", "enum", "declarations", "display-name", "string", "field-type", "literals",
+             "keywords",
              "identifier", "operators", "punctuation", "invalid"]
     assert sorted(order + ["string-escapes"]) == sorted(repository)
     return {
