@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
@@ -115,6 +116,7 @@ bool OutputFile::commit() {
     fail("", errno);
     return false;
   }
+#ifdef O_TMPFILE
   if (unnamed_) {
     // linkat cannot replace a file, so the data gets a private name first and then the
     // target's name by rename, which replaces the old file in one step.
@@ -126,17 +128,19 @@ bool OutputFile::commit() {
       return false;
     }
   }
-  if (::rename(named_temp_.c_str(), target_.c_str()) != 0) {
-    fail("", errno);
-    return false;
-  }
-  named_temp_.clear();
+#endif
+  // Closed before the rename, which Windows cannot do to an open file.
   const int closed = ::close(fd_);
   fd_ = -1;
   if (closed != 0) {
     fail("", errno);
     return false;
   }
+  if (std::rename(named_temp_.c_str(), target_.c_str()) != 0) {
+    fail("", errno);
+    return false;
+  }
+  named_temp_.clear();
   return true;
 }
 
@@ -150,11 +154,12 @@ bool write_file_atomically(const std::string& path, std::string_view content, st
 std::optional<std::string> output_conflict(const std::string& output, const std::vector<std::string>& inputs) {
   std::string target;
   if (auto problem = resolve_target(output, target)) return fmt::format("cannot write '{}': {}", output, *problem);
-  struct stat out_st {};
-  if (::stat(target.c_str(), &out_st) != 0) return std::nullopt;  // a new file cannot be an input
+  std::error_code ec;
+  if (!fs::exists(target, ec)) return std::nullopt;  // a new file cannot be an input
   for (const auto& input : inputs) {
-    struct stat in_st {};
-    if (::stat(input.c_str(), &in_st) == 0 && in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
+    // The same file under another name or through a hard link (device and file id, on
+    // every system).
+    if (fs::equivalent(input, target, ec) && !ec)
       return fmt::format("cannot write '{}': it is the input file '{}', which would be lost; give another output name",
                          output, input);
   }
