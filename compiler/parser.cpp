@@ -407,7 +407,7 @@ ast::ExprPtr AstBuilder::per_table(const Node& n, uint64_t depth) {
 ast::ExprPtr AstBuilder::rank(const Node& n, uint64_t depth) {
   const uint64_t below = depth + 1;
   const Children& c = n.children;
-  ast::Rank rank{expr(*c[0], below), is<g::descending>(*c[1]), std::nullopt, std::nullopt, {}};
+  ast::Rank rank{expr(*c[0], below), is<g::descending>(*c[1]), std::nullopt, std::nullopt, false, false, {}};
   size_t i = 2;
   if (i < c.size() && is<g::tie_competition, g::tie_dense>(*c[i])) {
     rank.tie = is<g::tie_dense>(*c[i]) ? ast::TieRule::Dense : ast::TieRule::Competition;
