@@ -75,11 +75,11 @@ std::vector<std::vector<std::string>> rows(const Result& r, bool with_veto_names
   for (size_t i = 0; i < order.size(); ++i) {
     const auto& u = r.units[order[i]];
     std::vector<std::string> row = {u.assessed ? std::to_string(rank[i]) : "-", u.unit,
-                                    u.assessed ? format_decimal(u.score) : "不参与考核"};
+                                    u.assessed ? format_decimal(u.score, r.decimals) : "不参与考核"};
     if (r.graded) row.push_back(u.grade);
-    for (const auto& [name, v] : u.categories) row.push_back(format_decimal(v));
-    for (const auto& [name, v] : u.indicators) row.push_back(format_decimal(v));
-    for (const auto& [name, v] : u.outputs) row.push_back(format_decimal(v));
+    for (const auto& [name, v] : u.categories) row.push_back(format_decimal(v, r.decimals));
+    for (const auto& [name, v] : u.indicators) row.push_back(format_decimal(v, r.decimals));
+    for (const auto& [name, v] : u.outputs) row.push_back(format_decimal(v, r.decimals));
     std::string veto;
     if (u.vetoed) veto = with_veto_names ? fmt::format("{}", fmt::join(u.veto_items, "、")) : "是";
     if (!u.assessed) veto = u.not_assessed_reason;
@@ -112,7 +112,7 @@ std::string format_json(const Result& r) {
     ordered_json j;
     j["unit"] = u.unit;
     if (u.assessed) {
-      j["score"] = to_double_rounded(u.score);
+      j["score"] = to_double_rounded(u.score, r.decimals);
     } else {
       j["score"] = nullptr;
       j["assessed"] = false;
@@ -121,12 +121,12 @@ std::string format_json(const Result& r) {
     j["vetoed"] = u.vetoed;
     if (r.graded) j["grade"] = u.grade;
     ordered_json cats = ordered_json::object();
-    for (const auto& [name, v] : u.categories) cats[name] = to_double_rounded(v);
+    for (const auto& [name, v] : u.categories) cats[name] = to_double_rounded(v, r.decimals);
     j["categories"] = cats;
     j["vetoes"] = u.veto_items;
     ordered_json items = ordered_json::object();
     for (const auto& it : u.items)
-      if (it.kind != "veto" && it.applies) items[it.name] = to_double_rounded(it.value);
+      if (it.kind != "veto" && it.applies) items[it.name] = to_double_rounded(it.value, r.decimals);
     j["items"] = items;
     ordered_json item_ranks = ordered_json::object();
     for (const auto& it : u.items) {
@@ -142,7 +142,7 @@ std::string format_json(const Result& r) {
       j["indicators"] = indicators;
     }
     ordered_json outputs = ordered_json::object();
-    for (const auto& [name, v] : u.outputs) outputs[name] = to_double_rounded(v);
+    for (const auto& [name, v] : u.outputs) outputs[name] = to_double_rounded(v, r.decimals);
     j["outputs"] = outputs;
     size_t index = units.size();
     if (index < r.traces.size()) {

@@ -27,7 +27,8 @@ std::string esc(const std::string& s) {
   return out;
 }
 
-std::string num(const Rational& v) { return format_decimal(v, 2); }
+// A number as the report shows it: the rulebook's decimals (小数位数, 2 unless it says).
+std::string num(const Rational& v, int decimals) { return format_decimal(v, decimals); }
 
 // Fonts come from the reader's machine: a list of common CJK fonts, no download.
 constexpr const char* kStyle = R"(
@@ -62,7 +63,7 @@ std::vector<size_t> ranking(const Result& r) {
 }
 
 // Horizontal bars, one per category: deductions left in red, bonuses in green.
-std::string chart(const UnitResult& u, const TraceNode& score) {
+std::string chart(const UnitResult& u, const TraceNode& score, int decimals) {
   const int width = 520, bar_h = 18, gap = 6, label_w = 130;
   Rational max_value(1);
   for (const auto& [name, v] : u.categories) max_value = std::max(max_value, v);
@@ -78,23 +79,23 @@ std::string chart(const UnitResult& u, const TraceNode& score) {
     svg += fmt::format(R"svg(<text x="0" y="{}">{}</text><rect x="{}" y="{}" width="{}" height="{}" fill="var({})"/>)svg"
                        R"svg(<text x="{}" y="{}">{}{}</text>)svg",
                        y + 13, esc(name), label_w, y, w, bar_h, bonus ? "--bonus" : "--ded", label_w + w + 6, y + 13,
-                       bonus ? "+" : "−", num(v));
+                       bonus ? "+" : "−", num(v, decimals));
     y += bar_h + gap;
   }
   return svg + "</svg>";
 }
 
-void items_table(const TraceNode& n, int depth, std::string& out) {
+void items_table(const TraceNode& n, int depth, int decimals, std::string& out) {
   if (n.kind != "score") {
     std::string note;
     if (n.substituted) note = fmt::format("取 {} 个单位平均分", n.mean_over.size());
-    else if (n.before_cap) note = fmt::format("合计 {}，按上限 {} 计", num(*n.before_cap), num(*n.cap));
+    else if (n.before_cap) note = fmt::format("合计 {}，按上限 {} 计", num(*n.before_cap, decimals), num(*n.cap, decimals));
     else if (n.ranked && n.rank > 0) note = fmt::format("第 {} 名（共 {} 个单位参与排名）", n.rank, n.ranked_units);
     out += fmt::format(R"(<tr class="{}"><td style="padding-left:{}em">{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>)",
-                       esc(n.kind), 0.6 + 1.2 * depth, esc(n.name), esc(n.citation), num(n.value), esc(note));
+                       esc(n.kind), 0.6 + 1.2 * depth, esc(n.name), esc(n.citation), num(n.value, decimals), esc(note));
     out += "\n";
   }
-  for (const auto& c : n.children) items_table(c, n.kind == "score" ? 0 : depth + 1, out);
+  for (const auto& c : n.children) items_table(c, n.kind == "score" ? 0 : depth + 1, decimals, out);
 }
 
 }  // namespace
@@ -152,11 +153,11 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
     if (i == 0 || !(u.score == r.units[order[i - 1]].score)) rank = i + 1;
     out += fmt::format("<tr class=\"{}\" data-unit=\"{}\"><td class=\"num rank\">{}</td><td class=\"unit\"><a href=\"#u{}\">{}</a></td>"
                        "<td class=\"num score\">{}</td>",
-                       u.vetoed ? "vetoed" : "", esc(u.unit), rank, order[i], esc(u.unit), num(u.score));
+                       u.vetoed ? "vetoed" : "", esc(u.unit), rank, order[i], esc(u.unit), num(u.score, r.decimals));
     if (r.graded) out += fmt::format("<td>{}</td>", esc(u.grade));
-    for (const auto& [name, v] : u.categories) out += fmt::format("<td class=\"num\">{}</td>", num(v));
-    for (const auto& [name, v] : u.indicators) out += fmt::format("<td class=\"num\">{}</td>", num(v));
-    for (const auto& [name, v] : u.outputs) out += fmt::format("<td class=\"num\">{}</td>", num(v));
+    for (const auto& [name, v] : u.categories) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
+    for (const auto& [name, v] : u.indicators) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
+    for (const auto& [name, v] : u.outputs) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
     std::string vetoes;
     for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "") + u.veto_items[k];
     if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
@@ -167,12 +168,12 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
   for (size_t idx : order) {
     const auto& u = r.units[idx];
     out += fmt::format("<section class=\"unit\" id=\"u{}\">\n<h2>{} <small>得分 {}{}</small></h2>\n", idx, esc(u.unit),
-                       num(u.score), u.vetoed ? "（一票否决）" : "");
+                       num(u.score, r.decimals), u.vetoed ? "（一票否决）" : "");
     if (idx < r.traces.size()) {
       const UnitTrace& t = r.traces[idx];
-      out += chart(u, t.score) + "\n";
+      out += chart(u, t.score, r.decimals) + "\n";
       out += "<table class=\"items\"><tr><th>类别 / 条目</th><th>依据</th><th class=\"num\">分值</th><th>说明</th></tr>\n";
-      items_table(t.score, 0, out);
+      items_table(t.score, 0, r.decimals, out);
       out += "</table>\n";
       out += fmt::format("<details><summary>完整推导（每条记录、上限、平均分替代、排名）</summary>\n<pre class=\"trace\">{}</pre>\n"
                          "<p>{}</p></details>\n",

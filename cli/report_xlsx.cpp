@@ -15,7 +15,7 @@ namespace rb {
 
 namespace {
 
-double value(const Rational& v) { return to_double_rounded(v, 2); }
+double value(const Rational& v, int decimals) { return to_double_rounded(v, decimals); }
 
 void items_of(const TraceNode& n, std::vector<const TraceNode*>& out) {
   if (n.kind == "item" || n.kind == "veto" || n.kind == "group" || n.kind == "category") out.push_back(&n);
@@ -38,7 +38,8 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
   lxw_format* bold = workbook_add_format(book);
   format_set_bold(bold);
   lxw_format* decimal = workbook_add_format(book);
-  format_set_num_format(decimal, "0.00");
+  const std::string shown = r.decimals > 0 ? "0." + std::string(static_cast<size_t>(r.decimals), '0') : "0";
+  format_set_num_format(decimal, shown.c_str());
 
   // 排名: units by score, one column per category.
   lxw_worksheet* ranking = workbook_add_worksheet(book, "排名");
@@ -61,11 +62,11 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
     lxw_col_t col = 0;
     worksheet_write_number(ranking, row, col++, static_cast<double>(rank), nullptr);
     worksheet_write_string(ranking, row, col++, u.unit.c_str(), nullptr);
-    worksheet_write_number(ranking, row, col++, value(u.score), decimal);
+    worksheet_write_number(ranking, row, col++, value(u.score, r.decimals), decimal);
     if (r.graded) worksheet_write_string(ranking, row, col++, u.grade.c_str(), nullptr);
-    for (const auto& [name, v] : u.categories) worksheet_write_number(ranking, row, col++, value(v), decimal);
-    for (const auto& [name, v] : u.indicators) worksheet_write_number(ranking, row, col++, value(v), decimal);
-    for (const auto& [name, v] : u.outputs) worksheet_write_number(ranking, row, col++, value(v), decimal);
+    for (const auto& [name, v] : u.categories) worksheet_write_number(ranking, row, col++, value(v, r.decimals), decimal);
+    for (const auto& [name, v] : u.indicators) worksheet_write_number(ranking, row, col++, value(v, r.decimals), decimal);
+    for (const auto& [name, v] : u.outputs) worksheet_write_number(ranking, row, col++, value(v, r.decimals), decimal);
     std::string vetoes;
     for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "") + u.veto_items[k];
     if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
@@ -90,7 +91,7 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
         worksheet_write_string(items, row, 1, category.name.c_str(), nullptr);
         worksheet_write_string(items, row, 2, n->name.c_str(), n == &category ? bold : nullptr);
         worksheet_write_string(items, row, 3, n->citation.c_str(), nullptr);
-        worksheet_write_number(items, row, 4, value(n->value), decimal);
+        worksheet_write_number(items, row, 4, value(n->value, r.decimals), decimal);
         worksheet_write_string(items, row, 5, notes.c_str(), nullptr);
         ++row;
       }

@@ -243,6 +243,7 @@ struct Period { DateLit from, to; Span span; };
 struct BaseScore { ExprPtr value; Span span; };
 struct ScoreRange { ExprPtr low, high; Span span; };
 struct Param { Name name; ExprPtr value; Span span; };  // 参数 NAME = NUMBER
+struct Decimals { ExprPtr value; Span span; };          // 小数位数 N
 struct Units { std::vector<Name> names; Span span; };   // 单位 { ... }
 struct UnitGroup { Name name; std::vector<Name> members; Span span; };
 struct Alias { Name alias; Name target; Span span; };   // 别名 A = B
@@ -306,7 +307,7 @@ struct Grades {  // 等级 { 90 以上: 优秀 ... 其他: 不合格 }
 
 using Declaration = std::variant<Title, Period, BaseScore, ScoreRange, Param, Units, UnitGroup,
                                  Alias, Enum, Table, EventType, NamedStream, Category, Output,
-                                 Indicator, NotAssessed, Grades, UnitDate>;
+                                 Indicator, NotAssessed, Grades, UnitDate, Decimals>;
 
 struct Rulebook {
   std::string path;    // as given on the command line

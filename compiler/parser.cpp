@@ -65,7 +65,7 @@ using selector = pt::selector<
         g::table, g::key_columns, g::table_source, g::table_row, g::row_keys, g::row_units, g::event_type, g::field,
         g::key_fields, g::unique_clause, g::named_stream, g::veto_category, g::deduction_category, g::bonus_category,
         g::cap, g::citation, g::item_from, g::item_until, g::item, g::group, g::substitution, g::output,
-        g::points_category, g::indicator, g::not_assessed, g::grades, g::unit_set_up, g::unit_closed>,
+        g::points_category, g::indicator, g::not_assessed, g::grades, g::unit_set_up, g::unit_closed, g::decimals>,
     fold_single::on<g::or_expr, g::and_expr, g::not_expr, g::cmp_expr, g::add_expr, g::mul_expr, g::unary_expr>>;
 
 template <typename... Rules>
@@ -623,6 +623,7 @@ ast::Declaration AstBuilder::declaration(const Node& n) {
   if (is<g::base_score>(n)) return ast::BaseScore{expr(*c[0], 0), span};
   if (is<g::score_range>(n)) return ast::ScoreRange{expr(*c[0], 0), expr(*c[1], 0), span};
   if (is<g::param>(n)) return ast::Param{name(*c[0]), expr(*c[1], 0), span};
+  if (is<g::decimals>(n)) return ast::Decimals{expr(*c[0], 0), span};
   if (is<g::units>(n)) return ast::Units{names(c), span};
   if (is<g::unit_group>(n)) return ast::UnitGroup{name(*c[0]), names(c, 1), span};
   if (is<g::alias>(n)) return ast::Alias{name(*c[0]), name(*c[1]), span};

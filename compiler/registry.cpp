@@ -89,6 +89,7 @@ class Registry {
             else if constexpr (std::is_same_v<T, ast::BaseScore>) base(x);
             else if constexpr (std::is_same_v<T, ast::ScoreRange>) range(x);
             else if constexpr (std::is_same_v<T, ast::Param>) param(x);
+            else if constexpr (std::is_same_v<T, ast::Decimals>) decimals(x);
             else if constexpr (std::is_same_v<T, ast::Enum>) enumeration(x);
           },
           d);
@@ -187,6 +188,16 @@ class Registry {
       s_.program.score_low = *lo;
       s_.program.score_high = *hi;
     }
+  }
+
+  void decimals(const ast::Decimals& d) {
+    auto v = constant_number(s_, d.value.get(), "the number of decimals");
+    if (!v) return;
+    if (!v->is_integer() || v->num < 0 || v->num > static_cast<int64_t>(kMaxRoundPlaces)) {
+      s_.error(d.value->span, fmt::format("the outputs show a whole number of decimals, from 0 to {}", kMaxRoundPlaces));
+      return;
+    }
+    s_.program.decimals = static_cast<uint32_t>(v->num);
   }
 
   void param(const ast::Param& p) {

@@ -614,6 +614,7 @@ struct Book {
       else if (const auto* x = std::get_if<ast::Indicator>(&d)) indicators.push_back(x);
       else if (const auto* x = std::get_if<ast::NotAssessed>(&d)) whole.emplace_back("不参与考核", x->span);
       else if (const auto* x = std::get_if<ast::Grades>(&d)) whole.emplace_back("等级", x->span);
+      else if (const auto* x = std::get_if<ast::Decimals>(&d)) whole.emplace_back("小数位数", x->span);
       else if (const auto* x = std::get_if<ast::UnitDate>(&d))
         whole.emplace_back((x->closed ? "撤销 " : "设立 ") + x->unit.text, x->span);
     }

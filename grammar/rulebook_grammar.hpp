@@ -204,6 +204,7 @@ struct kw_existing : keyword<U'仅', U'存', U'续', U'的', U'期'> {};
 struct kw_set_up : keyword<U'设', U'立'> {};
 struct kw_closed : keyword<U'撤', U'销'> {};
 struct kw_only : keyword<U'仅'> {};
+struct kw_decimals : keyword<U'小', U'数', U'位', U'数'> {};
 
 struct any_keyword
     : sor<kw_assessment, kw_period, kw_to, kw_from, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group,
@@ -217,13 +218,13 @@ struct any_keyword
           kw_mean, kw_highest, kw_lowest, kw_total, kw_unit_count, kw_own_class, kw_within_class, kw_without_vetoed,
           kw_round, kw_round_up, kw_round_down, kw_if_zero, kw_full, kw_points, kw_not_assessed, kw_grades,
           kw_weekly, kw_monthly, kw_quarterly, kw_half_yearly, kw_period_cap, kw_period_mean, kw_with_records,
-          kw_existing, kw_set_up, kw_closed, kw_only> {};
+          kw_existing, kw_set_up, kw_closed, kw_only, kw_decimals> {};
 
 // The keywords that start a declaration; error recovery resumes at a line starting with one.
 struct top_level_keyword
     : sor<kw_assessment, kw_period, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group, kw_alias, kw_enum,
           kw_table, kw_event, kw_stream, kw_veto, kw_deduction, kw_bonus, kw_output, kw_indicator, kw_points,
-          kw_not_assessed, kw_grades, kw_set_up, kw_closed> {};
+          kw_not_assessed, kw_grades, kw_set_up, kw_closed, kw_decimals> {};
 
 // Punctuation. The full-width colon and comma are accepted because Chinese input methods
 // produce them.
@@ -436,6 +437,8 @@ struct period : seq<kw_period, expect<date>, expect<range_to>, expect<date>> {};
 struct base_score : seq<kw_base_score, expect<expression>> {};
 struct score_range : seq<kw_score_range, expect<expression>, expect<range_to>, expect<expression>> {};
 struct param : seq<kw_param, expect<strict_name>, expect<assign>, expect<expression>> {};
+// 小数位数 N: how many decimals the outputs show (2 when not said).
+struct decimals : seq<kw_decimals, expect<expression>> {};
 
 struct list_open : open_brace {};
 struct list_close : close_brace {};
@@ -564,7 +567,7 @@ struct grades_open : open_brace {};
 struct grades_close : close_brace {};
 struct grades : seq<kw_grades, expect<grades_open>, star<sep, grade_band>, expect<grades_close>> {};
 
-struct declaration : sor<title, period, base_score, score_range, param, units, unit_group, alias, enum_decl, table,
+struct declaration : sor<title, period, base_score, score_range, param, decimals, units, unit_group, alias, enum_decl, table,
                          event_type, named_stream, veto_category, deduction_category, bonus_category, points_category,
                          output, indicator, not_assessed, grades, unit_set_up, unit_closed> {};
 
@@ -662,7 +665,7 @@ template <> inline constexpr auto error_message<group_close> = "expected '}' to 
 template <> inline constexpr auto error_message<category_open> = "expected '{' to open the category body";
 template <> inline constexpr auto error_message<category_close> = "expected '}' to close the category body (expected 条目, 分组, or 适用 last)";
 template <> inline constexpr auto error_message<veto_close> = "expected '}' to close the 否决项 body (expected 条目 or 分组)";
-template <> inline constexpr auto error_message<end_of_rulebook> = "expected a declaration (考核, 考核期, 基础分, 得分范围, 参数, 单位, 单位组, 别名, 枚举, 表, 事件, 记录, 否决项, 扣分, 加分, 计分, 指标, 输出, 不参与考核, 等级, 设立 or 撤销)";
+template <> inline constexpr auto error_message<end_of_rulebook> = "expected a declaration (考核, 考核期, 基础分, 得分范围, 参数, 单位, 单位组, 别名, 枚举, 表, 事件, 记录, 否决项, 扣分, 加分, 计分, 指标, 输出, 不参与考核, 等级, 设立, 撤销 or 小数位数)";
 // clang-format on
 
 // Raises error_message<Rule> for required rules; other failures just backtrack.

@@ -283,6 +283,7 @@ struct Program {
   // Per unit: the first and last day it existed (设立 / 撤销, as 自 / 至 in the unit list);
   // empty when no unit has dates. Records outside them are ignored.
   std::vector<int32_t> unit_from, unit_until;
+  uint32_t decimals = 2;  // 小数位数: decimals the outputs show (at most kMaxRoundPlaces)
   std::vector<CoveragePoint> coverage;  // empty unless compiled for coverage
 };
 

@@ -232,7 +232,7 @@ class Codec {
     io_.section(16, "coverage points");
     fields(p.coverage);
     io_.section(17, "who is assessed, classes, indicators and grades");
-    fields(p.assessed_node, p.not_assessed_reason, p.unit_class, p.indicators, p.grades, p.unit_from, p.unit_until);
+    fields(p.assessed_node, p.not_assessed_reason, p.unit_class, p.indicators, p.grades, p.unit_from, p.unit_until, p.decimals);
   }
 
  private:
@@ -866,6 +866,7 @@ class Verifier {
       if (c < -1 || (c >= 0 && static_cast<size_t>(c) >= p_.unit_sets.size()))
         report("the unit classes: unit set {} is out of range ({})", c, count_of(p_.unit_sets.size(), "unit set"));
     for (const auto& g : p_.grades) check_rational(fmt::format("grade {}", g.name), g.low);
+    if (p_.decimals > kMaxRoundPlaces) report("the outputs' decimals: {} is more than {}", p_.decimals, kMaxRoundPlaces);
     if ((!p_.unit_from.empty() || !p_.unit_until.empty()) &&
         (p_.unit_from.size() != p_.units.size() || p_.unit_until.size() != p_.units.size()))
       report("the units' dates: {} and {} for {}", count_of(p_.unit_from.size(), "start"),

@@ -75,6 +75,7 @@ struct Result {
   std::vector<std::string> indicator_names;
   std::vector<std::string> output_names;
   bool graded = false;  // the rulebook has 等级
+  int decimals = 2;     // 小数位数: decimals the outputs show
   std::vector<UnitResult> units;  // in rulebook order
   RunSummary summary;
   std::vector<UnitTrace> traces;  // one per unit, in the same order, when the run was traced

@@ -711,6 +711,7 @@ Result Machine::finish(const RunSummary& summary) {
   for (uint32_t o : program_.outputs) result.output_names.push_back(program_.nodes[o].name);
   for (uint32_t o : program_.indicators) result.indicator_names.push_back(program_.nodes[o].name);
   result.graded = !program_.grades.empty();
+  result.decimals = static_cast<int>(program_.decimals);
   // The ranking read by each item's code, for the rank every output shows.
   std::vector<int32_t> item_rank(program_.nodes.size(), -1);
   for (const auto& step : program_.steps) {

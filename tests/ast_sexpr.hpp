@@ -229,6 +229,7 @@ struct DeclarationShower {
   std::string operator()(const ast::Indicator& i) const {
     return fmt::format("(指标 {}{} {})", i.name.text, i.citation.empty() ? "" : " \"" + i.citation + "\"", show(i.value));
   }
+  std::string operator()(const ast::Decimals& d) const { return "(小数位数 " + show(d.value) + ")"; }
   std::string operator()(const ast::UnitDate& d) const {
     return fmt::format("({} {} {})", d.closed ? "撤销" : "设立", d.unit.text, show(d.date));
   }

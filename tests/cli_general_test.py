@@ -129,5 +129,23 @@ p = run("run", cross, "--events", events_of(cross), "--format", "xlsx", "-o", xl
 strings = zipfile.ZipFile(xlsx).read("xl/sharedStrings.xml").decode() if p.returncode == 0 else ""
 check("the workbook's ranking has the indicator columns", "全体平均" in strings and "本类有完成最高" in strings, p.stderr[-300:])
 
+# 小数位数: the outputs show the rulebook's number of decimals.
+one = os.path.join(TMP, "one-decimal.rules")
+with open(one, "w", encoding="utf-8") as f:
+    f.write('考核 "decimals"\n考核期 2022-01-01 至 2022-12-31\n小数位数 1\n单位 { 甲 }\n事件 x { unit: 单位 }\n'
+            '扣分 类 上限 10 {\n  条目 项 引用 "1" { 每条 x 扣 0.25 }\n}\n')
+rec = os.path.join(TMP, "one-decimal.jsonl")
+with open(rec, "w") as f:
+    f.write('{"type": "x", "date": "2022-02-01", "unit": "甲"}\n')
+u = units(run("run", one, "--events", rec, "--format", "json").stdout)
+check("小数位数 1: JSON scores with one decimal", u["甲"]["score"] == 99.8 and u["甲"]["items"]["项"] == 0.3, u["甲"])
+table = run("run", one, "--events", rec, "--format", "table").stdout.decode()
+check("小数位数 1: the table shows one decimal", " 99.8 " in table, table)
+bad = os.path.join(TMP, "bad-decimals.rules")
+with open(bad, "w", encoding="utf-8") as f:
+    f.write(open(one, encoding="utf-8").read().replace("小数位数 1", "小数位数 9"))
+p = run("check", bad)
+check("小数位数 beyond 6 is an error", p.returncode == 1 and b"from 0 to 6" in p.stderr, p.stderr[-200:])
+
 print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
 sys.exit(1 if failures else 0)

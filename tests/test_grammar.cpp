@@ -502,7 +502,7 @@ TEST_CASE("syntax errors point at the offending token", "[parser][errors]") {
       {"输出 x = (1 + 2\n\n", "test.rules:1:18: expected ')' to close the parenthesis"},
       {"输出 x = 1\n}",
        "test.rules:2:1: expected a declaration (考核, 考核期, 基础分, 得分范围, 参数, 单位, 单位组, 别名, 枚举, 表, "
-       "事件, 记录, 否决项, 扣分, 加分, 计分, 指标, 输出, 不参与考核, 等级, 设立 or 撤销)"},
+       "事件, 记录, 否决项, 扣分, 加分, 计分, 指标, 输出, 不参与考核, 等级, 设立, 撤销 or 小数位数)"},
   };
   for (const auto& c : cases) {
     INFO(c.source);
