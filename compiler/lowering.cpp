@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "runtime/rbc_file.hpp"
 #include "state.hpp"
 
 namespace rb {
@@ -981,18 +982,16 @@ class Lowering {
     return it == s_.node_index.end() ? -1 : s_.program.nodes[it->second].only;
   }
 
-  // The filter node of a cross-unit step: the condition (其中), the item's own units (仅),
-  // both, or neither (-1).
-  int32_t scope_filter(const Expr* cond, int32_t only, std::string name, uint32_t ln) {
-    if (!cond && only < 0) return -1;
+  // The filter node of a cross-unit step (-1 for none): 1 for the units the step takes.
+  // `base`, when given, pushes the step's own condition (其中, or not vetoed); an item for
+  // some units only (仅) narrows it to those.
+  template <typename Base>
+  int32_t filter_node(bool has_base, Base&& base, int32_t only, std::string name, uint32_t ln) {
+    if (!has_base && only < 0) return -1;
     uint32_t node = hidden_node(std::move(name), ln);
     Fragment code;
-    if (cond) {
-      unit_expr(*cond, code);
-      code.emit(Op::TRUTH, ln);
-    } else {
-      code.emit(Op::CONST, s_.constant(Rational(1)), ln);
-    }
+    if (has_base) base(code);
+    else code.emit(Op::CONST, s_.constant(Rational(1)), ln);
     if (only >= 0) {
       code.emit(Op::UNIT_IN, static_cast<uint32_t>(only), ln);
       code.emit(Op::MUL, ln);
@@ -1025,26 +1024,14 @@ class Lowering {
     if (!n.tie) s_.error(span, "a ranking must say how ties rank", "add 并列同名次 (1, 2, 2, 4) or 并列密集 (1, 2, 2, 3)");
     step.tie = n.tie && *n.tie == ast::TieRule::Dense ? TieKind::Dense : TieKind::Competition;
     if (n.within_class && own_class_defined(span)) step.scope = ScopeKind::OwnClass;
-    const int32_t only = only_set_of(*n.value);
-    if (n.without_vetoed || only >= 0) {
-      // Units hit by a veto, and units an item ranked by is not for, are left out: the
-      // filter is 1 for the others.
-      uint32_t keep = hidden_node(fmt::format("{}(参与排名)", current_item_), ln);
-      Fragment code;
-      if (n.without_vetoed) {
-        code.emit(Op::NODE, s_.program.vetoed_node, ln);
-        code.emit(Op::NOT, ln);
-      } else {
-        code.emit(Op::CONST, s_.constant(Rational(1)), ln);
-      }
-      if (only >= 0) {
-        code.emit(Op::UNIT_IN, static_cast<uint32_t>(only), ln);
-        code.emit(Op::MUL, ln);
-      }
-      code.emit(Op::STORE, keep, ln);
-      push_code(std::move(code));
-      step.filter = static_cast<int32_t>(keep);
-    }
+    // Units hit by a veto (不含否决单位), and units an item ranked by is not for, are left out.
+    step.filter = filter_node(
+        n.without_vetoed,
+        [&](Fragment& code) {
+          code.emit(Op::NODE, s_.program.vetoed_node, ln);
+          code.emit(Op::NOT, ln);
+        },
+        only_set_of(*n.value), fmt::format("{}(参与排名)", current_item_), ln);
     if (n.skip_value) {
       if (auto v = constant_value(n.skip_value->get(), "the value not ranked")) {
         step.has_skip = true;
@@ -1098,7 +1085,13 @@ class Lowering {
                                               : AggKind::Count;
     ++depth_in_condition_;
     step.input = value_node(*n.value, fmt::format("{}: {} 的各单位值", current_item_, text), ln);
-    step.filter = scope_filter(n.filter.get(), only_set_of(*n.value), fmt::format("{}: {} 的范围", current_item_, text), ln);
+    step.filter = filter_node(
+        n.filter != nullptr,
+        [&](Fragment& code) {
+          unit_expr(*n.filter, code);
+          code.emit(Op::TRUTH, ln);
+        },
+        only_set_of(*n.value), fmt::format("{}: {} 的范围", current_item_, text), ln);
     --depth_in_condition_;
     if (n.own_class) {
       if (own_class_defined(span)) step.scope = ScopeKind::OwnClass;
@@ -1535,11 +1528,9 @@ class Lowering {
   // then an item that counts no records may still vary from unit to unit.
   static bool reads_values(const Fragment& f) {
     const auto& b = f.bytes();
-    for (size_t pc = 0; pc < b.size();) {
-      auto op = static_cast<Op>(b[pc]);
-      if (op == Op::NODE || op == Op::PARAM) return true;
-      pc += static_cast<size_t>(instruction_size(op));
-    }
+    Instruction ins;
+    for (uint32_t pc = 0; decode_instruction(b, pc, static_cast<uint32_t>(b.size()), ins) == DecodeStatus::Ok; pc = ins.next())
+      if (ins.op == Op::NODE || ins.op == Op::PARAM) return true;
     return false;
   }
 
@@ -1595,14 +1586,12 @@ namespace {
 void task_nodes(const Program& p, const Task& t, std::vector<uint32_t>& reads, std::vector<uint32_t>& writes) {
   if (t.is_code) {
     const auto& b = t.code.bytes();
-    for (size_t pc = 0; pc < b.size();) {
-      auto op = static_cast<Op>(b[pc]);
+    Instruction ins;
+    for (uint32_t pc = 0; decode_instruction(b, pc, static_cast<uint32_t>(b.size()), ins) == DecodeStatus::Ok; pc = ins.next()) {
+      const Op op = ins.op;
       if (op == Op::NODE || op == Op::STORE || op == Op::PERIOD_NODE || op == Op::PERIOD_STORE || op == Op::PERIOD_SUM ||
-          op == Op::PERIOD_MEAN) {
-        uint32_t n = b[pc + 1] | (static_cast<uint32_t>(b[pc + 2]) << 8);
-        (op == Op::STORE || op == Op::PERIOD_STORE ? writes : reads).push_back(n);
-      }
-      pc += static_cast<size_t>(instruction_size(op));
+          op == Op::PERIOD_MEAN)
+        (op == Op::STORE || op == Op::PERIOD_STORE ? writes : reads).push_back(static_cast<uint32_t>(ins.operands[0]));
     }
     return;
   }

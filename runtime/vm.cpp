@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "rbc_file.hpp"
+
 namespace rb {
 
 namespace {
@@ -717,15 +719,15 @@ Result Machine::finish(const RunSummary& summary) {
   for (const auto& step : program_.steps) {
     if (step.kind != StepKind::UnitCode) continue;
     int32_t pending = -1;
-    for (uint32_t pc = step.code.begin; pc < step.code.end;) {
-      Op op = static_cast<Op>(program_.code[pc]);
-      uint32_t a = instruction_size(op) > 1 ? program_.code[pc + 1] | (program_.code[pc + 2] << 8) : 0;
-      if (op == Op::NODE && rank_step_of_[a] >= 0 && pending < 0) pending = static_cast<int32_t>(a);
-      if (op == Op::STORE) {
+    Instruction ins;
+    for (uint32_t pc = step.code.begin;
+         decode_instruction(program_.code, pc, step.code.end, ins) == DecodeStatus::Ok; pc = ins.next()) {
+      const auto a = static_cast<uint32_t>(ins.operands[0]);
+      if (ins.op == Op::NODE && rank_step_of_[a] >= 0 && pending < 0) pending = static_cast<int32_t>(a);
+      if (ins.op == Op::STORE) {
         if (pending >= 0 && item_rank[a] < 0) item_rank[a] = pending;
         pending = -1;
       }
-      pc += static_cast<uint32_t>(instruction_size(op));
     }
   }
   result.summary = summary;

@@ -5,27 +5,12 @@
 indicators, ranks, grades, sub-periods and units not assessed."""
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
-BUILD, SRC = sys.argv[1], sys.argv[2]
-CLI = os.path.join(BUILD, "rulebook")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_support import EVENTS, RULES, SRC, TMP, check, finish, run  # noqa: E402
+
 LANG = os.path.join(SRC, "tests", "lang")
-RULES = os.path.join(SRC, "rules", "yunhe-2022.rules")
-EVENTS = os.path.join(SRC, "examples", "yunhe-2022", "events.jsonl")
-TMP = tempfile.mkdtemp(prefix="rulebook-general-")
-failures = []
-
-
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True)
-
-
-def check(name, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + name + ("" if condition else f": {detail}"))
-    if not condition:
-        failures.append(name)
 
 
 def events_of(rules_file):
@@ -147,5 +132,4 @@ with open(bad, "w", encoding="utf-8") as f:
 p = run("check", bad)
 check("小数位数 beyond 6 is an error", p.returncode == 1 and b"from 0 to 6" in p.stderr, p.stderr[-200:])
 
-print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
-sys.exit(1 if failures else 0)
+finish()

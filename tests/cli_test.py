@@ -8,29 +8,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-BUILD, SRC = sys.argv[1], sys.argv[2]
-CLI = os.path.join(BUILD, "rulebook")
-RULES = os.path.join(SRC, "rules", "yunhe-2022.rules")
-EVENTS = os.path.join(SRC, "examples", "yunhe-2022", "events.jsonl")
-TMP = tempfile.mkdtemp(prefix="rulebook-cli-")
-failures = []
-
-
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True)
-
-
-def check(name, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + name + ("" if condition else f": {detail}"))
-    if not condition:
-        failures.append(name)
-
-
-def tmp(name):
-    return os.path.join(TMP, name)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_support import CLI, EVENTS, RULES, SRC, TMP, check, finish, run, tmp  # noqa: E402
 
 
 # A compiled file scores byte for byte like its source.
@@ -374,5 +355,4 @@ for trace in [[], ["--trace"]]:
     check(f"a value beyond the exact range is an error, not a line 0 {trace}",
           p.returncode == 1 and b"exact range" in p.stderr and b":0:" not in p.stderr, p.stderr[-300:])
 
-print(f"{len(failures) == 0 and 'all' or len(failures)} {'passed' if not failures else 'failed'}")
-sys.exit(1 if failures else 0)
+finish()
