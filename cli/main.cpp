@@ -19,6 +19,7 @@
 #include "compiler/compiler.hpp"
 #include "compiler/formatter.hpp"
 #include "runtime/disasm.hpp"
+#include "runtime/messages.hpp"
 #include "runtime/output_file.hpp"
 #include "runtime/rbc_file.hpp"
 #include "runtime/session.hpp"
@@ -34,7 +35,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 void print_diagnostics(const Diagnostics& diags, const std::string& source) {
   for (const auto& d : diags.all()) std::cerr << render(d, source);
   size_t errors = diags.error_count();
-  if (errors > 0) std::cerr << fmt::format("{} error{}\n", errors, errors == 1 ? "" : "s");
+  if (errors > 0) std::cerr << tr(errors == 1 ? Msg::error_count_one : Msg::error_count_many, errors) << "\n";
 }
 
 // Loads a program from a `.rbc` file or compiles a `.rules` file; prints what went wrong.
@@ -317,11 +318,33 @@ int run(const RunArgs& a) {
   return 0;
 }
 
+// The language of every message: `--lang zh|en` anywhere on the command line, else the
+// environment's (LC_ALL, LC_MESSAGES, LANG), else Chinese. Read before the command line is
+// parsed, so that the help and CLI11's own messages are in that language too.
+Lang language_of(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    std::string_view value;
+    if (arg == "--lang" && i + 1 < argc) value = argv[i + 1];
+    else if (arg.starts_with("--lang=")) value = arg.substr(7);
+    else continue;
+    if (auto lang = parse_language(value)) return *lang;
+  }
+  return language_from_environment();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  set_language(language_of(argc, argv));
   CLI::App app{"Rulebook: compile scoring rulebooks and score units from events"};
   app.require_subcommand(1);
+  app.fallthrough();  // --lang after the subcommand too
+  std::string lang_option;
+  app.add_option("--lang", lang_option, "zh or en: the language of every message (default: the environment's, else zh)")
+      ->check(CLI::IsMember({"zh", "en"}))
+      ->configurable(false);
 
   RunArgs run_args;
   auto* run_cmd = app.add_subcommand("run", "Score every unit from events");
