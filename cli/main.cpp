@@ -181,6 +181,7 @@ struct RunArgs {
   // explain
   std::string unit, item;
   bool prose = false;
+  bool all = false;  // every unit's notice in one document
 };
 
 int run(const RunArgs& a) {
@@ -210,7 +211,7 @@ int run(const RunArgs& a) {
   options.reject_path = a.reject;
   if (!a.encoding.empty()) options.encoding = *parse_encoding(a.encoding);
   bool report = a.format == "html" || a.format == "xlsx";
-  Session session(*program, options, a.trace || report || !a.unit.empty());
+  Session session(*program, options, a.trace || report || !a.unit.empty() || a.all);
   Machine& machine = session.machine();
   std::vector<std::pair<std::string, Rational>> param_values;
   for (const auto& p : a.params) {
@@ -263,6 +264,17 @@ int run(const RunArgs& a) {
   }
   show_paths_relative(result);
   std::string text;
+  if (a.all) {
+    // 通报.md or 通报.html: every unit's notice, for the office's own document.
+    text = notices_document(result, ends_with(a.output, ".html") || ends_with(a.output, ".htm"));
+    if (a.output.empty()) {
+      std::cout << text;
+    } else if (std::string error; !write_file_atomically(a.output, text, error)) {
+      std::cerr << fmt::format("error: {}\n", error);
+      return 1;
+    }
+    return 0;
+  }
   if (!a.unit.empty()) {
     auto it = std::find_if(result.traces.begin(), result.traces.end(), [&](const UnitTrace& t) { return t.unit == a.unit; });
     if (it == result.traces.end()) {
@@ -281,7 +293,8 @@ int run(const RunArgs& a) {
         return 2;
       }
     }
-    std::cout << (a.prose ? explain_prose(*it, *root) : explain_tree(*it, *root));
+    const NoticeHead head = notice_head(result, static_cast<size_t>(it - result.traces.begin()));
+    std::cout << (a.prose ? explain_prose(*it, *root, &head) : explain_tree(*it, *root));
     return 0;
   }
   if (report) {
@@ -385,7 +398,11 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("rules", explain_args.rules, "Rulebook (.rules source or compiled .rbc)")->required();
   explain_cmd->add_option("--events", explain_args.events, "Events file (.jsonl or .csv); repeat for several")->required();
   explain_cmd->add_option("--encoding", explain_args.encoding, "Encoding of CSV files (default: detected)")->check(encoding_check);
-  explain_cmd->add_option("--unit", explain_args.unit, "The unit to explain")->required();
+  auto* unit_opt = explain_cmd->add_option("--unit", explain_args.unit, "The unit to explain");
+  auto* all_opt = explain_cmd->add_flag("--all", explain_args.all,
+                                        "Every unit's notice in one document (Markdown; HTML when -o names a .html file)");
+  unit_opt->excludes(all_opt);
+  explain_cmd->add_option("-o,--output", explain_args.output, "With --all: write the notices to this file (.md or .html)");
   explain_cmd->add_option("--item", explain_args.item, "Only this item, group or category");
   explain_cmd->add_flag("--prose", explain_args.prose, "Write each deduction and bonus as a sentence");
   explain_cmd->add_option("--param", explain_args.params, "Override a rulebook parameter: NAME=VALUE");
@@ -445,7 +462,13 @@ int main(int argc, char** argv) {
       if (!refuse_outputs(inputs, {diff_args.output})) return 2;
       return diff_command(diff_args);
     }
-    if (*explain_cmd) return run(explain_args);
+    if (*explain_cmd) {
+      if (explain_args.unit.empty() && !explain_args.all) {
+        std::cerr << "error: explain needs --unit NAME (one unit) or --all (every unit's notice)\n";
+        return 2;
+      }
+      return run(explain_args);
+    }
     if (*check_cmd) return check(check_rules, check_format, strict);
     if (*test_cmd) return test_command(test_args);
     if (*fmt_cmd) return format_files(fmt_files, fmt_check);
