@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_support import CLI, EVENTS, RULES, SRC, TMP, check, finish, run, tmp  # noqa: E402
+from cli_support import CLI, EVENTS, RULES, SRC, TMP, check, environment, finish, run, run_zh, tmp  # noqa: E402
 
 
 # A compiled file scores byte for byte like its source.
@@ -133,7 +133,7 @@ for name, args in [
     ("prose-县统计局.txt", ["--unit", "县统计局", "--prose"]),
 ]:
     p = subprocess.run([CLI, "explain", "rules/yunhe-2022.rules", "--events", "examples/yunhe-2022/events.jsonl", *args],
-                       capture_output=True, cwd=SRC)
+                       capture_output=True, cwd=SRC, env=environment("en"))
     want = open(os.path.join(GOLDEN, name), "rb").read()
     check(f"explain golden {name}", p.returncode == 0 and p.stdout == want, p.stderr[:300] or "output differs")
 p = run("explain", RULES, "--events", EVENTS, "--unit", "县教育")

@@ -28,8 +28,12 @@ failures = []
 passed = 0
 
 
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_support import environment  # noqa: E402
+
+
+def run(*args, lang="en"):
+    return subprocess.run([CLI, *args], capture_output=True, env=environment(lang))
 
 
 def check(name, condition, detail=""):
