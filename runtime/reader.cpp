@@ -147,7 +147,11 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
 bool EventReader::Impl::workbook_unreadable(const std::string& name, int zip_error) {
   zip_error_t error;
   zip_error_init_with_code(&error, zip_error);
-  std::string why = zip_error == ZIP_ER_NOENT ? std::string(text(Msg::workbook_no_such_file)) : zip_error_strerror(&error);
+  std::string why = zip_error == ZIP_ER_NOENT ? std::string(text(Msg::workbook_no_such_file))
+                    : language() == Lang::En  ? zip_error_strerror(&error)
+                    : zip_error == ZIP_ER_NOZIP  ? text(Msg::zip_not_workbook)
+                    : zip_error == ZIP_ER_INCONS ? text(Msg::zip_inconsistent)
+                                                 : tr(Msg::zip_other, zip_error);
   zip_error_fini(&error);
   if (zip_error == ZIP_ER_NOZIP || zip_error == ZIP_ER_INCONS)
     why += text(Msg::workbook_save_again);

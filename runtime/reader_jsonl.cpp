@@ -20,6 +20,25 @@ bool is_blank_line(std::string_view s) {
   return true;
 }
 
+// What is wrong with the JSON: simdjson's words in English, ours in Chinese.
+std::string json_problem(simdjson::error_code err) {
+  if (language() == Lang::En) return simdjson::error_message(err);
+  switch (err) {
+    case simdjson::TAPE_ERROR: return rb::text(Msg::json_structure);
+    case simdjson::STRING_ERROR:
+    case simdjson::UNCLOSED_STRING: return rb::text(Msg::json_string);
+    case simdjson::UNESCAPED_CHARS: return rb::text(Msg::json_control_character);
+    case simdjson::UTF8_ERROR: return rb::text(Msg::json_utf8);
+    case simdjson::NUMBER_ERROR:
+    case simdjson::NUMBER_OUT_OF_RANGE: return rb::text(Msg::json_number);
+    case simdjson::T_ATOM_ERROR:
+    case simdjson::F_ATOM_ERROR:
+    case simdjson::N_ATOM_ERROR: return rb::text(Msg::json_literal);
+    case simdjson::DEPTH_ERROR: return rb::text(Msg::json_depth);
+    default: return tr(Msg::json_other, static_cast<int>(err));
+  }
+}
+
 }  // namespace
 
 // Collects the known fields of one JSON object into `values`; false when the line is not
@@ -28,7 +47,7 @@ bool EventReader::Impl::fill_json(const char* p, size_t len, size_t capacity) {
   od::document doc;
   auto err = parser.iterate(p, len, capacity).get(doc);
   if (err) {
-    report(line, [&] { return tr(Msg::json_invalid, simdjson::error_message(err)); });
+    report(line, [&] { return tr(Msg::json_invalid, json_problem(err)); });
     return false;
   }
   od::object obj;
@@ -36,7 +55,7 @@ bool EventReader::Impl::fill_json(const char* p, size_t len, size_t capacity) {
   if (err) {
     report(line, [&] {
       if (err == simdjson::INCORRECT_TYPE) return std::string(rb::text(Msg::json_not_object));
-      return tr(Msg::json_invalid, simdjson::error_message(err));
+      return tr(Msg::json_invalid, json_problem(err));
     });
     return false;
   }
@@ -104,7 +123,7 @@ bool EventReader::Impl::fill_json(const char* p, size_t len, size_t capacity) {
     report(line, [&] {
       if (!bad_token.empty() || !bad_key.empty())
         return tr(Msg::json_bad_value, show(bad_token), show(bad_key));
-      return tr(Msg::json_invalid, simdjson::error_message(err));
+      return tr(Msg::json_invalid, json_problem(err));
     });
     return false;
   }

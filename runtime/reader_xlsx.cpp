@@ -65,11 +65,14 @@ std::string parse_entry(zip_t* zip, const std::string& entry, XML_StartElementHa
   for (;;) {
     const zip_int64_t got = zip_fread(f, buffer, sizeof buffer);
     if (got < 0) {
-      problem = tr(Msg::workbook_entry_unreadable, entry, zip_error_strerror(zip_file_get_error(f)));
+      zip_error_t* error = zip_file_get_error(f);
+      problem = tr(Msg::workbook_entry_unreadable, entry,
+                   language() == Lang::En ? zip_error_strerror(error) : tr(Msg::zip_other, zip_error_code_zip(error)));
       break;
     }
     if (XML_Parse(parser, buffer, static_cast<int>(got), got == 0) == XML_STATUS_ERROR) {
-      problem = tr(Msg::workbook_entry_damaged, entry, XML_ErrorString(XML_GetErrorCode(parser)),
+      problem = tr(Msg::workbook_entry_damaged, entry,
+                   language() == Lang::En ? XML_ErrorString(XML_GetErrorCode(parser)) : rb::text(Msg::xml_malformed),
                    XML_GetCurrentLineNumber(parser));
       break;
     }

@@ -58,13 +58,14 @@ both("a truncated .rbc", ["run", truncated, "--events", EVENTS], 1, "error: file
 bad_events = tmp("bad.jsonl")
 with open(bad_events, "w", encoding="utf-8") as f:
     f.write('{"type": "leak_verified", "date": "2022-02-30", "unit": "县教育局"}\nnot json\n'
-            '{"type": "leak_verifed", "date": "2022-02-03", "unit": "县教育局"}\n')
+            '{"type": "leak_verifed", "date": "2022-02-03", "unit": "县教育局"}\n'
+            '{"type": "leak_verified", "date": "2022-02-03", "unit": "县教育局", "x": }\n')
 both("bad records", ["run", RULES, "--events", bad_events], 1,
      ["bad.jsonl:1: field 'date' is not a calendar date: '2022-02-30'", "bad.jsonl:2: not a JSON object",
-      "did you mean leak_verified?", "3 problems in the input; no scores were computed"],
+      "did you mean leak_verified?", "bad.jsonl:4: not valid JSON", "4 problems in the input; no scores were computed"],
      ["bad.jsonl:1: 字段“date”不是日历上的日期：“2022-02-30”", "bad.jsonl:2: 不是 JSON 对象",
-      "是否应为 leak_verified？", "记录中有 3 个问题；没有计算得分"])
-both("--skip-bad", ["run", RULES, "--events", bad_events, "--skip-bad"], 0, "skipped 3 bad records", "跳过了 3 条有错的记录")
+      "是否应为 leak_verified？", "bad.jsonl:4: 不是有效的 JSON：", "记录中有 4 个问题；没有计算得分"])
+both("--skip-bad", ["run", RULES, "--events", bad_events, "--skip-bad"], 0, "skipped 4 bad records", "跳过了 4 条有错的记录")
 both("check passes", ["check", RULES], 0, ": ok: 43 units", "：通过：43 个单位", stream="stdout")
 warn_rules = os.path.join(SRC, "tests", "lang", "30_check_warnings.rules")
 both("check --strict fails on warnings", ["check", "--strict", warn_rules], 1, ": not ok:", "：未通过：", stream="stdout")
