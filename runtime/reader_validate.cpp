@@ -250,7 +250,7 @@ void EventReader::Impl::build() {
       if (sym >= symbols.size()) continue;
       plan.texts.push_back(symbols.text(sym));
       plan.symbols.push_back(sym);
-      if (!plan.listing.empty()) plan.listing += ", ";
+      if (!plan.listing.empty()) plan.listing += rb::text(Msg::list_separator);
       plan.listing += symbols.text(sym);
     }
     // A member may also be given by its display name (after every code, so a code wins).
