@@ -533,18 +533,18 @@ int main(int argc, char** argv) {
   RunArgs run_args;
   auto* run_cmd = app.add_subcommand("run", rb::text(Msg::help_run));
   run_cmd->add_option(rb::text(Msg::arg_rules), run_args.rules, rb::text(Msg::help_rules_any))->required();
-  run_cmd->add_option("--events", run_args.events, rb::text(Msg::help_events))->required();
+  run_cmd->add_option("--events", run_args.events, rb::text(Msg::help_events))->type_name(rb::text(Msg::help_file))->required();
   run_cmd->add_option("--format", run_args.format, rb::text(Msg::help_format_run))
       ->check(CLI::IsMember({"json", "table", "csv", "html", "xlsx"}));
-  run_cmd->add_option("--param", run_args.params, rb::text(Msg::help_param));
-  run_cmd->add_option("--as-of", run_args.as_of, rb::text(Msg::help_as_of));
-  run_cmd->add_option("-o,--output", run_args.output, rb::text(Msg::help_output));
+  run_cmd->add_option("--param", run_args.params, rb::text(Msg::help_param))->type_name(rb::text(Msg::help_name_value));
+  run_cmd->add_option("--as-of", run_args.as_of, rb::text(Msg::help_as_of))->type_name(rb::text(Msg::help_date));
+  run_cmd->add_option("-o,--output", run_args.output, rb::text(Msg::help_output))->type_name(rb::text(Msg::help_file));
   const auto encoding_check = [](const std::string& name) {
     return parse_encoding(name) ? std::string() : tr(Msg::cli_unknown_encoding, name, kEncodingNames);
   };
   run_cmd->add_option("--encoding", run_args.encoding, rb::text(Msg::help_encoding))->check(encoding_check);
   run_cmd->add_flag("--skip-bad", run_args.skip_bad, rb::text(Msg::help_skip_bad));
-  run_cmd->add_option("--reject", run_args.reject, rb::text(Msg::help_reject));
+  run_cmd->add_option("--reject", run_args.reject, rb::text(Msg::help_reject))->type_name(rb::text(Msg::help_file));
   run_cmd->add_flag("--trace", run_args.trace, rb::text(Msg::help_trace));
   run_cmd->add_flag("--by-group", run_args.by_group, rb::text(Msg::help_by_group));
   run_cmd->add_flag("--monthly", run_args.monthly, rb::text(Msg::help_monthly));
@@ -552,13 +552,13 @@ int main(int argc, char** argv) {
   RunArgs explain_args;
   auto* explain_cmd = app.add_subcommand("explain", rb::text(Msg::help_explain));
   explain_cmd->add_option(rb::text(Msg::arg_rules), explain_args.rules, rb::text(Msg::help_rules_any))->required();
-  explain_cmd->add_option("--events", explain_args.events, rb::text(Msg::help_events))->required();
+  explain_cmd->add_option("--events", explain_args.events, rb::text(Msg::help_events))->type_name(rb::text(Msg::help_file))->required();
   explain_cmd->add_option("--encoding", explain_args.encoding, rb::text(Msg::help_encoding))->check(encoding_check);
-  explain_cmd->add_option("--unit", explain_args.unit, rb::text(Msg::help_unit))->required();
-  explain_cmd->add_option("--item", explain_args.item, rb::text(Msg::help_item));
+  explain_cmd->add_option("--unit", explain_args.unit, rb::text(Msg::help_unit))->type_name(rb::text(Msg::help_unit_value))->required();
+  explain_cmd->add_option("--item", explain_args.item, rb::text(Msg::help_item))->type_name(rb::text(Msg::help_item_value));
   explain_cmd->add_flag("--prose", explain_args.prose, rb::text(Msg::help_prose));
-  explain_cmd->add_option("--param", explain_args.params, rb::text(Msg::help_param));
-  explain_cmd->add_option("--as-of", explain_args.as_of, rb::text(Msg::help_as_of_explain));
+  explain_cmd->add_option("--param", explain_args.params, rb::text(Msg::help_param))->type_name(rb::text(Msg::help_name_value));
+  explain_cmd->add_option("--as-of", explain_args.as_of, rb::text(Msg::help_as_of_explain))->type_name(rb::text(Msg::help_date));
 
   std::string check_rules, check_format = "text";
   bool strict = false;
@@ -570,25 +570,25 @@ int main(int argc, char** argv) {
   std::string compile_rules, compile_out;
   auto* compile_cmd = app.add_subcommand("compile", rb::text(Msg::help_compile));
   compile_cmd->add_option(rb::text(Msg::arg_rules), compile_rules, rb::text(Msg::help_rules_source))->required();
-  compile_cmd->add_option("-o,--output", compile_out, rb::text(Msg::help_compile_output))->required();
+  compile_cmd->add_option("-o,--output", compile_out, rb::text(Msg::help_compile_output))->type_name(rb::text(Msg::help_file))->required();
 
   TestArgs test_args;
   auto* test_cmd = app.add_subcommand("test", rb::text(Msg::help_test));
   test_cmd->add_option(rb::text(Msg::arg_rules), test_args.rules, rb::text(Msg::help_rules_source))->required();
-  test_cmd->add_option("--tests", test_args.tests, rb::text(Msg::help_tests));
+  test_cmd->add_option("--tests", test_args.tests, rb::text(Msg::help_tests))->type_name(rb::text(Msg::help_file));
   test_cmd->add_flag("--coverage", test_args.coverage, rb::text(Msg::help_coverage));
   test_cmd->add_option("--threshold", test_args.threshold, rb::text(Msg::help_threshold));
   test_cmd->add_option("--format", test_args.format, rb::text(Msg::help_format_test))
       ->check(CLI::IsMember({"text", "json", "junit"}));
-  test_cmd->add_option("-o,--output", test_args.output, rb::text(Msg::help_test_output));
+  test_cmd->add_option("-o,--output", test_args.output, rb::text(Msg::help_test_output))->type_name(rb::text(Msg::help_file));
 
   DiffArgs diff_args;
   auto* diff_cmd = app.add_subcommand("diff", rb::text(Msg::help_diff));
   diff_cmd->add_option(rb::text(Msg::arg_old), diff_args.old_rules, rb::text(Msg::help_diff_old))->required();
   diff_cmd->add_option(rb::text(Msg::arg_new), diff_args.new_rules, rb::text(Msg::help_diff_new))->required();
-  diff_cmd->add_option("--events", diff_args.events, rb::text(Msg::help_diff_events));
+  diff_cmd->add_option("--events", diff_args.events, rb::text(Msg::help_diff_events))->type_name(rb::text(Msg::help_file));
   diff_cmd->add_option("--format", diff_args.format, rb::text(Msg::help_format_diff))->check(CLI::IsMember({"text", "json"}));
-  diff_cmd->add_option("-o,--output", diff_args.output, rb::text(Msg::help_diff_output));
+  diff_cmd->add_option("-o,--output", diff_args.output, rb::text(Msg::help_diff_output))->type_name(rb::text(Msg::help_file));
 
   std::vector<std::string> fmt_files;
   bool fmt_check = false;
@@ -599,7 +599,7 @@ int main(int argc, char** argv) {
   std::string template_rules, template_out;
   auto* template_cmd = app.add_subcommand("template", rb::text(Msg::help_template));
   template_cmd->add_option(rb::text(Msg::arg_rules), template_rules, rb::text(Msg::help_rules_source))->required();
-  template_cmd->add_option("-o,--output", template_out, rb::text(Msg::help_template_output))->required();
+  template_cmd->add_option("-o,--output", template_out, rb::text(Msg::help_template_output))->type_name(rb::text(Msg::help_file))->required();
 
   std::string disasm_input;
   auto* disasm_cmd = app.add_subcommand("disasm", rb::text(Msg::help_disasm));

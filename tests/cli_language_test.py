@@ -106,10 +106,15 @@ both("an output in a missing folder", ["run", RULES, "--events", EVENTS, "-o", t
      "No such file or directory", "没有这个文件或文件夹")
 both("an events file of no known format", ["run", RULES, "--events", os.path.join(SRC, "tests", "lang", "30_check_warnings.rules")],
      1, "unsupported input format", "不支持的输入格式")
+both("compile", ["compile", RULES, "-o", tmp("both.rbc")], 0, "wrote " + tmp("both.rbc"), "已写入 " + tmp("both.rbc"))
+both("template", ["template", RULES, "-o", tmp("both.xlsx")], 0, "event types", "种事件")
+both("diff with records", ["diff", RULES, os.path.join(SRC, "examples", "yunhe-2023", "yunhe-2023.rules"), "--events", EVENTS],
+     0, "6892 records read; old rulebook: ", "读取 6892 条记录；原规则书：")
+both("diff refuses bytecode", ["diff", rbc, RULES], 1, "diff compares rulebook sources", "diff 比较的是规则书源文件")
 both("the help", ["--help"], 0, ["Usage: rulebook", "Options:", "Subcommands:", "Examples:", "Exit status"],
      ["用法: rulebook", "选项:", "命令:", "示例：", "退出状态"], stream="stdout")
-both("a command's help", ["run", "--help"], 0, ["Usage: rulebook run", "Positionals:", "REQUIRED"],
-     ["用法: rulebook run", "参数:", "必填"], stream="stdout")
+both("a command's help", ["run", "--help"], 0, ["Usage: rulebook run", "Positionals:", "REQUIRED", "--as-of DATE"],
+     ["用法: rulebook run", "参数:", "必填", "--as-of 日期", "--param 名称=值"], stream="stdout")
 both("a missing option", ["run", RULES], 2, ["--events is required", "Run rulebook run --help"],
      ["缺少 --events", "用 rulebook run --help 查看用法"])
 both("a value not among the choices", ["run", RULES, "--events", EVENTS, "--format", "pdf"], 2,
