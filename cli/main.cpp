@@ -465,14 +465,16 @@ std::vector<std::string> option_names(const CLI::App& app, const CLI::App& comma
 std::string usage_problem(CLI::App& app, const CLI::ParseError& e, int argc, char** argv, std::string& command_path) {
   std::vector<std::string> commands;
   for (const CLI::App* c : app.get_subcommands({})) commands.push_back(c->get_name());
+  const std::string what = e.what();
   auto word = command_word(argc, argv);
-  if (!word) return tr(Msg::cli_command_required, fmt::join(commands, rb::text(Msg::list_separator)));
-  if (std::find(commands.begin(), commands.end(), *word) == commands.end()) {
+  const bool about_the_tool = what.starts_with("--lang");  // the tool's own option, not a command's
+  if (!word && !about_the_tool) return tr(Msg::cli_command_required, fmt::join(commands, rb::text(Msg::list_separator)));
+  if (word && std::find(commands.begin(), commands.end(), *word) == commands.end()) {
     std::string near = nearest(*word, commands);
     return near.empty() ? tr(Msg::cli_unknown_command, *word) : tr(Msg::cli_unknown_command_near, *word, near);
   }
-  CLI::App& command = *app.get_subcommand(*word);
-  command_path += " " + *word;
+  CLI::App& command = word ? *app.get_subcommand(*word) : app;
+  if (word) command_path += " " + *word;
   // An option written wrong explains the rest (a required option "missing", say): said first.
   for (const std::string& extra : app.remaining(true)) {
     if (!extra.starts_with("-") || extra == "-") continue;
@@ -480,7 +482,6 @@ std::string usage_problem(CLI::App& app, const CLI::ParseError& e, int argc, cha
     std::string near = nearest(name, option_names(app, command));
     return near.empty() ? tr(Msg::cli_unknown_option, name) : tr(Msg::cli_unknown_option_near, name, near);
   }
-  const std::string what = e.what();
   const auto before = [&](std::string_view sep) { return what.substr(0, what.find(sep)); };
   if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
     auto extras = app.remaining(true);

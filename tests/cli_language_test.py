@@ -140,6 +140,7 @@ both("an unknown option with no near name", ["check", RULES, "--zzzzzzzz"], 2, "
      "没有 --zzzzzzzz 这个选项")
 both("an extra argument", ["check", RULES, "extra.rules"], 2, "extra.rules", "多余的参数：extra.rules")
 both("an option without its value", ["run", RULES, "--events"], 2, "--events needs a value", "--events 后面缺少值")
+both("--lang without its value", ["--lang"], 2, "--lang needs a value", "--lang 后面缺少值")
 for args in [[], ["runn"], ["run"], ["run", RULES], ["run", RULES, "--events", EVENTS, "--format", "pdf"],
              ["check", RULES, "--bogus"], ["test", RULES, "--threshold", "x"], ["--lang", "fr", "check", RULES],
              ["run", RULES, "--events"], ["check", RULES, "a", "b"]]:
