@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "messages.hpp"
 #include "rbc_file.hpp"
 
 namespace rb {
@@ -450,9 +451,9 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
       if (n.kind != NodeKind::Hidden && n.source_line != 0 && n.source_line <= ln &&
           (!rule || n.source_line >= rule->source_line))
         rule = &n;
-    std::string where = rule ? fmt::format("unit {}, {}", program_.units[unit], rule->name)
-                             : fmt::format("unit {}", program_.units[unit]);
-    throw RunError(fmt::format("{} ({})", e.what(), where), ln, program_.units[unit]);
+    std::string where = rule ? tr(Msg::run_error_where_rule, program_.units[unit], rule->name)
+                             : tr(Msg::run_error_where_unit, program_.units[unit]);
+    throw RunError(tr(Msg::run_error_with_place, e.what(), where), ln, program_.units[unit]);
   }
 #undef DISPATCH
 }

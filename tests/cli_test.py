@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_support import CLI, EVENTS, RULES, SRC, TMP, check, finish, run, tmp  # noqa: E402
+from cli_support import CLI, EVENTS, RULES, SRC, TMP, check, environment, finish, run, run_zh, tmp  # noqa: E402
 
 
 # A compiled file scores byte for byte like its source.
@@ -138,7 +138,7 @@ for name, args in [
 ]:
     lang = [] if "--lang" in args else ["--lang", "zh"]
     p = subprocess.run([CLI, "explain", "rules/yunhe-2022.rules", "--events", "examples/yunhe-2022/events.jsonl", *args,
-                        *lang], capture_output=True, cwd=SRC)
+                        *lang], capture_output=True, cwd=SRC, env=environment("en"))
     want = open(os.path.join(GOLDEN, name), "rb").read()
     check(f"explain golden {name}", p.returncode == 0 and p.stdout == want, p.stderr[:300] or "output differs")
 p = run("explain", RULES, "--events", EVENTS, "--unit", "县教育")
