@@ -166,6 +166,12 @@ void relative_in(TraceNode& n, std::map<std::string, std::string>& shown) {
 }
 }  // namespace
 
+void show_paths_relative(UnitTrace& t) {
+  std::map<std::string, std::string> shown;
+  relative_in(t.score, shown);
+  for (auto& i : t.indicators) relative_in(i, shown);
+}
+
 void show_paths_relative(Result& r) {
   for (auto& f : r.inputs) f = display_path(f);
   std::map<std::string, std::string> shown;

@@ -46,6 +46,7 @@ std::string role_word(const std::string& role);
 std::string display_path(const std::string& path);
 // The result's input names and every record's file in its traces, as display_path has them.
 void show_paths_relative(Result& r);
+void show_paths_relative(UnitTrace& t);
 
 // Width of UTF-8 text in a terminal: East Asian wide characters take two columns.
 size_t display_width(const std::string& text);

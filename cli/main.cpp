@@ -276,7 +276,9 @@ int run(const RunArgs& a) {
               << (a.reject.empty() ? "" : tr(Msg::skipped_into, a.reject)) << "\n";
   Result result;
   try {
-    result = session.finish();
+    // Reports build each unit's derivation when they come to it (trace_of below), not all
+    // at once: thousands of units' traces never sit in memory together.
+    result = session.finish(!report);
   } catch (const RunError& e) {
     std::cerr << paint(run_error_message(*program, e)) << "\n";
     return 1;
@@ -326,6 +328,11 @@ int run(const RunArgs& a) {
       meta.inputs.back().path = display_path(f);
     }
     meta.by_group = a.by_group;
+    meta.trace_of = [&session](size_t u) {
+      UnitTrace t = session.trace_of(static_cast<uint32_t>(u));
+      show_paths_relative(t);
+      return t;
+    };
     MonthlyScores monthly;
     if (a.monthly) {
       monthly = monthly_scores(*program, options, a.events, param_values);
@@ -337,12 +344,22 @@ int run(const RunArgs& a) {
         return 2;
       }
       std::string error;
-      if (!write_xlsx(result, meta, a.output, error)) {
-        std::cerr << error_line("", error);
+      try {
+        if (!write_xlsx(result, meta, a.output, error)) {
+          std::cerr << error_line("", error);
+          return 1;
+        }
+      } catch (const RunError& e) {
+        std::cerr << paint(run_error_message(*program, e)) << "\n";
         return 1;
       }
     } else {
-      text = format_html(result, meta);
+      try {
+        text = format_html(result, meta);
+      } catch (const RunError& e) {
+        std::cerr << paint(run_error_message(*program, e)) << "\n";
+        return 1;
+      }
     }
   }
   if (a.format == "json") text = format_json(result);

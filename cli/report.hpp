@@ -4,6 +4,7 @@
 // their hashes and record counts, so a result can be reproduced and audited later.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,7 +33,19 @@ struct ReportMeta {
   std::vector<InputFile> inputs;
   bool by_group = false;                    // one ranking per unit group besides the overall one
   const MonthlyScores* monthly = nullptr;   // the month-by-month view, when asked for
+  // Each unit's derivation, built when the report comes to the unit and dropped after it,
+  // for results without Result::traces (so thousands of units need not be held at once).
+  std::function<UnitTrace(size_t)> trace_of;
 };
+
+// Unit u's derivation: the result's when it holds them, else built into `built`; nullptr
+// when there is none.
+inline const UnitTrace* unit_trace(const Result& r, const ReportMeta& meta, size_t u, std::optional<UnitTrace>& built) {
+  if (u < r.traces.size()) return &r.traces[u];
+  if (!meta.trace_of) return nullptr;
+  built = meta.trace_of(u);
+  return &*built;
+}
 
 // Hash of a whole file, or empty when it cannot be read.
 InputFile describe_input(const std::string& path);

@@ -239,8 +239,9 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
                                        : fmt::format("得分 {}，第 {} 名{}{}", num(u.score, r.decimals), s.rank,
                                                      u.grade.empty() ? "" : "，" + u.grade, u.vetoed ? "（一票否决）" : "");
     out += fmt::format("<section class=\"unit\" id=\"u{}\">\n<h2>{} <small>{}</small></h2>\n", idx, esc(u.unit), esc(standing));
-    if (idx < r.traces.size()) {
-      const UnitTrace& t = r.traces[idx];
+    std::optional<UnitTrace> built;
+    if (const UnitTrace* trace = unit_trace(r, meta, idx, built)) {
+      const UnitTrace& t = *trace;
       const NoticeHead head = notice_head(r, idx, s.rank, ranked);
       out += chart(u, t.score, r.decimals) + "\n";
       out += "<table class=\"items\"><thead><tr><th>类别 / 条目</th><th>依据</th><th class=\"num\">分值</th><th>说明</th></tr></thead>\n<tbody>\n";

@@ -221,8 +221,11 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
   {
     Sheet sheet(book, f, "条目", fmt::format("{}  各单位条目得分（{}）", r.title, period),
                 {"单位", "类别", "条目", "依据", "分值", "说明"});
-    for (size_t u = 0; u < r.units.size() && u < r.traces.size(); ++u) {
-      for (const TraceNode& category : r.traces[u].score.children) {
+    for (size_t u = 0; u < r.units.size(); ++u) {
+      std::optional<UnitTrace> built;
+      const UnitTrace* trace = unit_trace(r, meta, u, built);
+      if (!trace) break;
+      for (const TraceNode& category : trace->score.children) {
         std::vector<std::pair<const TraceNode*, std::string>> nodes;
         items_of(category, "", nodes);
         for (const auto& [n, role] : nodes) {

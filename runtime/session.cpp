@@ -47,13 +47,22 @@ bool Session::read_text(const std::string& name, std::string_view text) {
   return reader_.finish() && ok;
 }
 
-Result Session::finish() {
+UnitTrace Session::trace_of(uint32_t unit) {
+  try {
+    if (!traces_) traces_ = std::make_unique<TraceSource>(program_, machine_, symbols_, files_);
+    return traces_->unit(unit);
+  } catch (const ArithmeticOverflow& e) {
+    throw RunError(e.what(), 0);
+  }
+}
+
+Result Session::finish(bool with_traces) {
   const auto& s = reader_.stats();
   try {
     Result result = machine_.finish({s.records, s.in_period, s.out_of_period, s.rejected});
     result.inputs = files_;
     result.input_counts = counts_;
-    if (trace_) result.traces = build_traces(program_, machine_, symbols_, files_);
+    if (trace_ && with_traces) result.traces = build_traces(program_, machine_, symbols_, files_);
     return result;
   } catch (const ArithmeticOverflow& e) {
     throw RunError(e.what(), 0);

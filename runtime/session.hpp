@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "reader.hpp"
+#include "trace_builder.hpp"
 #include "vm.hpp"
 
 namespace rb {
@@ -27,7 +28,10 @@ class Session {
   const Symbols& symbols() const { return symbols_; }
   // The second phase; call once, after read(). Arithmetic beyond the exact range here
   // (totals, means, traces) is thrown as a RunError too, with no rulebook line.
-  Result finish();
+  Result finish(bool with_traces = true);
+  // After finish() of a traced session: one unit's derivation, built now (reports take
+  // them one at a time rather than all in Result::traces). Throws RunError like finish().
+  UnitTrace trace_of(uint32_t unit);
 
  private:
   class Sink : public RecordSink {
@@ -51,6 +55,7 @@ class Session {
   Symbols symbols_;
   EventReader reader_;
   Sink sink_;
+  std::unique_ptr<TraceSource> traces_;
 };
 
 // "FILE:LINE: error while scoring: WHY" for a run error, without ":0" when no rulebook line

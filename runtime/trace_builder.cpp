@@ -11,7 +11,7 @@
 
 namespace rb {
 
-namespace {
+namespace detail {
 
 // What a node's code reads before it stores the node: accumulators and other nodes.
 struct Reads {
@@ -433,11 +433,19 @@ class Builder {
   std::vector<std::vector<size_t>> by_acc_unit_;
 };
 
-}  // namespace
+}  // namespace detail
+
+TraceSource::TraceSource(const Program& program, const Machine& machine, const Symbols& symbols,
+                         const std::vector<std::string>& files)
+    : builder_(std::make_unique<detail::Builder>(program, machine, symbols, files)) {}
+
+TraceSource::~TraceSource() = default;
+
+UnitTrace TraceSource::unit(uint32_t u) { return builder_->unit(u); }
 
 std::vector<UnitTrace> build_traces(const Program& program, const Machine& machine, const Symbols& symbols,
                                     const std::vector<std::string>& files) {
-  Builder b(program, machine, symbols, files);
+  detail::Builder b(program, machine, symbols, files);
   std::vector<UnitTrace> out;
   for (uint32_t u = 0; u < program.units.size(); ++u) out.push_back(b.unit(u));
   return out;
