@@ -25,6 +25,7 @@
 #include "runtime/output_file.hpp"
 #include "runtime/rbc_file.hpp"
 #include "runtime/session.hpp"
+#include "runtime/sha256.hpp"
 
 namespace {
 
@@ -322,7 +323,7 @@ int run(const RunArgs& a) {
     ReportMeta meta;
     meta.rulebook_path = display_path(a.rules);
     auto image = serialize(*program);
-    meta.rulebook_hash = fmt::format("{:016x}", rbc_checksum(image.data(), image.size()));
+    meta.rulebook_hash = sha256_hex(image.data(), image.size());
     for (const auto& f : a.events) {
       meta.inputs.push_back(describe_input(f));
       meta.inputs.back().path = display_path(f);

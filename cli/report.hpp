@@ -15,7 +15,7 @@ namespace rb {
 
 struct InputFile {
   std::string path;
-  std::string hash;  // FNV-1a 64 of the file's bytes, hex
+  std::string hash;  // SHA-256 of the file's bytes, hex
   uint64_t bytes = 0;
 };
 
@@ -29,7 +29,7 @@ struct MonthlyScores {
 
 struct ReportMeta {
   std::string rulebook_path;
-  std::string rulebook_hash;  // FNV-1a 64 of the compiled program (.rbc image), hex
+  std::string rulebook_hash;  // SHA-256 of the compiled program (.rbc image), hex
   std::vector<InputFile> inputs;
   bool by_group = false;                    // one ranking per unit group besides the overall one
   const MonthlyScores* monthly = nullptr;   // the month-by-month view, when asked for

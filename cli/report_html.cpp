@@ -1,14 +1,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "cli/explain.hpp"
 #include "cli/format.hpp"
 #include "runtime/messages.hpp"
 #include "cli/report.hpp"
 #include "runtime/rbc_file.hpp"
+#include "runtime/sha256.hpp"
 
 namespace rb {
 
@@ -180,13 +179,8 @@ void monthly_table(const Result& r, const MonthlyScores& m, const std::vector<St
 InputFile describe_input(const std::string& path) {
   InputFile f;
   f.path = path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return f;
-  std::ostringstream s;
-  s << in.rdbuf();
-  std::string data = s.str();
-  f.bytes = data.size();
-  f.hash = fmt::format("{:016x}", rbc_checksum(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  unsigned long long bytes = 0;
+  if (sha256_file(path, f.hash, bytes)) f.bytes = bytes;
   return f;
 }
 
@@ -194,13 +188,13 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
   std::string out = "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", esc(r.title), kStyle);
   out += fmt::format("<h1>{}</h1>\n<p class=\"meta\">考核期 {} 至 {}</p>\n", esc(r.title), r.period_from, r.period_to);
-  out += fmt::format("<p class=\"meta\" id=\"provenance\">规则文件 {}（编译后哈希 FNV-1a {}）；记录 {} 条，计分 {} 条，考核期外 {} 条",
+  out += fmt::format("<p class=\"meta\" id=\"provenance\">规则文件 {}（编译后 SHA-256 <code>{}</code>）；记录 {} 条，计分 {} 条，考核期外 {} 条",
                      esc(meta.rulebook_path), meta.rulebook_hash, r.summary.records,
                      r.summary.in_period - r.summary.outside_unit_dates, r.summary.out_of_period);
   if (r.summary.outside_unit_dates)
     out += fmt::format("，单位设立前或撤销后 {} 条", r.summary.outside_unit_dates);
   if (r.summary.rejected) out += fmt::format("，跳过错误记录 {} 条", r.summary.rejected);
-  out += "。</p>\n<table class=\"meta\" id=\"inputs\"><thead><tr><th>输入文件</th><th class=\"num\">字节</th><th>哈希 (FNV-1a)</th>"
+  out += "。</p>\n<table class=\"meta\" id=\"inputs\"><thead><tr><th>输入文件</th><th class=\"num\">字节</th><th>SHA-256</th>"
          "<th class=\"num\">记录</th><th class=\"num\">计分</th><th class=\"num\">考核期外</th></tr></thead>\n";
   for (size_t i = 0; i < meta.inputs.size(); ++i) {
     const auto& f = meta.inputs[i];

@@ -256,14 +256,14 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
     put("考核", r.title);
     put("考核期", period);
     put("规则文件", meta.rulebook_path);
-    put("编译后哈希 (FNV-1a)", meta.rulebook_hash);
+    put("编译后 SHA-256", meta.rulebook_hash);
     put("记录", fmt::format("读取 {} 条，计分 {} 条，考核期外 {} 条，单位设立前或撤销后 {} 条，跳过 {} 条", r.summary.records,
                             r.summary.in_period - r.summary.outside_unit_dates, r.summary.out_of_period,
                             r.summary.outside_unit_dates, r.summary.rejected));
     for (size_t i = 0; i < meta.inputs.size(); ++i) {
       const auto& in = meta.inputs[i];
       RunSummary c = i < r.input_counts.size() ? r.input_counts[i] : RunSummary{};
-      put("输入文件", fmt::format("{}  {} 字节  FNV-1a {}  记录 {} 条，计分 {} 条，考核期外 {} 条", in.path, in.bytes, in.hash,
+      put("输入文件", fmt::format("{}  {} 字节  SHA-256 {}  记录 {} 条，计分 {} 条，考核期外 {} 条", in.path, in.bytes, in.hash,
                                   c.records, c.in_period - c.outside_unit_dates, c.out_of_period));
     }
     sheet.finish();

@@ -165,7 +165,10 @@ p = run("run", RULES, "--events", EVENTS, "--format", "html", "-o", report)
 check("html report written", p.returncode == 0 and os.path.getsize(report) > 10000, p.stderr[:300])
 page = open(report, encoding="utf-8").read()
 check("html report is self-contained", not re.search(r'(src|href)="(https?:)?//', page) and "<link" not in page)
-check("html report names rulebook and inputs", "events.jsonl" in page and "FNV-1a" in page)
+import hashlib
+events_sha = hashlib.sha256(open(EVENTS, "rb").read()).hexdigest()
+check("html report names rulebook and inputs by SHA-256", "events.jsonl" in page and "SHA-256" in page
+      and events_sha in page and "FNV" not in page)
 browser = shutil.which("chromium") or shutil.which("chromium-browser")
 check("chromium is installed", browser is not None, "apt-get install chromium")
 if browser:
