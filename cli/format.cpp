@@ -3,6 +3,7 @@
 #include "cli/explain.hpp"
 #include "runtime/bytecode.hpp"
 #include "runtime/csv.hpp"
+#include "runtime/messages.hpp"
 
 #include <fmt/format.h>
 
@@ -43,23 +44,23 @@ std::string pad(const std::string& text, size_t width, bool right) {
 // The rows shared by the table and CSV formats: the units given, ranked among themselves.
 std::vector<std::vector<std::string>> rows(const Result& r, const std::vector<size_t>& units, bool with_veto_names) {
   std::vector<std::vector<std::string>> out;
-  std::vector<std::string> header = {"名次", "单位", "得分"};
-  if (r.graded) header.push_back("等级");
+  std::vector<std::string> header = {text(Msg::rp_rank), text(Msg::rp_unit), text(Msg::rp_score)};
+  if (r.graded) header.push_back(text(Msg::rp_grade));
   for (const auto& c : r.category_names) header.push_back(c);
   for (const auto& o : r.indicator_names) header.push_back(o);
   for (const auto& o : r.output_names) header.push_back(o);
-  header.push_back("否决");
+  header.push_back(text(Msg::rp_veto));
   out.push_back(header);
   for (const Standing& s : standings(r, units)) {
     const auto& u = r.units[s.unit];
     std::vector<std::string> row = {u.assessed ? std::to_string(s.rank) : "-", u.unit,
-                                    u.assessed ? format_decimal(u.score, r.decimals) : "不参与考核"};
+                                    u.assessed ? format_decimal(u.score, r.decimals) : std::string(text(Msg::rp_not_assessed))};
     if (r.graded) row.push_back(u.grade);
     for (const auto& [name, v] : u.categories) row.push_back(u.assessed ? format_decimal(v, r.decimals) : "");
     for (const auto& [name, v] : u.indicators) row.push_back(format_decimal(v, r.decimals));
     for (const auto& [name, v] : u.outputs) row.push_back(format_decimal(v, r.decimals));
     std::string veto;
-    if (u.vetoed) veto = with_veto_names ? fmt::format("{}", fmt::join(u.veto_items, "、")) : "是";
+    if (u.vetoed) veto = with_veto_names ? fmt::format("{}", fmt::join(u.veto_items, text(Msg::list_separator))) : text(Msg::rp_yes);
     if (!u.assessed) veto = u.not_assessed_reason;
     row.push_back(veto);
     out.push_back(row);
@@ -123,7 +124,7 @@ std::vector<RankingView> ranking_views(const Result& r, bool all, bool by_group)
       if (r.units[i].group == g) v.units.push_back(i);
     views.push_back(std::move(v));
   }
-  RankingView rest{"其他单位", {}};
+  RankingView rest{text(Msg::rp_other_units), {}};
   for (size_t i = 0; i < r.units.size(); ++i)
     if (r.units[i].group.empty()) rest.units.push_back(i);
   if (!rest.units.empty()) views.push_back(std::move(rest));
@@ -181,8 +182,17 @@ void show_paths_relative(Result& r) {
   }
 }
 
+std::string veto_cell(const UnitResult& u) {
+  if (!u.assessed) return tr(Msg::rp_not_assessed_reason, u.not_assessed_reason);
+  if (u.veto_items.empty()) return "";
+  return tr(Msg::rp_hit_items, fmt::format("{}", fmt::join(u.veto_items, text(Msg::list_separator))));
+}
+
 std::string role_word(const std::string& role) {
-  return role == "deduction" ? "扣分" : role == "bonus" ? "加分" : role == "points" ? "计分" : "";
+  return role == "deduction" ? text(Msg::rp_role_deduction)
+         : role == "bonus"   ? text(Msg::rp_role_bonus)
+         : role == "points"  ? text(Msg::rp_role_points)
+                             : "";
 }
 
 size_t display_width(const std::string& text) {
@@ -254,10 +264,10 @@ std::string format_json(const Result& r) {
 }
 
 std::string format_table(const Result& r, bool by_group) {
-  std::string out = fmt::format("{}  ({} 至 {})\n\n", r.title, r.period_from, r.period_to);
+  std::string out = tr(Msg::rp_title_period, r.title, r.period_from, r.period_to) + "\n\n";
   const auto views = ranking_views(r, !by_group || r.group_names.empty(), by_group);
   for (size_t i = 0; i < views.size(); ++i) {
-    if (!views[i].title.empty()) out += fmt::format("{}{}（{} 个单位）\n", i ? "\n" : "", views[i].title, views[i].units.size());
+    if (!views[i].title.empty()) out += (i ? "\n" : "") + tr(Msg::rp_group_heading, views[i].title, views[i].units.size()) + "\n";
     out += table_text(r, views[i].units);
   }
   return out;
@@ -271,7 +281,7 @@ std::string format_csv(const Result& r, bool by_group) {
   for (size_t v = 0; v < views.size(); ++v) {
     auto table = rows(r, views[v].units, true);
     for (size_t i = v == 0 ? 0 : 1; i < table.size(); ++i) {
-      if (by_group) out += csv_cell(i == 0 ? "单位组" : views[v].title) + ',';
+      if (by_group) out += csv_cell(i == 0 ? std::string(text(Msg::rp_unit_group)) : views[v].title) + ',';
       for (size_t c = 0; c < table[i].size(); ++c) {
         if (c > 0) out += ',';
         out += csv_cell(table[i][c]);

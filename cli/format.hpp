@@ -38,6 +38,8 @@ std::vector<RankingView> ranking_views(const Result& r, bool all, bool by_group)
 // An amount as the reports show it: −N for a deduction, +N for a bonus, N when scored up
 // (计分); 0 without a sign, never −0. `role` is a category's: deduction, bonus, points.
 std::string signed_amount(const Rational& v, const std::string& role, int decimals);
+// The 否决 column of a ranking: the veto items that hit, or why the unit is not assessed.
+std::string veto_cell(const UnitResult& u);
 // The header word for a category's role: 扣分, 加分 or 计分.
 std::string role_word(const std::string& role);
 

@@ -78,7 +78,7 @@ std::string chart(const UnitResult& u, const TraceNode& score, int decimals) {
   const int width = 520, bar_h = 18, gap = 6, label_w = 130;
   Rational max_value(1);
   for (const auto& [name, v] : u.categories) max_value = std::max(max_value, v);
-  std::string svg = fmt::format(R"(<svg role="img" aria-label="{} 分类得分" width="{}" height="{}">)", esc(u.unit),
+  std::string svg = fmt::format(R"(<svg role="img" aria-label="{}" width="{}" height="{}">)", esc(tr(Msg::rp_chart_label, u.unit)),
                                 width, static_cast<int>(u.categories.size()) * (bar_h + gap) + gap);
   int y = gap;
   for (const auto& [name, v] : u.categories) {
@@ -102,13 +102,13 @@ void items_table(const TraceNode& n, int depth, const std::string& role, int dec
   const std::string& own = n.kind == "category" && !n.role.empty() ? n.role : role;
   if (n.kind != "score") {
     std::string note;
-    if (n.substituted) note = fmt::format("取 {} 个单位平均分", n.mean_over.size());
-    else if (n.before_cap) note = fmt::format("合计 {}，按上限 {} 计", num(*n.before_cap, decimals), num(*n.cap, decimals));
-    else if (n.ranked && n.rank > 0) note = fmt::format("第 {} 名（共 {} 个单位参与排名）", n.rank, n.ranked_units);
+    if (n.substituted) note = tr(Msg::rp_note_mean, n.mean_over.size());
+    else if (n.before_cap) note = tr(Msg::rp_note_cap, num(*n.before_cap, decimals), num(*n.cap, decimals));
+    else if (n.ranked && n.rank > 0) note = tr(Msg::rp_note_rank, n.rank, n.ranked_units);
     std::string shown, cls = "num";
     if (n.kind == "veto" || own == "veto") {
       const bool hit = !n.value.is_zero();
-      shown = hit ? "命中" : "未命中";
+      shown = text(hit ? Msg::rp_hit : Msg::rp_not_hit);
       if (hit) cls += " hit";
     } else {
       shown = signed_amount(n.value, own, decimals);
@@ -123,22 +123,22 @@ void items_table(const TraceNode& n, int depth, const std::string& role, int dec
 
 // One ranking table of the units given (ranked among themselves).
 void ranking_table(const Result& r, const RankingView& view, const std::string& id, std::string& out) {
-  out += fmt::format("<table class=\"ranking\" id=\"{}\">\n<thead><tr><th class=\"num\">名次</th><th class=\"unit\">单位</th>"
-                     "<th class=\"num\">得分</th>",
-                     id);
-  if (r.graded) out += "<th>等级</th>";
+  out += fmt::format("<table class=\"ranking\" id=\"{}\">\n<thead><tr><th class=\"num\">{}</th><th class=\"unit\">{}</th>"
+                     "<th class=\"num\">{}</th>",
+                     id, text(Msg::rp_rank), text(Msg::rp_unit), text(Msg::rp_score));
+  if (r.graded) out += fmt::format("<th>{}</th>", text(Msg::rp_grade));
   for (size_t c = 0; c < r.category_names.size(); ++c)
     out += fmt::format("<th class=\"num\">{}<br>{}</th>", esc(r.category_names[c]), role_word(r.category_roles[c]));
   for (const auto& o : r.indicator_names) out += fmt::format("<th class=\"num\">{}</th>", esc(o));
   for (const auto& o : r.output_names) out += fmt::format("<th class=\"num\">{}</th>", esc(o));
-  out += "<th>否决</th></tr></thead>\n<tbody>\n";
+  out += fmt::format("<th>{}</th></tr></thead>\n<tbody>\n", text(Msg::rp_veto));
   for (const Standing& s : standings(r, view.units)) {
     const auto& u = r.units[s.unit];
     const char* cls = !u.assessed ? "not-assessed" : u.vetoed ? "vetoed" : "";
     out += fmt::format("<tr class=\"{}\" data-unit=\"{}\"><td class=\"num rank\">{}</td><td class=\"unit\"><a href=\"#u{}\">{}</a></td>"
                        "<td class=\"num score\">{}</td>",
                        cls, esc(u.unit), u.assessed ? std::to_string(s.rank) : "-", s.unit, esc(u.unit),
-                       u.assessed ? num(u.score, r.decimals) : "不参与考核");
+                       u.assessed ? num(u.score, r.decimals) : std::string(text(Msg::rp_not_assessed)));
     if (r.graded) out += fmt::format("<td>{}</td>", esc(u.grade));
     for (size_t c = 0; c < u.categories.size(); ++c) {
       const std::string& role = c < r.category_roles.size() ? r.category_roles[c] : "";
@@ -148,18 +148,15 @@ void ranking_table(const Result& r, const RankingView& view, const std::string& 
     }
     for (const auto& [name, v] : u.indicators) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
     for (const auto& [name, v] : u.outputs) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
-    std::string vetoes;
-    for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "命中：") + u.veto_items[k];
-    if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
-    out += fmt::format("<td>{}</td></tr>\n", esc(vetoes));
+    out += fmt::format("<td>{}</td></tr>\n", esc(veto_cell(u)));
   }
   out += "</tbody></table>\n";
 }
 
 // Each unit's score at each month's end, one row per unit in ranking order.
 void monthly_table(const Result& r, const MonthlyScores& m, const std::vector<Standing>& order, std::string& out) {
-  out += "<h2>逐月得分</h2>\n<p class=\"meta\">每月末的得分：以当月最后一天为截止日计分（与 <code>--as-of</code> 相同）。</p>\n"
-         "<table id=\"monthly\">\n<thead><tr><th class=\"unit\">单位</th>";
+  out += fmt::format("<h2>{}</h2>\n<p class=\"meta\">{}</p>\n<table id=\"monthly\">\n<thead><tr><th class=\"unit\">{}</th>",
+                     text(Msg::rp_monthly), esc(text(Msg::rp_monthly_note)), text(Msg::rp_unit));
   for (const auto& month : m.months) out += fmt::format("<th class=\"num\">{}</th>", esc(month));
   out += "</tr></thead>\n<tbody>\n";
   for (const Standing& s : order) {
@@ -187,15 +184,17 @@ InputFile describe_input(const std::string& path) {
 std::string format_html(const Result& r, const ReportMeta& meta) {
   std::string out = "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", esc(r.title), kStyle);
-  out += fmt::format("<h1>{}</h1>\n<p class=\"meta\">考核期 {} 至 {}</p>\n", esc(r.title), r.period_from, r.period_to);
-  out += fmt::format("<p class=\"meta\" id=\"provenance\">规则文件 {}（编译后 SHA-256 <code>{}</code>）；记录 {} 条，计分 {} 条，考核期外 {} 条",
-                     esc(meta.rulebook_path), meta.rulebook_hash, r.summary.records,
-                     r.summary.in_period - r.summary.outside_unit_dates, r.summary.out_of_period);
+  out += fmt::format("<h1>{}</h1>\n<p class=\"meta\">{}</p>\n", esc(r.title), tr(Msg::rp_period, r.period_from, r.period_to));
+  out += "<p class=\"meta\" id=\"provenance\">" +
+         esc(tr(Msg::rp_provenance, meta.rulebook_path, meta.rulebook_hash, r.summary.records,
+                r.summary.in_period - r.summary.outside_unit_dates, r.summary.out_of_period));
   if (r.summary.outside_unit_dates)
-    out += fmt::format("，单位设立前或撤销后 {} 条", r.summary.outside_unit_dates);
-  if (r.summary.rejected) out += fmt::format("，跳过错误记录 {} 条", r.summary.rejected);
-  out += "。</p>\n<table class=\"meta\" id=\"inputs\"><thead><tr><th>输入文件</th><th class=\"num\">字节</th><th>SHA-256</th>"
-         "<th class=\"num\">记录</th><th class=\"num\">计分</th><th class=\"num\">考核期外</th></tr></thead>\n";
+    out += tr(Msg::rp_outside_unit_dates, r.summary.outside_unit_dates);
+  if (r.summary.rejected) out += tr(Msg::rp_skipped, r.summary.rejected);
+  out += fmt::format("{}</p>\n<table class=\"meta\" id=\"inputs\"><thead><tr><th>{}</th><th class=\"num\">{}</th><th>SHA-256</th>"
+                     "<th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n",
+                     language() == Lang::En ? "." : "。", text(Msg::rp_input_file), text(Msg::rp_bytes), text(Msg::rp_records),
+                     text(Msg::rp_scored), text(Msg::rp_outside));
   for (size_t i = 0; i < meta.inputs.size(); ++i) {
     const auto& f = meta.inputs[i];
     RunSummary c = i < r.input_counts.size() ? r.input_counts[i] : RunSummary{};
@@ -205,7 +204,7 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
   }
   out += "</table>\n";
   if (!r.params.empty()) {
-    out += "<p class=\"meta\">参数：";
+    out += fmt::format("<p class=\"meta\">{}", text(Msg::rp_params));
     for (size_t i = 0; i < r.params.size(); ++i)
       out += fmt::format("{}{} = {}", i ? "；" : "", esc(r.params[i].name),
                          r.params[i].is_date ? format_date(static_cast<int32_t>(r.params[i].value.num))
@@ -216,9 +215,10 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
   const auto views = ranking_views(r, true, meta.by_group);
   for (size_t v = 0; v < views.size(); ++v) {
     if (views[v].title.empty()) {
-      out += "<h2>排名</h2>\n";
+      out += fmt::format("<h2>{}</h2>\n", text(Msg::rp_ranking));
     } else {
-      out += fmt::format("<h2>{}排名 <small>（{} 个单位）</small></h2>\n", esc(views[v].title), views[v].units.size());
+      out += fmt::format("<h2>{} <small>{}</small></h2>\n", esc(tr(Msg::rp_group_ranking, views[v].title)),
+                         tr(Msg::rp_units_count, views[v].units.size()));
     }
     ranking_table(r, views[v], v == 0 ? std::string("ranking") : fmt::format("ranking-{}", v), out);
   }
@@ -229,21 +229,23 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
   for (const Standing& s : order) {
     const size_t idx = s.unit;
     const auto& u = r.units[idx];
-    std::string standing = !u.assessed ? "不参与考核：" + u.not_assessed_reason
-                                       : fmt::format("得分 {}，第 {} 名{}{}", num(u.score, r.decimals), s.rank,
-                                                     u.grade.empty() ? "" : "，" + u.grade, u.vetoed ? "（一票否决）" : "");
+    std::string standing = !u.assessed ? tr(Msg::rp_not_assessed_reason, u.not_assessed_reason)
+                                       : tr(Msg::rp_standing, num(u.score, r.decimals), s.rank,
+                                            u.grade.empty() ? "" : tr(Msg::rp_standing_grade, u.grade),
+                                            u.vetoed ? text(Msg::rp_standing_vetoed) : "");
     out += fmt::format("<section class=\"unit\" id=\"u{}\">\n<h2>{} <small>{}</small></h2>\n", idx, esc(u.unit), esc(standing));
     std::optional<UnitTrace> built;
     if (const UnitTrace* trace = unit_trace(r, meta, idx, built)) {
       const UnitTrace& t = *trace;
       const NoticeHead head = notice_head(r, idx, s.rank, ranked);
       out += chart(u, t.score, r.decimals) + "\n";
-      out += "<table class=\"items\"><thead><tr><th>类别 / 条目</th><th>依据</th><th class=\"num\">分值</th><th>说明</th></tr></thead>\n<tbody>\n";
+      out += fmt::format("<table class=\"items\"><thead><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+                         text(Msg::rp_item_column), text(Msg::rp_basis), text(Msg::rp_value), text(Msg::rp_notes));
       items_table(t.score, 0, "", r.decimals, out);
       out += "</tbody></table>\n";
-      out += fmt::format("<details><summary>完整推导（每条记录、上限、平均分替代、排名）</summary>\n<pre class=\"trace\">{}</pre>\n"
+      out += fmt::format("<details><summary>{}</summary>\n<pre class=\"trace\">{}</pre>\n"
                          "<p class=\"notice\">{}</p></details>\n",
-                         esc(explain_tree(t, t.score)), esc(explain_prose(t, t.score, &head)));
+                         text(Msg::rp_derivation), esc(explain_tree(t, t.score)), esc(explain_prose(t, t.score, &head)));
     }
     out += "</section>\n";
   }

@@ -14,6 +14,7 @@
 #include "cli/format.hpp"
 #include "cli/report.hpp"
 #include "runtime/bytecode.hpp"
+#include "runtime/messages.hpp"
 #include "runtime/output_file.hpp"
 
 namespace rb {
@@ -110,7 +111,7 @@ class Sheet {
     worksheet_set_landscape(ws_);
     worksheet_fit_to_pages(ws_, 1, 0);
     worksheet_set_margins(ws_, 0.5, 0.5, 0.6, 0.6);
-    worksheet_set_footer(ws_, "&C第 &P 页，共 &N 页");
+    worksheet_set_footer(ws_, rb::text(Msg::rp_footer));
   }
 
  private:
@@ -138,13 +139,13 @@ std::string sheet_name(const std::string& wanted) {
 
 void ranking_sheet(lxw_workbook* book, const Formats& f, const Result& r, const RankingView& view, const std::string& name,
                    const std::string& title) {
-  std::vector<std::string> header = {"名次", "单位", "得分"};
-  if (r.graded) header.push_back("等级");
+  std::vector<std::string> header = {text(Msg::rp_rank), text(Msg::rp_unit), text(Msg::rp_score)};
+  if (r.graded) header.push_back(text(Msg::rp_grade));
   for (size_t c = 0; c < r.category_names.size(); ++c)
     header.push_back(r.category_names[c] + "\n" + role_word(r.category_roles[c]));
   header.insert(header.end(), r.indicator_names.begin(), r.indicator_names.end());
   header.insert(header.end(), r.output_names.begin(), r.output_names.end());
-  header.push_back("否决");
+  header.push_back(text(Msg::rp_veto));
   Sheet sheet(book, f, name, title, header);
   for (const Standing& s : standings(r, view.units)) {
     const auto& u = r.units[s.unit];
@@ -153,7 +154,7 @@ void ranking_sheet(lxw_workbook* book, const Formats& f, const Result& r, const 
     else sheet.text(col++, "-");
     sheet.text(col++, u.unit);
     if (u.assessed) sheet.number(col++, value(u.score, r.decimals), f.plain());
-    else sheet.text(col++, "不参与考核");
+    else sheet.text(col++, text(Msg::rp_not_assessed));
     if (r.graded) sheet.text(col++, u.grade);
     for (size_t c = 0; c < u.categories.size(); ++c) {
       if (u.assessed)
@@ -164,10 +165,7 @@ void ranking_sheet(lxw_workbook* book, const Formats& f, const Result& r, const 
     }
     for (const auto& [n, v] : u.indicators) sheet.number(col++, value(v, r.decimals), f.plain());
     for (const auto& [n, v] : u.outputs) sheet.number(col++, value(v, r.decimals), f.plain());
-    std::string vetoes;
-    for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "命中：") + u.veto_items[k];
-    if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
-    sheet.text(col, vetoes);
+    sheet.text(col, veto_cell(u));
     sheet.next_row();
   }
   sheet.finish();
@@ -187,22 +185,24 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
     return false;
   }
   const Formats f(book, r.decimals);
-  const std::string period = r.period_from + " 至 " + r.period_to;
+  const std::string period = tr(Msg::rp_period_range, r.period_from, r.period_to);
 
   // 排名, and one per unit group when asked for.
   const auto views = ranking_views(r, true, meta.by_group);
   for (size_t v = 0; v < views.size(); ++v) {
-    if (views[v].title.empty()) ranking_sheet(book, f, r, views[v], "排名", fmt::format("{}  排名（{}）", r.title, period));
+    const std::string ranking = text(Msg::rp_ranking);
+    if (views[v].title.empty())
+      ranking_sheet(book, f, r, views[v], ranking, tr(Msg::rp_sheet_title, r.title, ranking, period));
     else
-      ranking_sheet(book, f, r, views[v], sheet_name("排名-" + views[v].title),
-                    fmt::format("{}  {}排名（{}，{} 个单位）", r.title, views[v].title, period, views[v].units.size()));
+      ranking_sheet(book, f, r, views[v], sheet_name(ranking + "-" + views[v].title),
+                    tr(Msg::rp_sheet_group_title, r.title, views[v].title, period, views[v].units.size()));
   }
 
   // 逐月得分: each unit's score at each month's end.
   if (meta.monthly) {
-    std::vector<std::string> header = {"单位"};
+    std::vector<std::string> header = {text(Msg::rp_unit)};
     header.insert(header.end(), meta.monthly->months.begin(), meta.monthly->months.end());
-    Sheet sheet(book, f, "逐月得分", fmt::format("{}  逐月得分（每月末截止）", r.title), header);
+    Sheet sheet(book, f, text(Msg::rp_monthly), tr(Msg::rp_sheet_monthly_title, r.title), header);
     for (const Standing& s : standings(r, views.front().units)) {
       sheet.text(0, r.units[s.unit].unit);
       for (size_t k = 0; k < meta.monthly->months.size(); ++k) {
@@ -219,8 +219,9 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
 
   // 条目: one row per unit and item (and group and category), with the clause and notes.
   {
-    Sheet sheet(book, f, "条目", fmt::format("{}  各单位条目得分（{}）", r.title, period),
-                {"单位", "类别", "条目", "依据", "分值", "说明"});
+    Sheet sheet(book, f, text(Msg::rp_sheet_items), tr(Msg::rp_sheet_title, r.title, text(Msg::rp_items_title), period),
+                {text(Msg::rp_unit), text(Msg::rp_category), text(Msg::rp_item), text(Msg::rp_basis), text(Msg::rp_value),
+                 text(Msg::rp_notes)});
     for (size_t u = 0; u < r.units.size(); ++u) {
       std::optional<UnitTrace> built;
       const UnitTrace* trace = unit_trace(r, meta, u, built);
@@ -235,7 +236,7 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
           sheet.text(1, category.name);
           sheet.text(2, n->name, n == &category ? f.bold() : nullptr);
           sheet.text(3, n->citation);
-          if (role == "veto") sheet.text(4, n->value.is_zero() ? "未命中" : "命中");
+          if (role == "veto") sheet.text(4, text(n->value.is_zero() ? Msg::rp_not_hit : Msg::rp_hit));
           else sheet.number(4, value(n->value, r.decimals), f.signed_by(role));
           sheet.text(5, notes);
           sheet.next_row();
@@ -247,23 +248,24 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
 
   // 来源: what was scored with what.
   {
-    Sheet sheet(book, f, "来源", fmt::format("{}  计分来源", r.title), {"项目", "内容"});
+    Sheet sheet(book, f, text(Msg::rp_sheet_sources), tr(Msg::rp_sources_title, r.title),
+                {text(Msg::rp_field), text(Msg::rp_content)});
     auto put = [&](const std::string& k, const std::string& v) {
       sheet.text(0, k, f.bold());
       sheet.text(1, v);
       sheet.next_row();
     };
-    put("考核", r.title);
-    put("考核期", period);
-    put("规则文件", meta.rulebook_path);
-    put("编译后 SHA-256", meta.rulebook_hash);
-    put("记录", fmt::format("读取 {} 条，计分 {} 条，考核期外 {} 条，单位设立前或撤销后 {} 条，跳过 {} 条", r.summary.records,
+    put(text(Msg::rp_assessment), r.title);
+    put(text(Msg::rp_period_label), period);
+    put(text(Msg::rp_rulebook), meta.rulebook_path);
+    put(text(Msg::rp_rulebook_sha), meta.rulebook_hash);
+    put(text(Msg::rp_records), tr(Msg::rp_records_summary, r.summary.records,
                             r.summary.in_period - r.summary.outside_unit_dates, r.summary.out_of_period,
                             r.summary.outside_unit_dates, r.summary.rejected));
     for (size_t i = 0; i < meta.inputs.size(); ++i) {
       const auto& in = meta.inputs[i];
       RunSummary c = i < r.input_counts.size() ? r.input_counts[i] : RunSummary{};
-      put("输入文件", fmt::format("{}  {} 字节  SHA-256 {}  记录 {} 条，计分 {} 条，考核期外 {} 条", in.path, in.bytes, in.hash,
+      put(text(Msg::rp_input_file), tr(Msg::rp_input_summary, in.path, in.bytes, in.hash,
                                   c.records, c.in_period - c.outside_unit_dates, c.out_of_period));
     }
     sheet.finish();

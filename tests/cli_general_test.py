@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_support import EVENTS, RULES, SRC, TMP, check, finish, run  # noqa: E402
+from cli_support import EVENTS, RULES, SRC, TMP, check, finish, run, run_zh  # noqa: E402
 
 LANG = os.path.join(SRC, "tests", "lang")
 
@@ -80,13 +80,13 @@ p = run("run", assessed, "--events", events_of(assessed), "--format", "json")
 u = units(p.stdout)
 check("a unit not assessed has no score and says why", u["丁"]["score"] is None and u["丁"]["assessed"] is False and
       u["丁"]["not_assessed_reason"] == "二、考核对象：无 order", u["丁"])
-table = run("run", assessed, "--events", events_of(assessed), "--format", "table").stdout.decode()
+table = run_zh("run", assessed, "--events", events_of(assessed), "--format", "table").stdout.decode()
 check("the table shows 不参与考核 and ranks only assessed units",
       any(line.startswith("   -  丁") and "不参与考核" in line for line in table.splitlines()), table)
 grades = os.path.join(LANG, "46_grades.rules")
 u = units(run("run", grades, "--events", events_of(grades), "--format", "json").stdout)
 check("grades are in the JSON", [u[x]["grade"] for x in ["甲", "乙", "丙", "丁"]] == ["优秀", "优秀", "良好", "不合格"])
-csv = run("run", grades, "--events", events_of(grades), "--format", "csv").stdout.decode("utf-8-sig")
+csv = run_zh("run", grades, "--events", events_of(grades), "--format", "csv").stdout.decode("utf-8-sig")
 check("grades are a CSV column", csv.splitlines()[0].split(",")[3] == "等级" and ",不合格," in csv, csv[:200])
 p = run("run", sub, "--events", sub_events, "--format", "json", "--trace")
 trace = units(p.stdout)["甲"]["trace"]
@@ -106,7 +106,7 @@ check("a value across units lists the units and their values", over["what"] == "
 # The reports show grades and indicators too.
 import zipfile
 html = os.path.join(TMP, "grades.html")
-p = run("run", grades, "--events", events_of(grades), "--format", "html", "-o", html)
+p = run_zh("run", grades, "--events", events_of(grades), "--format", "html", "-o", html)
 text = open(html, encoding="utf-8").read() if p.returncode == 0 else ""
 check("the HTML ranking has the grade column", "<th>等级</th>" in text and "<td>不合格</td>" in text, p.stderr[-300:])
 xlsx = os.path.join(TMP, "cross.xlsx")

@@ -41,9 +41,9 @@ for label, damaged, expect in [
           p.stderr[:200])
 
 # CSV for Excel: UTF-8 with a byte order mark; table for people.
-p = run("run", RULES, "--events", EVENTS, "--format", "csv")
+p = run_zh("run", RULES, "--events", EVENTS, "--format", "csv")  # report labels: Chinese, the default
 check("csv starts with a BOM", p.stdout.startswith(b"\xef\xbb\xbf") and "单位".encode() in p.stdout[:60])
-p = run("run", RULES, "--events", EVENTS, "--format", "table")
+p = run_zh("run", RULES, "--events", EVENTS, "--format", "table")
 lines = p.stdout.decode().splitlines()
 check("table ranks units by score", len(lines) > 43 and "名次" in lines[2] and lines[4].split()[0] == "1")
 
@@ -218,7 +218,7 @@ if browser:
 
 # The Excel workbook: ranking, items and sources sheets, with the JSON's numbers.
 xlsx = tmp("report.xlsx")
-p = run("run", RULES, "--events", EVENTS, "--format", "xlsx", "-o", xlsx)
+p = run_zh("run", RULES, "--events", EVENTS, "--format", "xlsx", "-o", xlsx)
 check("xlsx written", p.returncode == 0 and zipfile.is_zipfile(xlsx), p.stderr[:300])
 if zipfile.is_zipfile(xlsx):
     z = zipfile.ZipFile(xlsx)
