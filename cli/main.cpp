@@ -13,6 +13,7 @@
 #include "cli/diff_command.hpp"
 #include "cli/explain.hpp"
 #include "cli/format.hpp"
+#include "cli/monthly.hpp"
 #include "cli/report.hpp"
 #include "cli/template_command.hpp"
 #include "cli/test_command.hpp"
@@ -175,6 +176,8 @@ struct RunArgs {
   bool skip_bad = false;
   bool trace = false;
   std::string as_of;  // score the period up to this date only
+  bool by_group = false;  // one ranking per unit group (table, csv, html, xlsx)
+  bool monthly = false;   // html, xlsx: each unit's score at each month's end
   // explain
   std::string unit, item;
   bool prose = false;
@@ -209,6 +212,7 @@ int run(const RunArgs& a) {
   bool report = a.format == "html" || a.format == "xlsx";
   Session session(*program, options, a.trace || report || !a.unit.empty());
   Machine& machine = session.machine();
+  std::vector<std::pair<std::string, Rational>> param_values;
   for (const auto& p : a.params) {
     auto eq = p.find('=');
     std::string name = p.substr(0, eq);
@@ -228,6 +232,7 @@ int run(const RunArgs& a) {
       return 2;
     }
     machine.set_param(name, *value);
+    param_values.emplace_back(name, *value);
   }
   bool io_ok = true;
   try {
@@ -256,6 +261,7 @@ int run(const RunArgs& a) {
     std::cerr << run_error_message(*program, e) << "\n";
     return 1;
   }
+  show_paths_relative(result);
   std::string text;
   if (!a.unit.empty()) {
     auto it = std::find_if(result.traces.begin(), result.traces.end(), [&](const UnitTrace& t) { return t.unit == a.unit; });
@@ -280,10 +286,19 @@ int run(const RunArgs& a) {
   }
   if (report) {
     ReportMeta meta;
-    meta.rulebook_path = a.rules;
+    meta.rulebook_path = display_path(a.rules);
     auto image = serialize(*program);
     meta.rulebook_hash = fmt::format("{:016x}", rbc_checksum(image.data(), image.size()));
-    for (const auto& f : a.events) meta.inputs.push_back(describe_input(f));
+    for (const auto& f : a.events) {
+      meta.inputs.push_back(describe_input(f));
+      meta.inputs.back().path = display_path(f);
+    }
+    meta.by_group = a.by_group;
+    MonthlyScores monthly;
+    if (a.monthly) {
+      monthly = monthly_scores(*program, options, a.events, param_values);
+      meta.monthly = &monthly;
+    }
     if (a.format == "xlsx") {
       if (a.output.empty()) {
         std::cerr << "error: --format xlsx needs -o FILE.xlsx\n";
@@ -299,8 +314,8 @@ int run(const RunArgs& a) {
     }
   }
   if (a.format == "json") text = format_json(result);
-  else if (a.format == "table") text = format_table(result);
-  else if (a.format == "csv") text = format_csv(result);
+  else if (a.format == "table") text = format_table(result, a.by_group);
+  else if (a.format == "csv") text = format_csv(result, a.by_group);
   if (a.format == "xlsx") {
   } else if (a.output.empty()) {
     std::cout << text;
@@ -361,6 +376,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--skip-bad", run_args.skip_bad, "Skip bad records instead of stopping (they are listed on stderr)");
   run_cmd->add_option("--reject", run_args.reject, "With --skip-bad: write the skipped records to this file");
   run_cmd->add_flag("--trace", run_args.trace, "Add each unit's derivation to the JSON output (docs/trace.md)");
+  run_cmd->add_flag("--by-group", run_args.by_group,
+                    "table, csv, html, xlsx: one ranking per unit group (the groups 本类 ranks within)");
+  run_cmd->add_flag("--monthly", run_args.monthly, "html, xlsx: each unit's score at the end of every month");
 
   RunArgs explain_args;
   auto* explain_cmd = app.add_subcommand("explain", "Show how one unit's score was derived, down to the records");

@@ -40,6 +40,8 @@ class Machine {
   // A valid record dated outside the period (counted for traces only).
   void ignored(const Record& record);
   Result finish(const RunSummary& summary);
+  // Records so far dated before their unit was set up or after it closed (and ignored).
+  uint64_t outside_unit_dates() const { return outside_unit_dates_; }
 
   // Provenance. With tracing on, every amount an accumulator receives is kept with its
   // record's file and line; with it off, the only cost is one predictable branch per update.

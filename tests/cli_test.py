@@ -220,8 +220,8 @@ if zipfile.is_zipfile(xlsx):
     check("xlsx names every unit and the rulebook", all(u["unit"] in strings for u in doc["units"]) and "yunhe-2022.rules" in strings)
     sheet1 = z.read("xl/worksheets/sheet1.xml").decode()
     top = max(doc["units"], key=lambda u: u["score"])
-    check("xlsx ranking starts with the top score", re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1) is not None
-          and float(re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1).group(1)) == top["score"])
+    check("xlsx ranking starts with the top score (under the title and header rows)", re.search(r'<c r="C3"[^>]*><v>([0-9.]+)</v>', sheet1) is not None
+          and float(re.search(r'<c r="C3"[^>]*><v>([0-9.]+)</v>', sheet1).group(1)) == top["score"])
 
 # Output files never cost an input, never survive half-written, never leave temporaries.
 safe = tmp("safe")
