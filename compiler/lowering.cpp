@@ -261,7 +261,7 @@ class Lowering {
     }
     AccumulatorDef acc;
     acc.kind = AccKind::KeySet;
-    acc.description = fmt::format("{} of {}", ex.field.text, ex.other.text);
+    acc.description = tr(Msg::desc_keys_of, ex.field.text, ex.other.text);
     uint32_t a = s_.add_accumulator(acc);
     s_.keyset_index[key] = a;
     if (!ors) return a;
@@ -297,8 +297,8 @@ class Lowering {
       if (misses && s_.coverage) misses->push_back({j, what});
       else skips.push_back(j);
     };
-    if (bounds.has_from) bound(bounds.from, Op::GE, "a record before 自 " + format_date(bounds.from));
-    if (bounds.has_until) bound(bounds.until, Op::LE, "a record after 至 " + format_date(bounds.until));
+    if (bounds.has_from) bound(bounds.from, Op::GE, tr(Msg::desc_record_before, format_date(bounds.from)));
+    if (bounds.has_until) bound(bounds.until, Op::LE, tr(Msg::desc_record_after, format_date(bounds.until)));
     for (const Expr* filter : rs.filters) {
       record_expr(*filter, rs.type, f);
       skips.push_back(f.jump(Op::JUMP_IF_NOT, line(filter->span)));
@@ -335,7 +335,7 @@ class Lowering {
     std::vector<size_t> skips;
     std::vector<BoundMiss> misses;
     guards(rs, bounds_, f, skips, ln, &misses);
-    cover(f, fmt::format("{} records counted", rs.description), ln);
+    cover(f, tr(Msg::desc_records_counted, rs.description), ln);
     body(f);
     if (period_records_ >= 0) {
       // The item's records per sub-period, for a mean over the sub-periods with records.
@@ -867,7 +867,7 @@ class Lowering {
     auto rs = resolve(ref);
     if (!rs) return;
     AccumulatorDef acc;
-    acc.description = amount ? fmt::format("amounts of {}", rs->description) : fmt::format("count of {}", rs->description);
+    acc.description = tr(amount ? Msg::desc_amounts_of : Msg::desc_count_of, rs->description);
     if (!bounds_desc_.empty()) acc.description += " " + bounds_desc_;
     int32_t excl = -1;
     if (rs->exclusion) {
@@ -895,7 +895,7 @@ class Lowering {
     if (!slot) return;
     AccumulatorDef acc;
     acc.kind = AccKind::KeyMax;
-    acc.description = fmt::format("per distinct {} of {}", key.text, rs->description);
+    acc.description = tr(Msg::desc_per_distinct, key.text, rs->description);
     if (rs->exclusion) {
       if (rs->exclusion_slot != *slot) {
         s_.error(key.span, tr(Msg::low_distinct_excluded, rs->description, rs->exclusion->field.text, key.text),
@@ -921,7 +921,7 @@ class Lowering {
     acc.kind = AccKind::KeyMax;
     std::vector<std::string> names;
     for (const auto& arm : n.arms) names.push_back(arm.stream.base.text);
-    acc.description = fmt::format("highest per {} of {}", n.key.text, fmt::join(names, "/"));
+    acc.description = tr(Msg::desc_highest_per, n.key.text, fmt::join(names, "/"));
     uint32_t a = add_periodic_accumulator(acc);
     for (const auto& arm : n.arms) {
       auto rs = resolve(arm.stream);
@@ -982,8 +982,8 @@ class Lowering {
     acc.table = t->second;
     acc.days = *d;
     acc.times = *k;
-    acc.description = cond ? fmt::format("streaks of {} per {} every {} days, {} in a row", rs->description, table.text, *d, *k)
-                           : fmt::format("gaps in {} per {} beyond every {} days", rs->description, table.text, *d);
+    acc.description = cond ? tr(Msg::desc_streaks, rs->description, table.text, *d, *k)
+                           : tr(Msg::desc_gaps, rs->description, table.text, *d);
     uint32_t a = s_.add_accumulator(acc);
     note_use(*rs, false, span);
     handler(*rs, ln, [&](Fragment& h) {
@@ -1205,14 +1205,14 @@ class Lowering {
       if (auto d = date_value(s_, *it.from, it.from_span)) {
         bounds_.has_from = true;
         bounds_.from = *d;
-        bounds_desc_ += "from " + format_date(*d);
+        bounds_desc_ += tr(Msg::desc_from, format_date(*d));
       }
     }
     if (it.until) {
       if (auto d = date_value(s_, *it.until, it.until_span)) {
         bounds_.has_until = true;
         bounds_.until = *d;
-        bounds_desc_ += (bounds_desc_.empty() ? "" : " ") + std::string("until ") + format_date(*d);
+        bounds_desc_ += (bounds_desc_.empty() ? "" : " ") + tr(Msg::desc_until, format_date(*d));
       }
     }
     if (bounds_.has_from && bounds_.has_until && bounds_.from > bounds_.until)
@@ -1385,7 +1385,7 @@ class Lowering {
                : sp.mean == ast::PeriodMean::WithRecords ? PeriodCombine::MeanWithRecords
                                                          : PeriodCombine::MeanExisting;
     AccumulatorDef records;
-    records.description = fmt::format("records of {} per sub-period", name);
+    records.description = tr(Msg::desc_records_per_period, name);
     records_acc_ = add_periodic_accumulator(records);
     period_records_ = combine_ == PeriodCombine::MeanWithRecords ? static_cast<int32_t>(records_acc_) : -1;
     if (auto c = cap(sp.cap.get())) {
