@@ -784,15 +784,28 @@ class RulebookParser {
     } else if (!number.empty() && token == "%") {
       const auto value = parse_decimal(number);
       hint = tr(Msg::parse_percent_hint, number, value ? format_decimal(*value / Rational(int64_t{100}), 8) : number + "/100");
-    } else if (match_length<g::word>(at) > 0 && match_length<g::any_keyword>(at) == 0 && code_points(token) > 1) {
-      // A misspelt keyword gets a suggestion; a one-character word is too short to tell a
-      // misspelling from anything else.
-      if (const std::string close = nearest(token, keyword_candidates(message)); !close.empty() && close != token)
+    } else if (match_length<g::word>(at) > 0 && match_length<g::any_keyword>(at) == 0) {
+      // `则1`, `无annual_report`: a keyword run into what follows reads as one name. When
+      // what follows is Chinese the word may rather be a misspelt keyword (扣份 for 扣分),
+      // which gets a suggestion; a one-character word is too short to tell a misspelling
+      // from anything else.
+      const std::string keyword = keyword_prefix(token);
+      const bool ascii_after = !keyword.empty() && static_cast<unsigned char>(token[keyword.size()]) < 0x80;
+      const std::string close =
+          ascii_after || code_points(token) < 2 ? std::string() : nearest(token, keyword_candidates(message));
+      if (!close.empty() && close != token)
         hint = tr(Msg::did_you_mean, close);
+      else if (!keyword.empty())
+        hint = tr(Msg::parse_space_after_keyword, keyword, token.substr(keyword.size()));
     }
     std::string what = tr(message);
     if (open && closes_block(message)) what = tr(Msg::syntax_opened_on, what, line_index(*open) + 1);
     diags_.error(path_, span, what, hint);
+  }
+
+  static const std::vector<std::string>& keywords() {
+    static const std::vector<std::string> all = spellings(g::any_keyword::subs_t());
+    return all;
   }
 
   // The keywords a misspelt word at an error is compared with: those that may stand where
@@ -801,13 +814,21 @@ class RulebookParser {
     static const std::vector<std::string> starters = spellings(g::top_level_keyword::subs_t());
     static const std::vector<std::string> members = {"条目", "分组", "适用"};
     static const std::vector<std::string> headers = {"上限", "不设上限"};
-    static const std::vector<std::string> all = spellings(g::any_keyword::subs_t());
     if (message == g::error_message<g::end_of_rulebook>) return starters;
     if (message == g::error_message<g::category_close> || message == g::error_message<g::group_close> ||
         message == g::error_message<g::veto_close>)
       return members;
     if (message == g::error_message<g::category_open>) return headers;
-    return all;
+    return keywords();
+  }
+
+  // The longest keyword that a word at an error begins with and runs into (`则` of `则1`),
+  // or empty.
+  static std::string keyword_prefix(std::string_view token) {
+    std::string best;
+    for (const auto& k : keywords())
+      if (token.size() > k.size() && token.substr(0, k.size()) == k && k.size() > best.size()) best = k;
+    return best;
   }
 
   // Whether a message says a block lacks its closing '}'.

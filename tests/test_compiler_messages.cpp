@@ -130,6 +130,13 @@ TEST_CASE("a misspelt keyword suggests the keyword", "[messages][keywords]") {
                        {12, "did you mean 上限?", "是不是想写 上限？"}});
 }
 
+TEST_CASE("a keyword run into what follows gets the space, not the keyword alone", "[messages][keywords]") {
+  // `did you mean 则?` would have the 1 dropped.
+  const std::string source = kHead + "参数 a = 1\n输出 y = 若 a 则1 否则 2\n";  // 4
+  check_hints(source, {{4, "the keyword 则 runs into 1 and reads as one name; put a space after it: 则 1",
+                        "关键字 则 和后面的 1 连在一起，被读成了一个名称；请在 则 后面加一个空格：则 1"}});
+}
+
 TEST_CASE("a missing } names the block left open and the line it opened on", "[messages][braces]") {
   const std::string source = kHead +
                              "单位 { 甲 乙 }\n"                                   // 3
