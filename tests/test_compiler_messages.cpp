@@ -184,7 +184,9 @@ TEST_CASE("full-width characters, 分 and % after a number get the exact fix", "
                {7, "amounts are in points already: write 5 without 分", "分值本身就以分计，不用写 分：直接写 5"},
                {8, "（ is a full-width character; write the half-width ( instead (switch the input method to half-width)",
                 "（ 是全角字符；请改用半角的 (（把输入法切换到英文标点或半角）"},
-               {9, "a rulebook does not write percentages with %: write 95% as 0.95", "规则书里不用 % 表示百分比：95% 请写成 0.95"}});
+               {9, "a rulebook does not write percentages with %: write 95% as 0.95 for a share (条数 a / 条数 b), or as 95 "
+                   "for a value already times 100",
+                "规则书里不用 % 表示百分比：如果比较的是比例（如 条数 a / 条数 b），95% 写成 0.95；如果已经乘过 100，写成 95"}});
 }
 
 TEST_CASE("a full-width digit read as a name gets the half-width number", "[messages][fullwidth]") {
