@@ -8,9 +8,11 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/console.hpp"
 #include "compiler/compiler.hpp"
 #include "compiler/parser.hpp"
 #include "compiler/rulebook_diff.hpp"
+#include "runtime/messages.hpp"
 #include "runtime/output_file.hpp"
 
 namespace rb {
@@ -26,12 +28,12 @@ struct Loaded {
 // too); nullopt when it has an error. The diff needs the source, so `.rbc` is refused.
 std::optional<Loaded> load(const std::string& path) {
   if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".rbc") == 0) {
-    std::cerr << fmt::format("{}: error: diff compares rulebook sources; give the .rules file\n", path);
+    std::cerr << error_line(path, text(Msg::diff_needs_source));
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    std::cerr << fmt::format("{}: error: cannot open the rulebook file\n", path);
+    std::cerr << error_line(path, text(Msg::cannot_open_rulebook));
     return std::nullopt;
   }
   std::stringstream buffer;
@@ -43,8 +45,9 @@ std::optional<Loaded> load(const std::string& path) {
     auto slash = path.find_last_of('/');
     program = compile(*parsed, slash == std::string::npos ? "." : path.substr(0, slash), diags);
   }
-  for (const auto& d : diags.all()) std::cerr << render(d, buffer.str());
-  if (size_t errors = diags.error_count()) std::cerr << fmt::format("{} error{}\n", errors, errors == 1 ? "" : "s");
+  for (const auto& d : diags.all()) std::cerr << paint(render(d, buffer.str()));
+  if (size_t errors = diags.error_count())
+    std::cerr << tr(errors == 1 ? Msg::error_count_one : Msg::error_count_many, errors) << "\n";
   if (!parsed || !program) return std::nullopt;
   return Loaded{std::move(*parsed), std::move(*program)};
 }
@@ -62,9 +65,9 @@ int diff_command(const DiffArgs& a) {
     if (!run->ok) {
       constexpr size_t kShown = 100;
       for (size_t i = 0; i < run->problems.size() && i < kShown; ++i) std::cerr << run->problems[i] << "\n";
-      if (run->problem_count > kShown) std::cerr << fmt::format("... and {} more problems\n", run->problem_count - kShown);
-      std::cerr << fmt::format("{} problem{} in the input; no scores were computed\n", run->problem_count,
-                               run->problem_count == 1 ? "" : "s");
+      if (run->problem_count > kShown) std::cerr << tr(Msg::more_problems, run->problem_count - kShown) << "\n";
+      std::cerr << tr(run->problem_count == 1 ? Msg::input_problems_one : Msg::input_problems_many, run->problem_count)
+                << "\n";
       return 1;
     }
   }
@@ -73,13 +76,14 @@ int diff_command(const DiffArgs& a) {
   if (a.output.empty()) {
     std::cout << text;
   } else if (std::string error; !write_file_atomically(a.output, text, error)) {
-    std::cerr << fmt::format("error: {}\n", error);
+    std::cerr << error_line("", error);
     return 1;
   }
   if (impact)
-    std::cerr << fmt::format("{} records read; old rulebook: {} scored, {} outside its period; new rulebook: {} scored, {} outside its period\n",
-                             impact->records, impact->old_side.summary.in_period, impact->old_side.summary.out_of_period,
-                             impact->new_side.summary.in_period, impact->new_side.summary.out_of_period);
+    std::cerr << tr(Msg::diff_summary, impact->records, impact->old_side.summary.in_period,
+                    impact->old_side.summary.out_of_period, impact->new_side.summary.in_period,
+                    impact->new_side.summary.out_of_period)
+              << "\n";
   return 0;
 }
 

@@ -40,6 +40,11 @@ InputFile describe_input(const std::string& path);
 // `result` must come from a traced run (the derivations are part of the report).
 std::string format_html(const Result& result, const ReportMeta& meta);
 
+// Every unit's notice (explain --prose) in one document an office can paste into its own:
+// Markdown, or with `html` a self-contained page that prints on A4, a unit to a page. Units
+// in ranking order. `result` must come from a traced run.
+std::string notices_document(const Result& result, bool html);
+
 // Writes an .xlsx workbook; false with `error` set when it cannot be written.
 bool write_xlsx(const Result& result, const ReportMeta& meta, const std::string& path, std::string& error);
 

@@ -6,6 +6,7 @@
 
 #include "cli/explain.hpp"
 #include "cli/format.hpp"
+#include "runtime/messages.hpp"
 #include "cli/report.hpp"
 #include "runtime/rbc_file.hpp"
 
@@ -54,6 +55,7 @@ svg text { font-size: 12px; }
 pre.trace { background: #fbfcfc; border: 1px solid var(--line); padding: .8em; overflow-x: auto; font-size: .85em;
             white-space: pre-wrap; }
 details > summary { cursor: pointer; color: #1f618d; }
+p.notice { white-space: pre-line; line-height: 1.7; }
 @page { size: A4; margin: 15mm 12mm; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10.5pt; }
@@ -227,6 +229,7 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
     ranking_table(r, views[v], v == 0 ? std::string("ranking") : fmt::format("ranking-{}", v), out);
   }
   const auto order = standings(r, views.front().units);
+  const size_t ranked = static_cast<size_t>(std::count_if(order.begin(), order.end(), [](const Standing& s) { return s.rank > 0; }));
   if (meta.monthly) monthly_table(r, *meta.monthly, order, out);
 
   for (const Standing& s : order) {
@@ -238,18 +241,49 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
     out += fmt::format("<section class=\"unit\" id=\"u{}\">\n<h2>{} <small>{}</small></h2>\n", idx, esc(u.unit), esc(standing));
     if (idx < r.traces.size()) {
       const UnitTrace& t = r.traces[idx];
+      const NoticeHead head = notice_head(r, idx, s.rank, ranked);
       out += chart(u, t.score, r.decimals) + "\n";
       out += "<table class=\"items\"><thead><tr><th>类别 / 条目</th><th>依据</th><th class=\"num\">分值</th><th>说明</th></tr></thead>\n<tbody>\n";
       items_table(t.score, 0, "", r.decimals, out);
       out += "</tbody></table>\n";
       out += fmt::format("<details><summary>完整推导（每条记录、上限、平均分替代、排名）</summary>\n<pre class=\"trace\">{}</pre>\n"
-                         "<p>{}</p></details>\n",
-                         esc(explain_tree(t, t.score)), esc(explain_prose(t, t.score)));
+                         "<p class=\"notice\">{}</p></details>\n",
+                         esc(explain_tree(t, t.score)), esc(explain_prose(t, t.score, &head)));
     }
     out += "</section>\n";
   }
   out += kPrintScript;
   out += "</body>\n</html>\n";
+  return out;
+}
+
+std::string notices_document(const Result& r, bool html) {
+  std::vector<size_t> all(r.units.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const auto order = standings(r, all);
+  const size_t ranked = static_cast<size_t>(std::count_if(order.begin(), order.end(), [](const Standing& s) { return s.rank > 0; }));
+  const std::string title = tr(Msg::pr_all_title, r.title);
+  const std::string period = tr(Msg::pr_all_period, r.period_from, r.period_to);
+  std::string out;
+  if (html)
+    out += fmt::format("<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{}"
+                       "section.unit:first-of-type {{ break-before: auto; }}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n"
+                       "<p class=\"meta\">{}</p>\n",
+                       language() == Lang::En ? "en" : "zh-CN", esc(title), kStyle, esc(title), esc(period));
+  else
+    out += fmt::format("# {}\n\n{}\n", title, period);
+  for (const Standing& s : order) {
+    if (s.unit >= r.traces.size()) continue;
+    const UnitTrace& t = r.traces[s.unit];
+    const NoticeHead head = notice_head(r, s.unit, s.rank, ranked);
+    const std::string notice = explain_prose(t, t.score, &head);
+    if (html)
+      out += fmt::format("<section class=\"unit\">\n<h2>{}</h2>\n<p class=\"notice\">{}</p>\n</section>\n", esc(t.unit),
+                         esc(notice));
+    else
+      out += fmt::format("\n## {}\n\n{}", t.unit, notice);
+  }
+  if (html) out += "</body>\n</html>\n";
   return out;
 }
 

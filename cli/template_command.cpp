@@ -15,8 +15,10 @@
 #include <iostream>
 #include <vector>
 
+#include "cli/console.hpp"
 #include "compiler/compiler.hpp"
 #include "compiler/parser.hpp"
+#include "runtime/messages.hpp"
 #include "runtime/record.hpp"
 
 namespace rb {
@@ -89,7 +91,7 @@ int template_command(const std::string& rules, const std::string& output) {
   const std::string tmp = output + ".tmp.xlsx";
   lxw_workbook* book = workbook_new(tmp.c_str());
   if (book == nullptr) {
-    std::cerr << fmt::format("{}: error: cannot create the workbook\n", output);
+    std::cerr << error_line(output, rb::text(Msg::template_cannot_create));
     return 1;
   }
   lxw_format* bold = workbook_add_format(book);
@@ -131,8 +133,7 @@ int template_command(const std::string& rules, const std::string& output) {
     const std::string sheet_name = shown(ev.display, ev.name);
     lxw_worksheet* ws = workbook_add_worksheet(book, sheet_name.c_str());
     if (ws == nullptr) {
-      std::cerr << fmt::format("{}: error: '{}' cannot name a sheet (at most 31 characters, none of []:*?/\\)\n",
-                               rules, sheet_name);
+      std::cerr << error_line(rules, tr(Msg::template_bad_sheet_name, sheet_name));
       workbook_close(book);
       std::remove(tmp.c_str());
       return 1;
@@ -194,12 +195,12 @@ int template_command(const std::string& rules, const std::string& output) {
 
   const lxw_error status = workbook_close(book);
   if (status != LXW_NO_ERROR || std::rename(tmp.c_str(), output.c_str()) != 0) {
-    std::cerr << fmt::format("{}: error: cannot write the workbook: {}\n", output,
-                             status != LXW_NO_ERROR ? lxw_strerror(status) : "cannot move it into place");
+    std::cerr << error_line(output, tr(Msg::template_cannot_write,
+                                       status != LXW_NO_ERROR ? lxw_strerror(status) : rb::text(Msg::template_cannot_move)));
     std::remove(tmp.c_str());
     return 1;
   }
-  std::cerr << fmt::format("wrote {}: {} event types\n", output, p.events.size());
+  std::cerr << tr(Msg::template_wrote, output, p.events.size()) << "\n";
   return 0;
 }
 

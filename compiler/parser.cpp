@@ -794,7 +794,7 @@ class RulebookParser {
       const std::string close =
           ascii_after || code_points(token) < 2 ? std::string() : nearest(token, keyword_candidates(message));
       if (!close.empty() && close != token)
-        hint = tr(Msg::did_you_mean, close);
+        hint = tr(Msg::compiler_did_you_mean, close);
       else if (!keyword.empty())
         hint = tr(Msg::parse_space_after_keyword, keyword, token.substr(keyword.size()));
     }

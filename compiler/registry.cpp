@@ -361,7 +361,7 @@ class Registry {
                  tr(Msg::reg_unit_misspelt_hint, near, u.name));
         continue;
       }
-      for (const auto& use : u.uses) s_.error(use.span, tr(Msg::unknown_unit, u.name), use.hint);
+      for (const auto& use : u.uses) s_.error(use.span, tr(Msg::reg_unknown_unit, u.name), use.hint);
     }
   }
 

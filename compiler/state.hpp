@@ -102,7 +102,7 @@ struct CompilerState {
   }
   std::string suggest(const std::string& word, const std::vector<std::string>& candidates) const {
     std::string n = nearest(word, candidates);
-    return n.empty() ? std::string{} : tr(Msg::did_you_mean, n);
+    return n.empty() ? std::string{} : tr(Msg::compiler_did_you_mean, n);
   }
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "messages.hpp"
+
 namespace rb {
 
 namespace {
@@ -78,7 +80,7 @@ CsvSplitter::Status CsvSplitter::next() {
         if (q == nullptr) {
           // Unterminated: the rest of the data belongs to this broken record.
           cur_line_ += count_newlines(d + pos_, d + n);
-          error_ = "unterminated quoted field";
+          error_ = text(Msg::csv_unterminated_quote);
           error_line_ = open_line;
           set_raw(n);
           pos_ = n;
@@ -127,7 +129,7 @@ CsvSplitter::Status CsvSplitter::next() {
         ++cur_line_;
         return Status::Record;
       }
-      return fail("unexpected character after a closing quote", cur_line_, pos_);
+      return fail(text(Msg::csv_after_closing_quote), cur_line_, pos_);
     }
 
     const size_t begin = pos_;
@@ -137,7 +139,7 @@ CsvSplitter::Status CsvSplitter::next() {
       ++pos_;
     }
     if (pos_ < n && d[pos_] == '"') {
-      return fail("quote inside an unquoted field (a quoted field must start with the quote)", cur_line_,
+      return fail(text(Msg::csv_quote_inside), cur_line_,
                   pos_);
     }
     size_t end = pos_;

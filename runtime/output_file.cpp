@@ -11,15 +11,32 @@
 #include <filesystem>
 #include <system_error>
 
+#include "messages.hpp"
+
 namespace rb {
+
+std::string system_message(int error_number) {
+  switch (error_number) {
+    case ENOENT: return text(Msg::sys_no_such_file);
+    case EACCES:
+    case EPERM: return text(Msg::sys_permission);
+    case EISDIR: return text(Msg::sys_is_directory);
+    case ENOTDIR: return text(Msg::sys_not_directory);
+    case ENOSPC: return text(Msg::sys_no_space);
+    case EROFS: return text(Msg::sys_read_only);
+    case EDQUOT: return text(Msg::sys_quota);
+    case EMFILE:
+    case ENFILE: return text(Msg::sys_too_many_files);
+    case ENAMETOOLONG: return text(Msg::sys_name_too_long);
+    default: break;
+  }
+  if (language() == Lang::En) return std::error_code(error_number, std::generic_category()).message();
+  return tr(Msg::sys_other, error_number);
+}
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string system_message(int error_number) {
-  return std::error_code(error_number, std::generic_category()).message();
-}
 
 // The file that writing `path` replaces: `path` itself, or where its symbolic links lead
 // (a link to a file that does not exist yet creates that file). An error text when the
@@ -36,11 +53,11 @@ std::optional<std::string> resolve_target(const std::string& path, std::string& 
       p = next.is_absolute() ? next : p.parent_path() / next;
       continue;
     }
-    if (st.type() == fs::file_type::directory) return "it is a folder; give the name of a file to write";
+    if (st.type() == fs::file_type::directory) return text(Msg::output_is_folder);
     target = p.string();
     return std::nullopt;
   }
-  return "too many symbolic links";
+  return text(Msg::output_link_loop);
 }
 
 std::string folder_of(const std::string& target) {
@@ -58,7 +75,7 @@ std::string temporary_name(const std::string& target) {
 
 OutputFile::OutputFile(const std::string& path) : path_(path) {
   if (auto problem = resolve_target(path, target_)) {
-    error_ = fmt::format("cannot write '{}': {}", path_, *problem);
+    error_ = tr(Msg::cannot_write_file, path_, *problem);
     return;
   }
 #ifdef O_TMPFILE
@@ -88,7 +105,7 @@ OutputFile::~OutputFile() {
 }
 
 void OutputFile::fail(const std::string& what, int error_number) {
-  error_ = fmt::format("cannot write '{}': {}{}", path_, what, system_message(error_number));
+  error_ = tr(Msg::cannot_write_file, path_, what + system_message(error_number));
 }
 
 std::string OutputFile::open_name() const {
@@ -153,15 +170,14 @@ bool write_file_atomically(const std::string& path, std::string_view content, st
 
 std::optional<std::string> output_conflict(const std::string& output, const std::vector<std::string>& inputs) {
   std::string target;
-  if (auto problem = resolve_target(output, target)) return fmt::format("cannot write '{}': {}", output, *problem);
+  if (auto problem = resolve_target(output, target)) return tr(Msg::cannot_write_file, output, *problem);
   std::error_code ec;
   if (!fs::exists(target, ec)) return std::nullopt;  // a new file cannot be an input
   for (const auto& input : inputs) {
     // The same file under another name or through a hard link (device and file id, on
     // every system).
     if (fs::equivalent(input, target, ec) && !ec)
-      return fmt::format("cannot write '{}': it is the input file '{}', which would be lost; give another output name",
-                         output, input);
+      return tr(Msg::output_is_input, output, input);
   }
   return std::nullopt;
 }

@@ -36,6 +36,9 @@ class OutputFile {
   std::string error_;
 };
 
+// The system's reason for an errno, in the language of the messages.
+std::string system_message(int error_number);
+
 // Writes `content` as the whole of `path` (see OutputFile); false with `error` set on failure.
 bool write_file_atomically(const std::string& path, std::string_view content, std::string& error);
 

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "messages.hpp"
+
 namespace rb {
 
 namespace {
@@ -24,7 +26,7 @@ bool fits(__int128 v) {
 }  // namespace
 
 Rational Rational::make(__int128 n, __int128 d) {
-  if (d == 0) throw ArithmeticOverflow("division by zero");
+  if (d == 0) throw ArithmeticOverflow(text(Msg::division_by_zero));
   if (d < 0) {
     n = -n;
     d = -d;
@@ -34,7 +36,7 @@ Rational Rational::make(__int128 n, __int128 d) {
     n /= g;
     d /= g;
   }
-  if (!fits(n) || !fits(d)) throw ArithmeticOverflow("a number grew beyond the exact range (64-bit fraction)");
+  if (!fits(n) || !fits(d)) throw ArithmeticOverflow(text(Msg::number_beyond_range));
   Rational r;
   r.num = static_cast<int64_t>(n);
   r.den = static_cast<int64_t>(d);
@@ -60,7 +62,7 @@ Rational operator*(Rational a, Rational b) {
 }
 
 Rational operator/(Rational a, Rational b) {
-  if (b.num == 0) throw ArithmeticOverflow("division by zero");
+  if (b.num == 0) throw ArithmeticOverflow(text(Msg::division_by_zero));
   return Rational::make(static_cast<__int128>(a.num) * b.den, static_cast<__int128>(a.den) * b.num);
 }
 

@@ -1,5 +1,6 @@
 #include "rbc_file.hpp"
 #include "output_file.hpp"
+#include "messages.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -81,7 +82,7 @@ class Writer {
   }
   void write_count(size_t n) {
     if (n > std::numeric_limits<uint32_t>::max())
-      throw std::length_error("a list is too long for the .rbc format (32-bit counts)");
+      throw std::length_error(text(Msg::rbc_list_too_long));
     put(n, 4);
   }
   void section(uint8_t tag, const char*) { value(tag); }
@@ -301,60 +302,44 @@ class Codec {
 // ---- header
 
 std::string truncated_header(size_t size) {
-  return fmt::format("file is truncated (expected a {}-byte header, found {})", kHeaderSize, count_of(size, "byte"));
+  return tr(size == 1 ? Msg::rbc_header_truncated_one : Msg::rbc_header_truncated_many, kHeaderSize, size);
 }
 
 // Checks everything before the payload; on success the payload is the rest of the file.
 // The version is checked before the rest of the header is read, since a later version
 // may lay its header out differently.
 std::optional<std::string> header_problem(const uint8_t* data, size_t size) {
-  if (size == 0) return "file is empty";
-  if (std::memcmp(data, kMagic, std::min(size, sizeof kMagic)) != 0) return "not a rulebook bytecode file (bad magic)";
+  if (size == 0) return text(Msg::rbc_empty);
+  if (std::memcmp(data, kMagic, std::min(size, sizeof kMagic)) != 0) return text(Msg::rbc_bad_magic);
   if (size < 8) return truncated_header(size);
   const auto version = static_cast<uint32_t>(load_le(data + 4, 4));
-  if (version == 0) return "bytecode format version 0 is invalid";
-  if (version > kRbcVersion) {
-    return fmt::format(
-        "bytecode format version {} is newer than this rulebook (supports {}); rebuild it with "
-        "`rulebook compile`",
-        version, kRbcVersion);
-  }
+  if (version == 0) return text(Msg::rbc_version_zero);
+  if (version > kRbcVersion) return tr(Msg::rbc_version_newer, version, kRbcVersion);
   // Only the current layout can be decoded: an older file is compiled again from its rules.
-  if (version < kRbcVersion) {
-    return fmt::format(
-        "bytecode format version {} is older than this rulebook (supports {}); compile the rules again with "
-        "`rulebook compile`",
-        version, kRbcVersion);
-  }
+  if (version < kRbcVersion) return tr(Msg::rbc_version_older, version, kRbcVersion);
   if (size < kHeaderSize) return truncated_header(size);
   const uint64_t declared = load_le(data + 8, 8);
   const uint64_t found = size - kHeaderSize;
-  if (declared > found)
-    return fmt::format("file is truncated (expected {} bytes of program data, found {})", declared, found);
+  if (declared > found) return tr(Msg::rbc_data_truncated, declared, found);
   if (declared < found)
-    return fmt::format("file is corrupted ({} after the program data)", count_of(found - declared, "unexpected byte"));
-  if (load_le(data + 16, 8) != rbc_checksum(data + kHeaderSize, found))
-    return "checksum mismatch: the file is corrupted";
+    return tr(found - declared == 1 ? Msg::rbc_trailing_one : Msg::rbc_trailing_many, found - declared);
+  if (load_le(data + 16, 8) != rbc_checksum(data + kHeaderSize, found)) return text(Msg::rbc_checksum);
   return std::nullopt;
 }
 
 // One sentence for a load failure: the first problem, and how many more there were.
 std::string invalid_program_message(const std::vector<std::string>& problems) {
-  std::string message = "invalid bytecode: " + problems.front();
+  std::string message = tr(Msg::rbc_invalid, problems.front());
   const size_t more = problems.size() - 1;
-  if (more > 0) message += fmt::format(" (and {} more {})", more, more == 1 ? "problem" : "problems");
+  if (more > 0) message += tr(more == 1 ? Msg::rbc_more_problems_one : Msg::rbc_more_problems_many, more);
   return message;
 }
 
 // ---- files
 
-std::string system_message(int error_number) {
-  return std::error_code(error_number, std::generic_category()).message();
-}
-
 std::optional<std::string> read_whole_file(const std::string& path, std::vector<uint8_t>& bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fmt::format("cannot open '{}': {}", path, system_message(errno));
+  if (fd < 0) return tr(Msg::cannot_open_file, path, system_message(errno));
   uint8_t buffer[1 << 16];
   for (;;) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
@@ -362,7 +347,7 @@ std::optional<std::string> read_whole_file(const std::string& path, std::vector<
     if (n < 0) {
       const int saved = errno;
       ::close(fd);
-      return fmt::format("cannot read '{}': {}", path, system_message(saved));
+      return tr(Msg::cannot_read_file, path, system_message(saved));
     }
     if (n == 0) break;
     bytes.insert(bytes.end(), buffer, buffer + n);
@@ -403,7 +388,7 @@ std::variant<Program, LoadError> deserialize(const uint8_t* data, size_t size) {
   Reader reader(data + kHeaderSize, size - kHeaderSize);
   Codec<Reader>(reader).program(p);
   reader.expect_end();
-  if (!reader.ok()) return LoadError{"malformed bytecode file: " + reader.error()};
+  if (!reader.ok()) return LoadError{tr(Msg::rbc_malformed, reader.error())};
 
   const std::vector<std::string> problems = verify(p);
   if (!problems.empty()) return LoadError{invalid_program_message(problems)};
@@ -415,7 +400,7 @@ bool write_rbc_file(const std::string& path, const Program& p, std::string& erro
   try {
     image = serialize(p);
   } catch (const std::length_error& e) {
-    error = fmt::format("cannot write '{}': {}", path, e.what());
+    error = tr(Msg::cannot_write_file, path, e.what());
     return false;
   }
 

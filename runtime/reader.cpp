@@ -48,7 +48,7 @@ void EventReader::Impl::write_reject(std::string_view raw, const FileCtx& ctx) {
   if (!rejecting() || reject_failed) return;
   if (rejects.empty() && (is_input(options.reject_path + ".tmp") || is_input(options.reject_path))) {
     reject_failed = true;
-    report_file(options.reject_path, "the reject file would overwrite an input file");
+    report_file(options.reject_path, text(Msg::reject_overwrites_input));
     return;
   }
   std::string reason;
@@ -85,7 +85,7 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
     ssize_t got = read(buffer.data() + carried, room);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
-      report_file(name, fmt::format("cannot read: {}", std::strerror(errno)));
+      report_file(name, tr(Msg::cannot_read_reason, system_message(errno)));
       ok = false;
       break;
     }
@@ -107,8 +107,8 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
       if (decoder) {
         decoded.clear();
         if (!decoder->decode(fresh, at_end, decoded)) {
-          report_file(name, fmt::format("the text is not valid {} at byte {}. {}", encoding_name(decoder->encoding()),
-                                        decoder->bad_offset(), kSaveAsUtf8));
+          report_file(name, tr(Msg::text_invalid_at_byte, encoding_name(decoder->encoding()), decoder->bad_offset(),
+                               text(Msg::save_as_utf8)));
           ok = false;
           break;
         }
@@ -140,18 +140,22 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
   }
   if (csv_state.bad_utf8_rows > 1)
     report_file_line(csv_state.first_bad_utf8_line,
-                     fmt::format("and {} more rows that are not valid UTF-8", csv_state.bad_utf8_rows - 1));
+                     tr(Msg::more_bad_utf8_rows, csv_state.bad_utf8_rows - 1));
   return ok && (was_failed || !reject_failed);
 }
 
 bool EventReader::Impl::workbook_unreadable(const std::string& name, int zip_error) {
   zip_error_t error;
   zip_error_init_with_code(&error, zip_error);
-  std::string why = zip_error == ZIP_ER_NOENT ? std::string("no such file") : zip_error_strerror(&error);
+  std::string why = zip_error == ZIP_ER_NOENT ? std::string(text(Msg::workbook_no_such_file))
+                    : language() == Lang::En  ? zip_error_strerror(&error)
+                    : zip_error == ZIP_ER_NOZIP  ? text(Msg::zip_not_workbook)
+                    : zip_error == ZIP_ER_INCONS ? text(Msg::zip_inconsistent)
+                                                 : tr(Msg::zip_other, zip_error);
   zip_error_fini(&error);
   if (zip_error == ZIP_ER_NOZIP || zip_error == ZIP_ER_INCONS)
-    why += " (open it in Excel or WPS and save it again as .xlsx)";
-  report_file(name, fmt::format("cannot read the workbook: {}", why));
+    why += text(Msg::workbook_save_again);
+  report_file(name, tr(Msg::cannot_read_workbook, why));
   return false;
 }
 
@@ -159,7 +163,7 @@ bool EventReader::Impl::supported(const std::string& name) {
   if (has_extension(name, ".csv") || has_extension(name, ".jsonl") || has_extension(name, ".ndjson") ||
       has_extension(name, ".json") || has_extension(name, ".xlsx"))
     return true;
-  report_file(name, "unsupported input format (expected .jsonl, .ndjson, .json, .csv or .xlsx)");
+  report_file(name, text(Msg::unsupported_input));
   return false;
 }
 
@@ -175,13 +179,13 @@ bool EventReader::Impl::finish() {
     return true;
   }
   if (is_input(target)) {
-    report_file(target, "the reject file would overwrite an input file");
+    report_file(target, text(Msg::reject_overwrites_input));
     return false;
   }
   reject_tmp = target + ".tmp";
   std::string error;
   if (!rejects.write(reject_tmp, target, error) || std::rename(reject_tmp.c_str(), target.c_str()) != 0) {
-    report_file(target, error.empty() ? fmt::format("cannot write the reject file: {}", std::strerror(errno)) : error);
+    report_file(target, error.empty() ? tr(Msg::cannot_write_reject_reason, system_message(errno)) : error);
     std::remove(reject_tmp.c_str());
     return false;
   }
@@ -206,13 +210,13 @@ bool EventReader::read_file(const std::string& path, uint32_t file_index, Record
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    impl_->report_file(path, fmt::format("cannot open: {}", std::strerror(errno)));
+    impl_->report_file(path, tr(Msg::cannot_open_reason, system_message(errno)));
     return false;
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-    impl_->report_file(path, S_ISDIR(st.st_mode) ? std::string("cannot read: is a directory")
-                                                 : fmt::format("cannot read: {}", std::strerror(errno)));
+    impl_->report_file(path, S_ISDIR(st.st_mode) ? std::string(text(Msg::cannot_read_directory))
+                                                 : tr(Msg::cannot_read_reason, system_message(errno)));
     ::close(fd);
     return false;
   }

@@ -32,7 +32,7 @@ void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink
     if (status == CsvSplitter::Status::Error) {
       if (!have_header) {
         // The header itself is broken: nothing in this file can be read.
-        report_file_line(base + csv.error_line(), fmt::format("header: {}", csv.error()));
+        report_file_line(base + csv.error_line(), tr(Msg::csv_header_problem, csv.error()));
         have_header = true;
         header_bad = true;
         st.header_text = std::string(csv.raw());
@@ -67,14 +67,14 @@ void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink
       if (st.bad_utf8_rows++ == 0) {
         st.first_bad_utf8_line = line;
         report(line, [&] {
-          return fmt::format("invalid UTF-8; the file looks like {}. {}", looks_like(csv.raw()), kSaveAsUtf8);
+          return tr(Msg::csv_row_invalid_utf8, looks_like(csv.raw()), rb::text(Msg::save_as_utf8));
         });
       } else {
         bad = true;
       }
     } else if (csv.size() != columns.size()) {
       report(line, [&] {
-        return fmt::format("row has {} cells but the header has {}", csv.size(), columns.size());
+        return tr(Msg::csv_row_cells, csv.size(), columns.size());
       });
     } else {
       for (size_t i = 0; i < columns.size(); ++i)
@@ -95,7 +95,7 @@ bool EventReader::Impl::header_columns(const std::vector<std::string_view>& cell
     if (found < 0) continue;
     const auto name_id_found = static_cast<uint32_t>(found);
     if (std::find(columns.begin(), columns.end(), name_id_found) != columns.end()) {
-      report_file_line(at, fmt::format("column '{}' appears twice in the header", show(name)));
+      report_file_line(at, tr(Msg::csv_column_twice, show(name)));
       ok = false;
     }
     columns[i] = name_id_found;
@@ -106,8 +106,7 @@ bool EventReader::Impl::header_columns(const std::vector<std::string_view>& cell
 bool EventReader::Impl::read_header(const CsvSplitter& csv, std::vector<int64_t>& columns, uint32_t base) {
   const uint32_t at = base + csv.line();
   if (!simdjson::validate_utf8(csv.raw().data(), csv.raw().size())) {
-    report_file_line(at, fmt::format("header: invalid UTF-8; the file looks like {}. {}", looks_like(csv.raw()),
-                                     kSaveAsUtf8));
+    report_file_line(at, tr(Msg::csv_header_invalid_utf8, looks_like(csv.raw()), rb::text(Msg::save_as_utf8)));
     return false;
   }
   std::vector<std::string_view> cells;
@@ -115,7 +114,7 @@ bool EventReader::Impl::read_header(const CsvSplitter& csv, std::vector<int64_t>
   bool ok = header_columns(cells, columns, at);
   for (uint32_t required : {name_type, name_date}) {
     if (std::find(columns.begin(), columns.end(), required) == columns.end()) {
-      report_file_line(at, fmt::format("header has no '{}' column", names[required]));
+      report_file_line(at, tr(Msg::header_missing_column, names[required]));
       ok = false;
     }
   }

@@ -29,6 +29,8 @@
 #include "csv.hpp"
 #include <fmt/format.h>
 
+#include "messages.hpp"
+#include "output_file.hpp"
 #include "reader.hpp"
 #include "reject_file.hpp"
 #include "text_decoding.hpp"

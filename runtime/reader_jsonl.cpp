@@ -20,6 +20,25 @@ bool is_blank_line(std::string_view s) {
   return true;
 }
 
+// What is wrong with the JSON: simdjson's words in English, ours in Chinese.
+std::string json_problem(simdjson::error_code err) {
+  if (language() == Lang::En) return simdjson::error_message(err);
+  switch (err) {
+    case simdjson::TAPE_ERROR: return rb::text(Msg::json_structure);
+    case simdjson::STRING_ERROR:
+    case simdjson::UNCLOSED_STRING: return rb::text(Msg::json_string);
+    case simdjson::UNESCAPED_CHARS: return rb::text(Msg::json_control_character);
+    case simdjson::UTF8_ERROR: return rb::text(Msg::json_utf8);
+    case simdjson::NUMBER_ERROR:
+    case simdjson::NUMBER_OUT_OF_RANGE: return rb::text(Msg::json_number);
+    case simdjson::T_ATOM_ERROR:
+    case simdjson::F_ATOM_ERROR:
+    case simdjson::N_ATOM_ERROR: return rb::text(Msg::json_literal);
+    case simdjson::DEPTH_ERROR: return rb::text(Msg::json_depth);
+    default: return tr(Msg::json_other, static_cast<int>(err));
+  }
+}
+
 }  // namespace
 
 // Collects the known fields of one JSON object into `values`; false when the line is not
@@ -28,15 +47,15 @@ bool EventReader::Impl::fill_json(const char* p, size_t len, size_t capacity) {
   od::document doc;
   auto err = parser.iterate(p, len, capacity).get(doc);
   if (err) {
-    report(line, [&] { return fmt::format("not valid JSON: {}", simdjson::error_message(err)); });
+    report(line, [&] { return tr(Msg::json_invalid, json_problem(err)); });
     return false;
   }
   od::object obj;
   err = doc.get_object().get(obj);
   if (err) {
     report(line, [&] {
-      if (err == simdjson::INCORRECT_TYPE) return std::string("not a JSON object");
-      return fmt::format("not valid JSON: {}", simdjson::error_message(err));
+      if (err == simdjson::INCORRECT_TYPE) return std::string(rb::text(Msg::json_not_object));
+      return tr(Msg::json_invalid, json_problem(err));
     });
     return false;
   }
@@ -75,7 +94,7 @@ bool EventReader::Impl::fill_json(const char* p, size_t len, size_t capacity) {
       case od::json_type::boolean: {
         bool b;
         if (v.get_bool().get(b)) return bad_literal(key, v);
-        if (id != UINT32_MAX) fresh = set_value(id, VKind::Other, {}, "a boolean");
+        if (id != UINT32_MAX) fresh = set_value(id, VKind::Other, {}, rb::text(Msg::value_boolean));
         break;
       }
       case od::json_type::null: {
@@ -85,13 +104,13 @@ bool EventReader::Impl::fill_json(const char* p, size_t len, size_t capacity) {
         break;
       }
       case od::json_type::array:
-        if (id != UINT32_MAX) fresh = set_value(id, VKind::Other, {}, "an array");
+        if (id != UINT32_MAX) fresh = set_value(id, VKind::Other, {}, rb::text(Msg::value_array));
         break;
       case od::json_type::object:
-        if (id != UINT32_MAX) fresh = set_value(id, VKind::Other, {}, "an object");
+        if (id != UINT32_MAX) fresh = set_value(id, VKind::Other, {}, rb::text(Msg::value_object));
         break;
     }
-    if (!fresh) report(line, [&] { return fmt::format("field '{}' given twice", names[id]); });
+    if (!fresh) report(line, [&] { return tr(Msg::json_field_twice, names[id]); });
     return simdjson::SUCCESS;
   };
   for (auto result : obj) {
@@ -103,14 +122,14 @@ bool EventReader::Impl::fill_json(const char* p, size_t len, size_t capacity) {
   if (err) {
     report(line, [&] {
       if (!bad_token.empty() || !bad_key.empty())
-        return fmt::format("not valid JSON: bad value '{}' for '{}'", show(bad_token), show(bad_key));
-      return fmt::format("not valid JSON: {}", simdjson::error_message(err));
+        return tr(Msg::json_bad_value, show(bad_token), show(bad_key));
+      return tr(Msg::json_invalid, json_problem(err));
     });
     return false;
   }
   const char* at = nullptr;
   if (!doc.current_location().get(at)) {
-    report(line, [] { return std::string("text after the JSON object"); });
+    report(line, [] { return std::string(rb::text(Msg::json_text_after)); });
     return false;
   }
   return true;

@@ -140,8 +140,7 @@ class Nearest {
   // " (did you mean X?)" or "".
   std::string hint(bool parenthesize = false) const {
     if (best_text_.empty()) return {};
-    if (parenthesize) return fmt::format(" (did you mean ({})?)", best_text_);
-    return fmt::format(" (did you mean {}?)", best_text_);
+    return tr(parenthesize ? Msg::did_you_mean_tuple : Msg::did_you_mean, best_text_);
   }
 
  private:
@@ -251,7 +250,7 @@ void EventReader::Impl::build() {
       if (sym >= symbols.size()) continue;
       plan.texts.push_back(symbols.text(sym));
       plan.symbols.push_back(sym);
-      if (!plan.listing.empty()) plan.listing += ", ";
+      if (!plan.listing.empty()) plan.listing += rb::text(Msg::list_separator);
       plan.listing += symbols.text(sym);
     }
     // A member may also be given by its display name (after every code, so a code wins).
@@ -319,7 +318,7 @@ void EventReader::Impl::build() {
 // A text-like value (string or number as written); reports booleans, arrays, objects.
 bool EventReader::Impl::text_of(const Value& v, uint32_t name, std::string_view& out) {
   if (v.kind == VKind::Other) {
-    report_field(line, name, [&] { return fmt::format("field '{}' must be a string, not {}", names[name], v.what); });
+    report_field(line, name, [&] { return tr(Msg::field_not_string, names[name], v.what); });
     return false;
   }
   out = v.text;
@@ -337,7 +336,7 @@ std::string EventReader::Impl::unknown_unit_message(std::string_view text) {
   Nearest near(text);
   for (const auto& u : program.units) near.offer(u);
   for (const auto& a : program.aliases) near.offer(a.first);
-  return fmt::format("unknown unit '{}'{}", show(text), near.hint());
+  return tr(Msg::unknown_unit, show(text), near.hint());
 }
 
 std::string EventReader::Impl::row_key_text(const TableDef& table, uint32_t row) const {
@@ -369,7 +368,7 @@ void EventReader::Impl::validate() {
   const Value* tv = get(name_type);
   int64_t type = -1;
   if (tv == nullptr) {
-    report(line, [] { return std::string("missing field 'type'"); });
+    report(line, [] { return std::string(rb::text(Msg::missing_type_field)); });
   } else {
     std::string_view text;
     if (text_of(*tv, name_type, text)) {
@@ -381,7 +380,7 @@ void EventReader::Impl::validate() {
             near.offer(ev.name);
             if (!ev.display.empty()) near.offer(ev.display);
           }
-          return fmt::format("unknown event type '{}'{}", show(text), near.hint());
+          return tr(Msg::unknown_event_type, show(text), near.hint());
         });
       }
     }
@@ -424,7 +423,7 @@ void EventReader::Impl::validate() {
     const Value* v = get(sp.name);
     if (v == nullptr) {
       if (!sp.optional)
-        report_field(line, sp.name, [&] { return fmt::format("missing field '{}'", names[sp.name]); });
+        report_field(line, sp.name, [&] { return tr(Msg::missing_field, names[sp.name]); });
       continue;
     }
     switch (sp.kind) {
@@ -448,9 +447,9 @@ void EventReader::Impl::validate() {
             bool json_like = json_number_ok(v->text);
             bool has_exp = v->text.find_first_of("eE") != std::string_view::npos;
             const char* why = !json_like ? ""
-                              : has_exp  ? " (exponents are not accepted)"
-                                         : " (more than 18 decimals or beyond 64 bits)";
-            return fmt::format("field '{}' is not a number: '{}'{}", names[sp.name], show(v->text), why);
+                              : has_exp  ? rb::text(Msg::number_exponent)
+                                         : rb::text(Msg::number_too_precise);
+            return tr(Msg::field_not_number, names[sp.name], show(v->text), why);
           });
           break;
         }
@@ -481,7 +480,7 @@ void EventReader::Impl::validate() {
         std::string_view text;
         if (!text_of(*v, sp.name, text)) break;
         if (!sp.valid_ref) {
-          report(line, [&] { return fmt::format("field '{}' refers to a missing enum", names[sp.name]); });
+          report(line, [&] { return tr(Msg::field_missing_enum, names[sp.name]); });
           break;
         }
         const EnumPlan& en = enums[sp.ref];
@@ -496,7 +495,7 @@ void EventReader::Impl::validate() {
         }
         if (!found)
           report_field(line, sp.name, [&] {
-            return fmt::format("{} '{}' is not one of {}", names[sp.name], show(text), en.listing);
+            return tr(Msg::enum_not_member, names[sp.name], show(text), en.listing);
           });
         break;
       }
@@ -513,8 +512,8 @@ void EventReader::Impl::validate() {
     const auto& row = table.rows[static_cast<size_t>(key_row)];
     if (row.units.empty() || row.units[0] >= program.units.size()) {
       report(line, [&] {
-        return fmt::format("{} {} has no unit in table {}", names[ksp.name],
-                           row_display(table, static_cast<uint32_t>(key_row), ksp.key_names.size()), table.name);
+        return tr(Msg::key_has_no_unit, names[ksp.name],
+                  row_display(table, static_cast<uint32_t>(key_row), ksp.key_names.size()), table.name);
       });
       return;
     }
@@ -523,9 +522,8 @@ void EventReader::Impl::validate() {
     rec.unit = row_unit;
     auto mismatch = [&](uint32_t field_name, std::string_view given) {
       report_field(line, field_name, [&] {
-        return fmt::format("{} '{}' does not match {} {} of {}", names[field_name], show(given), names[ksp.name],
-                           row_display(table, static_cast<uint32_t>(key_row), ksp.key_names.size()),
-                           program.units[row_unit]);
+        return tr(Msg::key_unit_mismatch, names[field_name], show(given), names[ksp.name],
+                  row_display(table, static_cast<uint32_t>(key_row), ksp.key_names.size()), program.units[row_unit]);
       });
     };
     if (ev.unit_field >= 0 && static_cast<size_t>(ev.unit_field) < plan.slots.size()) {
@@ -564,7 +562,7 @@ void EventReader::Impl::validate() {
 bool EventReader::Impl::read_date(uint32_t name, bool optional, int32_t& days) {
   const Value* v = get(name);
   if (v == nullptr) {
-    if (!optional) report_field(line, name, [&] { return fmt::format("missing field '{}'", names[name]); });
+    if (!optional) report_field(line, name, [&] { return tr(Msg::missing_field, names[name]); });
     return false;
   }
   std::string_view text;
@@ -572,10 +570,7 @@ bool EventReader::Impl::read_date(uint32_t name, bool optional, int32_t& days) {
   bool shape = false;
   if (v->kind == VKind::CellNumber ? excel_serial_date(text, days, shape) : parse_date(text, days, shape)) return true;
   report_field(line, name, [&] {
-    if (!shape)
-      return fmt::format("field '{}' is not a date: '{}' (write 2022-03-05, 2022/3/5, 2022.3.5 or 2022年3月5日)",
-                         names[name], show(text));
-    return fmt::format("field '{}' is not a calendar date: '{}'", names[name], show(text));
+    return tr(shape ? Msg::field_not_calendar_date : Msg::field_not_date, names[name], show(text));
   });
   return false;
 }
@@ -590,7 +585,7 @@ int64_t EventReader::Impl::read_key(const SlotPlan& sp) {
   for (uint32_t k : sp.key_names) {
     const Value* v = get(k);
     if (v == nullptr) {
-      report_field(line, k, [&] { return fmt::format("missing field '{}'", names[k]); });
+      report_field(line, k, [&] { return tr(Msg::missing_field, names[k]); });
       ok = false;
     } else if (v->kind == VKind::Other) {
       std::string_view ignored;
@@ -600,7 +595,7 @@ int64_t EventReader::Impl::read_key(const SlotPlan& sp) {
   }
   if (!ok) return -1;
   if (!sp.valid_ref) {
-    report(line, [&] { return fmt::format("field '{}' refers to a missing table", names[sp.name]); });
+    report(line, [&] { return tr(Msg::field_missing_table, names[sp.name]); });
     return -1;
   }
   const TableDef& table = program.tables[sp.ref];
@@ -625,7 +620,7 @@ int64_t EventReader::Impl::read_key(const SlotPlan& sp) {
     }
     Nearest near(plain);
     for (uint32_t r = 0; r < table.rows.size(); ++r) near.offer(row_key_text(table, r));
-    return fmt::format("unknown {} {}{}", names[sp.name], input, near.hint(sp.key_names.size() > 1));
+    return tr(Msg::unknown_key, names[sp.name], input, near.hint(sp.key_names.size() > 1));
   });
   return -1;
 }
@@ -686,7 +681,7 @@ void EventReader::Impl::check_unique(const TypePlan& plan, const EventTypeDef& e
         values_text += slot_display(plan, s);
       }
       const std::string& first_file = first->file < file_names.size() ? file_names[first->file] : *file;
-      return fmt::format("duplicate {} for ({}): first at {}:{}", ev.name, values_text, first_file, first->line);
+      return tr(Msg::duplicate_record, ev.name, values_text, first_file, first->line);
     });
   }
   if (bad) return;

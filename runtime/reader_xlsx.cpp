@@ -55,7 +55,7 @@ const char* attribute(const XML_Char** attrs, std::string_view wanted) {
 std::string parse_entry(zip_t* zip, const std::string& entry, XML_StartElementHandler start,
                         XML_EndElementHandler end, XML_CharacterDataHandler text, void* user) {
   zip_file_t* f = zip_fopen(zip, entry.c_str(), 0);
-  if (f == nullptr) return fmt::format("the workbook has no {}", entry);
+  if (f == nullptr) return tr(Msg::workbook_no_entry, entry);
   XML_Parser parser = XML_ParserCreate("UTF-8");
   XML_SetUserData(parser, user);
   XML_SetElementHandler(parser, start, end);
@@ -65,12 +65,15 @@ std::string parse_entry(zip_t* zip, const std::string& entry, XML_StartElementHa
   for (;;) {
     const zip_int64_t got = zip_fread(f, buffer, sizeof buffer);
     if (got < 0) {
-      problem = fmt::format("{} cannot be read: {}", entry, zip_error_strerror(zip_file_get_error(f)));
+      zip_error_t* error = zip_file_get_error(f);
+      problem = tr(Msg::workbook_entry_unreadable, entry,
+                   language() == Lang::En ? zip_error_strerror(error) : tr(Msg::zip_other, zip_error_code_zip(error)));
       break;
     }
     if (XML_Parse(parser, buffer, static_cast<int>(got), got == 0) == XML_STATUS_ERROR) {
-      problem = fmt::format("{} is damaged: {} at line {}", entry, XML_ErrorString(XML_GetErrorCode(parser)),
-                            XML_GetCurrentLineNumber(parser));
+      problem = tr(Msg::workbook_entry_damaged, entry,
+                   language() == Lang::En ? XML_ErrorString(XML_GetErrorCode(parser)) : rb::text(Msg::xml_malformed),
+                   XML_GetCurrentLineNumber(parser));
       break;
     }
     if (got == 0) break;
@@ -262,9 +265,7 @@ bool EventReader::Impl::read_xlsx(const std::string& name, uint32_t file_index, 
   file_names[file_index] = name;
   const bool was_failed = reject_failed;
   auto damaged = [&](const std::string& problem) {
-    report_file(name, fmt::format("not a readable Excel workbook: {} (open it in Excel or WPS and save it again "
-                                  "as .xlsx)",
-                                  problem));
+    report_file(name, tr(Msg::workbook_unreadable, problem));
     return false;
   };
 
@@ -284,7 +285,7 @@ bool EventReader::Impl::read_xlsx(const std::string& name, uint32_t file_index, 
     if (!ok) break;
     auto target = parts.targets.find(s.rel);
     if (target == parts.targets.end()) {
-      ok = damaged(fmt::format("sheet {} has no part", s.name));
+      ok = damaged(tr(Msg::sheet_no_part, s.name));
       break;
     }
     const std::string& t = target->second;
@@ -348,18 +349,17 @@ bool EventReader::Impl::read_xlsx(const std::string& name, uint32_t file_index, 
           if (const std::string* found = shared_string(c, shared.strings))
             text = *found;
           else
-            cell_problems[c.column] = fmt::format("shared string {} is missing", show(c.value));
+            cell_problems[c.column] = tr(Msg::shared_string_missing, show(c.value));
         } else if (c.type == 'b') {
           text = c.value == "1" ? "TRUE" : "FALSE";
         } else if (c.type == 'e') {
-          cell_problems[c.column] = fmt::format("the cell holds the error {}", show(c.value));
+          cell_problems[c.column] = tr(Msg::cell_holds_error, show(c.value));
         } else {
           text = c.value;
           if (c.type == 'n') kinds[c.column] = VKind::CellNumber;
         }
         if (c.formula && !c.has_value)
-          cell_problems[c.column] =
-              "the formula has no saved value (open the workbook in Excel or WPS and save it again)";
+          cell_problems[c.column] = rb::text(Msg::formula_no_value);
         if (!trim(text).empty() || !cell_problems[c.column].empty()) all_empty = false;
       }
       if (all_empty) return;  // an empty row
@@ -373,11 +373,10 @@ bool EventReader::Impl::read_xlsx(const std::string& name, uint32_t file_index, 
         if (!has_type && sheet_type < 0) {
           skip = !any_field;  // an explanation sheet
           if (!skip)
-            report_file_line(row, fmt::format("sheet {} has no 类型 (type) column and is not named after an event type",
-                                              show(s.name)));
+            report_file_line(row, tr(Msg::sheet_no_type, show(s.name)));
           header_bad = true;
         } else if (std::find(columns.begin(), columns.end(), name_date) == columns.end()) {
-          report_file_line(row, "header has no 'date' column");
+          report_file_line(row, rb::text(Msg::header_missing_date));
           header_bad = true;
         }
         sheet_columns.assign(names.size(), -1);

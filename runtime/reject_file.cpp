@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "csv.hpp"
+#include "messages.hpp"
 
 namespace rb {
 
@@ -63,7 +64,7 @@ bool RejectFile::write(const std::string& path, const std::string& name, std::st
   const bool ok = ends_with(name, ".xlsx")                                                        ? write_xlsx(path, error)
                   : ends_with(name, ".jsonl") || ends_with(name, ".ndjson") || ends_with(name, ".json") ? write_jsonl(path)
                                                                                                    : write_csv(path);
-  if (!ok && error.empty()) error = "cannot write the reject file";
+  if (!ok && error.empty()) error = text(Msg::cannot_write_reject);
   return ok;
 }
 
@@ -126,7 +127,7 @@ bool RejectFile::write_xlsx(const std::string& path, std::string& error) const {
       worksheet_write_string(sheet, at, static_cast<lxw_col_t>(c), row[c].c_str(), nullptr);
   }
   const lxw_error status = workbook_close(book);
-  if (status != LXW_NO_ERROR) error = fmt::format("cannot write the reject file: {}", lxw_strerror(status));
+  if (status != LXW_NO_ERROR) error = tr(Msg::cannot_write_reject_reason, lxw_strerror(status));
   return status == LXW_NO_ERROR;
 }
 

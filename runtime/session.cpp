@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "messages.hpp"
 #include "trace_builder.hpp"
 
 namespace rb {
@@ -60,8 +61,8 @@ Result Session::finish() {
 }
 
 std::string run_error_message(const Program& program, const RunError& e) {
-  if (e.line == 0) return fmt::format("{}: error while scoring: {}", program.source_name, e.what());
-  return fmt::format("{}:{}: error while scoring: {}", program.source_name, e.line, e.what());
+  if (e.line == 0) return tr(Msg::scoring_error, program.source_name, e.what());
+  return tr(Msg::scoring_error_at_line, program.source_name, e.line, e.what());
 }
 
 }  // namespace rb

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "messages.hpp"
+
 namespace rb {
 
 namespace {
@@ -128,19 +130,14 @@ std::string looks_like(std::string_view text) {
   const std::string_view head = text.substr(0, 4096);
   for (char c : head)
     if (c == '\0') ++zeros;
-  if (zeros * 4 > head.size()) return "UTF-16 without a byte order mark";
+  if (zeros * 4 > head.size()) return rb::text(Msg::looks_utf16);
   if (converts_from("GB18030", text)) return "GB18030/GBK";
-  if (converts_from("BIG5", text)) return "Big5 (traditional Chinese)";
-  return "a Western code page (Windows-1252 or Latin-1)";
+  if (converts_from("BIG5", text)) return rb::text(Msg::looks_big5);
+  return rb::text(Msg::looks_western);
 }
 
-const char* const kSaveAsUtf8 =
-    "Save it as \"CSV UTF-8\": in Excel 文件 > 另存为, 保存类型 \"CSV UTF-8(逗号分隔)(*.csv)\"; "
-    "in WPS 文件 > 另存为, 文件类型 \"CSV UTF-8 (*.csv)\"; or name its encoding with --encoding";
-
 std::string detect_failure(std::string_view head) {
-  return fmt::format("the text is not UTF-8, GB18030/GBK or UTF-16 with a byte order mark; it looks like {}. {}",
-                     looks_like(head), kSaveAsUtf8);
+  return tr(Msg::encoding_undetected, looks_like(head), rb::text(Msg::save_as_utf8));
 }
 
 // glibc's iconv has every encoding named here, so iconv_open does not fail.

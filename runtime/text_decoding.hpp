@@ -37,8 +37,6 @@ Encoding detect_encoding(std::string_view head, bool at_end);
 std::string detect_failure(std::string_view head);
 // Which encoding a text that is not valid UTF-8 looks like ("GB18030/GBK", ...).
 std::string looks_like(std::string_view text);
-// How to save a file as UTF-8 from Excel or WPS (a sentence).
-extern const char* const kSaveAsUtf8;
 
 class TextDecoder {
  public:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "messages.hpp"
 #include "rbc_file.hpp"
 
 namespace rb {
@@ -185,6 +186,10 @@ void Machine::accept(const Record& record) {
     ++seen_[at];
     first_date_[at] = std::min(first_date_[at], record.date);
     last_date_[at] = std::max(last_date_[at], record.date);
+    current_enums_ = static_cast<uint32_t>(record_enums_.size());
+    for (size_t f = 0; f < type.fields.size(); ++f)
+      if (type.fields[f].kind == FieldKind::Enum)
+        record_enums_.push_back(record.present & (1u << f) ? static_cast<uint32_t>(record.fields[f].num) : kNoSymbol);
   }
   run(type.handler, &record, record.unit);
 }
@@ -206,7 +211,7 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
   auto s16 = [&]() { return static_cast<int32_t>(static_cast<int16_t>(u16())); };
   auto note = [&](uint32_t a, uint32_t key, const Rational& amount, bool flag) {
     entries_.push_back({a, record->unit, record->row, key, record->type, record->file, record->line, record->date,
-                        amount, flag});
+                        amount, flag, current_enums_});
   };
   auto day_bit = [&](uint32_t a, std::vector<uint64_t>& bits) {
     size_t d = static_cast<size_t>(record->date - program_.period_from);
@@ -446,9 +451,9 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
       if (n.kind != NodeKind::Hidden && n.source_line != 0 && n.source_line <= ln &&
           (!rule || n.source_line >= rule->source_line))
         rule = &n;
-    std::string where = rule ? fmt::format("unit {}, {}", program_.units[unit], rule->name)
-                             : fmt::format("unit {}", program_.units[unit]);
-    throw RunError(fmt::format("{} ({})", e.what(), where), ln, program_.units[unit]);
+    std::string where = rule ? tr(Msg::run_error_where_rule, program_.units[unit], rule->name)
+                             : tr(Msg::run_error_where_unit, program_.units[unit]);
+    throw RunError(tr(Msg::run_error_with_place, e.what(), where), ln, program_.units[unit]);
   }
 #undef DISPATCH
 }

@@ -1,5 +1,7 @@
 """What the command-line tests share: usage SCRIPT BUILD_DIR SOURCE_DIR; the binary, the
-bundled 2022 rulebook and records, a scratch folder, and the check/finish protocol."""
+bundled 2022 rulebook and records, a scratch folder, the check/finish protocol, and the
+language a command runs in: English (LC_MESSAGES=en), or Chinese, the default, with no
+language set in the environment at all."""
 import os
 import subprocess
 import sys
@@ -13,8 +15,21 @@ TMP = tempfile.mkdtemp(prefix="rulebook-cli-")
 failures = []
 
 
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True)
+def environment(lang="en"):
+    """The environment without LANG, LANGUAGE or LC_*; with LC_MESSAGES=en for English."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LANGUAGE") and not k.startswith("LC_")}
+    if lang == "en":
+        env["LC_MESSAGES"] = "en"
+    return env
+
+
+def run(*args, lang="en", **kwargs):
+    return subprocess.run([CLI, *args], capture_output=True, env=environment(lang), **kwargs)
+
+
+def run_zh(*args, **kwargs):
+    """The command as a Chinese office runs it: no language set anywhere."""
+    return run(*args, lang="zh", **kwargs)
 
 
 def check(name, condition, detail=""):

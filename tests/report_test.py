@@ -21,7 +21,7 @@ import openpyxl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_support  # noqa: E402
-from cli_support import TMP, check, finish, run  # noqa: E402
+from cli_support import TMP, check, finish, run_zh as run  # noqa: E402  (reports as a Chinese office runs them)
 
 SRC = os.path.abspath(cli_support.SRC)
 cli_support.CLI = os.path.abspath(cli_support.CLI)
@@ -105,6 +105,33 @@ if browser and shutil.which("pdftotext"):
           monthly_pages and monthly_pages == heads, (monthly_pages, heads))
     check("the derivation is printed", "examples/xinfang-2022/events.jsonl:" in text)
     check("the printed report names no absolute path", SRC not in text)
+
+# ---------------------------------------------------------------- every unit's notice in one file
+notices_md = os.path.join(TMP, "通报.md")
+p = run("explain", RULES, "--events", EVENTS, "--all", "-o", notices_md, "--lang", "zh")
+check("explain --all -o 通报.md: exit 0", p.returncode == 0 and os.path.exists(notices_md), p.stderr.decode()[:300])
+md = open(notices_md, encoding="utf-8").read() if os.path.exists(notices_md) else ""
+sections = re.findall(r"^## (.+)$", md, re.M)
+check("通报.md: one section per unit", sorted(sections) == sorted(TOWNS + DEPTS), sections)
+check("通报.md: the head gives the final score, rank and grade",
+      re.search(r"^县住建局：得分 [\d.]+ 分，在 8 个参与考核的单位中排第 1 名，等级为“良好”。$", md, re.M), md[:300])
+west = md[md.find("## 西山乡"):].split("\n## ")[0]
+check("通报.md: a vetoed unit gets the veto and its reason only",
+      "实行一票否决" in west and "2022年8月16日 发生群体性事件" in west and "扣分事项" not in west, west)
+check("通报.md: a unit not assessed says so, with the reason", "县自然资源局：不参与考核（" in md)
+check("通报.md: deductions say when and what, with display names, never codes",
+      "重复信访" in md and "repeat_petition" not in md and "（满意度：不满意）" in md and "unsatisfied" not in md)
+check("通报.md: sub-periods as a notice writes them", "按期计分：" in md and "2022年第" in md and "季度" in md)
+notices_html = os.path.join(TMP, "通报.html")
+p = run("explain", RULES, "--events", EVENTS, "--all", "-o", notices_html)
+doc = open(notices_html, encoding="utf-8").read() if os.path.exists(notices_html) else ""
+check("explain --all -o 通报.html: a page per unit, in Chinese", p.returncode == 0 and doc.startswith("<!DOCTYPE html>")
+      and doc.count('<section class="unit">') == 9 and 'lang="zh-CN"' in doc)
+p = run("explain", RULES, "--events", EVENTS, "--all", "--lang", "en")
+check("explain --all --lang en: the notices in English",
+      p.returncode == 0 and "score" in p.stdout.decode() and "扣分事项" not in p.stdout.decode())
+p = run("explain", RULES, "--events", EVENTS)
+check("explain without --unit or --all: a usage error", p.returncode == 2 and b"--all" in p.stderr)
 
 # ---------------------------------------------------------------- the workbook, read by openpyxl
 book_path = os.path.join(TMP, "报告.xlsx")

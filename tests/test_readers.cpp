@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "csv.hpp"
+#include "messages.hpp"
 #include "reader.hpp"
 #include "record.hpp"
 
@@ -770,7 +771,7 @@ TEST_CASE("reader: a CSV file in no known encoding is refused once, with the adv
   REQUIRE(run.errors().size() == 1);
   CHECK(rb::to_string(run.errors()[0]) ==
         "in.csv: the text is not UTF-8, GB18030/GBK or UTF-16 with a byte order mark; it looks like a Western code "
-        "page (Windows-1252 or Latin-1). " + std::string(rb::kSaveAsUtf8));
+        "page (Windows-1252 or Latin-1). " + std::string(rb::text(rb::Msg::save_as_utf8)));
   CHECK(run.sink.records.empty());
 }
 

@@ -28,8 +28,12 @@ failures = []
 passed = 0
 
 
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_support import environment  # noqa: E402
+
+
+def run(*args, lang="en"):
+    return subprocess.run([CLI, *args], capture_output=True, env=environment(lang))
 
 
 def check(name, condition, detail=""):
@@ -217,6 +221,9 @@ p = run("run", RULES, "--events", without)
 check("a formula without a saved value is an error at its cell",
       p.returncode != 0 and "formula-unsaved.xlsx:记录!D7: the formula has no saved value" in p.stderr.decode(),
       p.stderr.decode()[:300])
+p = run("run", RULES, "--events", without, lang="zh")
+check("...and in Chinese", p.returncode != 0 and "formula-unsaved.xlsx:记录!D7: 公式没有保存的值" in p.stderr.decode(),
+      p.stderr.decode()[:300])
 
 # Where messages point: FILE:SHEET!CELL.
 wb = openpyxl.Workbook()
@@ -234,6 +241,11 @@ check("a bad date is placed at its cell, with the accepted forms",
       "通报.xlsx:政策解读不规范通报!A3: field 'date' is not a date: '5/3/2022' (write 2022-03-05, 2022/3/5" in err, err)
 check("a value outside the enum is placed at its cell", "通报.xlsx:政策解读不规范通报!C3: level 'town'" in err, err)
 check("bad rows stop the run", p.returncode != 0 and b'"units"' not in p.stdout)
+err = run("run", RULES, "--events", bad, lang="zh").stderr.decode()
+check("in Chinese, the same problems at the same cells",
+      "通报.xlsx:政策解读不规范通报!B2: 未知单位“县教肓局”" in err
+      and "通报.xlsx:政策解读不规范通报!A3: 字段“date”不是日期：“5/3/2022”（请写成 2022-03-05" in err
+      and "通报.xlsx:政策解读不规范通报!C3: level“town”不在 province、city、county" in err and "记录中有 3 个问题" in err, err)
 rejects = tmp("退回.xlsx")
 p = run("run", RULES, "--events", bad, "--skip-bad", "--reject", rejects)
 rows = list(openpyxl.load_workbook(rejects).worksheets[0].iter_rows(values_only=True)) if os.path.exists(rejects) else []
@@ -259,6 +271,12 @@ p = run("run", RULES, "--events", broken_xml)
 check("a workbook with broken sheet XML is a clear error", p.returncode > 0
       and "not a readable Excel workbook: xl/worksheets/sheet1.xml is damaged" in p.stderr.decode(),
       p.stderr.decode()[:300])
+p = run("run", RULES, "--events", broken_xml, lang="zh")
+check("...said in Chinese", p.returncode > 0 and "不是可以读取的 Excel 工作簿：xl/worksheets/sheet1.xml 已损坏：第 " in
+      p.stderr.decode() and "XML 格式错误" in p.stderr.decode(), p.stderr.decode()[:300])
+p = run("run", RULES, "--events", tmp("damaged-not-a-zip.xlsx"), lang="zh")
+check("a file that is not a zip, in Chinese", p.returncode > 0 and "无法读取工作簿：" in p.stderr.decode()
+      and "请用 Excel 或 WPS 打开，再另存为 .xlsx" in p.stderr.decode(), p.stderr.decode()[:300])
 no_book = tmp("damaged-noworkbook.xlsx")
 with zipfile.ZipFile(no_book, "w") as z:
     z.writestr("hello.txt", "hi")
