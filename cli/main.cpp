@@ -105,7 +105,7 @@ int check(const std::string& path, const std::string& format, bool strict) {
       j["line"] = d.span.line;
       j["column"] = d.span.col;
       j["end_line"] = d.span.line;
-      j["end_column"] = d.span.col + std::max<uint32_t>(d.span.length, 1);
+      j["end_column"] = end_column(d, d.file == path ? std::string_view(source) : std::string_view());
       j["severity"] = d.severity == Severity::Error ? "error" : d.severity == Severity::Warning ? "warning" : "note";
       j["message"] = d.message;
       if (!d.hint.empty()) j["hint"] = d.hint;

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "runtime/messages.hpp"
 #include "state.hpp"
 
 namespace rb {
@@ -22,9 +23,8 @@ void substitution_condition(CompilerState& s, const std::optional<ast::Substitut
   size_t members = s.program.unit_sets[it->second].units.size();
   bool never = in->negated ? members == s.program.units.size() : members == 0;
   if (never)
-    s.warning(subst->span, fmt::format("no unit can satisfy the condition of {}'s substitution: {} {} {} units", owner,
-                                       in->registry.text, in->negated ? "holds all" : "holds no", members == 0 ? "" : "the"),
-              "every unit would get the mean over no units, which is 0");
+    s.warning(subst->span, tr(in->negated ? Msg::chk_subst_never_all : Msg::chk_subst_never_none, owner, in->registry.text),
+              tr(Msg::chk_subst_never_hint));
 }
 
 void members(CompilerState& s, const std::vector<ast::Member>& ms) {
@@ -66,9 +66,8 @@ void review(CompilerState& s) {
     if (c->kind == ast::CategoryKind::Veto) continue;
     if (!c->cap && !c->uncapped)
       s.warning(c->name.span,
-                fmt::format("{} {} has no cap", c->kind == ast::CategoryKind::Bonus ? "bonus category" : "category", c->name.text),
-                fmt::format("write 上限 N after the name, or 不设上限 if {} really has none",
-                            c->kind == ast::CategoryKind::Bonus ? "the bonus" : "it"));
+                tr(c->kind == ast::CategoryKind::Bonus ? Msg::chk_bonus_no_cap : Msg::chk_category_no_cap, c->name.text),
+                text(c->kind == ast::CategoryKind::Bonus ? Msg::chk_bonus_no_cap_hint : Msg::chk_category_no_cap_hint));
     if (c->kind != ast::CategoryKind::Deduction || c->uncapped) continue;
     if (!first_deduction) first_deduction = c;
     if (auto* n = c->cap ? std::get_if<ast::Number>(&c->cap->node) : nullptr) {
@@ -82,9 +81,8 @@ void review(CompilerState& s) {
   }
   if (any_capped && all_capped && !(caps == s.program.base_score))
     s.warning(base ? base->span : first_deduction->name.span,
-              fmt::format("the caps of the deduction categories add up to {}, not to the starting score {}",
-                          format_decimal(caps, 4), format_decimal(s.program.base_score, 4)),
-              "check that every category's 上限 was updated together");
+              tr(Msg::chk_caps_sum, format_decimal(caps, 4), format_decimal(s.program.base_score, 4)),
+              tr(Msg::chk_caps_sum_hint));
 
   // One event type deducted per record by two items, with no exclusion between them.
   std::map<uint32_t, std::vector<const ItemUse*>> deducting;
@@ -99,10 +97,8 @@ void review(CompilerState& s) {
         if (excluded || !overlap(uses[i]->bounds, uses[j]->bounds)) continue;
         warned.insert(uses[i]->item);
         s.warning(uses[i]->span,
-                  fmt::format("{} records are deducted by two items, {} and {}, with no exclusion between them: one record "
-                              "may be deducted twice",
-                              s.program.events[type].name, uses[j]->item, uses[i]->item),
-                  "if that is the policy, ignore this; otherwise name a stream with 排除 同 id 的 ... for one of them");
+                  tr(Msg::chk_deducted_twice, s.program.events[type].name, uses[j]->item, uses[i]->item),
+                  tr(Msg::chk_deducted_twice_hint));
       }
   }
 
@@ -112,8 +108,7 @@ void review(CompilerState& s) {
     if (!e) continue;
     auto it = s.event_index.find(e->name.text);
     if (it != s.event_index.end() && !s.type_used[it->second])
-      s.warning(e->name.span, fmt::format("no rule uses {} records", e->name.text),
-                "records of this type are checked and then ignored; remove it or add the clause that scores it");
+      s.warning(e->name.span, tr(Msg::chk_event_unused, e->name.text), tr(Msg::chk_event_unused_hint));
   }
 }
 

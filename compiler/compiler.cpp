@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "parser.hpp"
+#include "runtime/messages.hpp"
 #include "state.hpp"
 
 namespace rb {
@@ -23,7 +25,7 @@ std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string&
     lay_out(state);  // reports a cycle between values, with any other error
     if (diags.has_errors()) return std::nullopt;
   } catch (const LimitError& e) {
-    diags.error(rulebook.path, {1, 1, 0, 1}, fmt::format("the rulebook exceeds a limit: {}", e.what()));
+    diags.error(rulebook.path, {1, 1, 0, 1}, tr(Msg::compile_limit, e.what()));
     return std::nullopt;
   }
   if (uses) {
@@ -38,9 +40,16 @@ std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string&
 
 std::optional<Program> compile_file(const std::string& path, Diagnostics& diags, std::string* source_out,
                                     bool coverage, EventUses* uses) {
+  // A directory opens as an empty file on some systems; say what it is rather than report
+  // everything an empty rulebook lacks.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diags.error(path, {}, tr(Msg::compile_rulebook_is_directory), tr(Msg::compile_rulebook_is_directory_hint));
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    diags.error(path, {}, "cannot open the rulebook file");
+    diags.error(path, {}, text(std::filesystem::exists(path, ec) ? Msg::compile_cannot_open : Msg::compile_no_such_file));
     return std::nullopt;
   }
   std::stringstream buffer;

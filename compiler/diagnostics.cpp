@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "runtime/messages.hpp"
 
@@ -79,29 +80,94 @@ size_t edit_distance(const std::vector<char32_t>& a, const std::vector<char32_t>
 
 }  // namespace
 
+uint32_t char_column(std::string_view before, size_t line) {
+  if (line == 1 && before.substr(0, 3) == "\xEF\xBB\xBF") before.remove_prefix(3);
+  return static_cast<uint32_t>(code_points(before).size() + 1);
+}
+
+namespace {
+
+// The line a diagnostic points into, and where on it (in bytes) the caret starts and how
+// many bytes it covers; nothing when the source does not have that line.
+struct Extent {
+  std::string_view line;
+  size_t start = 0, length = 0;
+};
+
+std::optional<Extent> extent(const Diagnostic& d, std::string_view source) {
+  if (source.empty() || d.span.line == 0) return std::nullopt;
+  size_t start = 0;
+  for (uint32_t l = 1; l < d.span.line && start != std::string_view::npos; ++l) {
+    start = source.find('\n', start);
+    if (start != std::string_view::npos) ++start;
+  }
+  if (start == std::string_view::npos || start > source.size()) return std::nullopt;
+  const size_t end = source.find('\n', start);
+  Extent e;
+  e.line = source.substr(start, end == std::string_view::npos ? end : end - start);
+  if (!e.line.empty() && e.line.back() == '\r') e.line.remove_suffix(1);
+  // The column counts characters: walk that many code points in (after a byte order mark).
+  if (d.span.line == 1 && e.line.substr(0, 3) == "\xEF\xBB\xBF") e.start = 3;
+  for (uint32_t c = 1; c < d.span.col && e.start < e.line.size(); ++c) {
+    ++e.start;
+    while (e.start < e.line.size() && (static_cast<unsigned char>(e.line[e.start]) & 0xC0) == 0x80) ++e.start;
+  }
+  e.length = std::min<size_t>(std::max<uint32_t>(d.span.length, 1), e.line.size() - e.start);
+  return e;
+}
+
+}  // namespace
+
+uint32_t end_column(const Diagnostic& d, std::string_view source) {
+  const auto e = extent(d, source);
+  const size_t length = e ? code_points(e->line.substr(e->start, e->length)).size() : d.span.length;
+  return d.span.col + static_cast<uint32_t>(std::max<size_t>(length, 1));
+}
+
 std::string render(const Diagnostic& d, std::string_view source) {
-  std::string out = fmt::format("{}:{}:{}: {}: {}\n", d.file, d.span.line, d.span.col,
-                                severity_word(d.severity), d.message);
-  if (!source.empty() && d.span.line > 0) {
-    size_t start = 0;
-    for (uint32_t l = 1; l < d.span.line && start != std::string_view::npos; ++l) {
-      start = source.find('\n', start);
-      if (start != std::string_view::npos) ++start;
-    }
-    if (start != std::string_view::npos && start <= source.size()) {
-      size_t end = source.find('\n', start);
-      std::string_view line = source.substr(start, end == std::string_view::npos ? end : end - start);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      size_t col = d.span.col > 0 ? d.span.col - 1 : 0;
-      if (col > line.size()) col = line.size();
-      size_t len = std::min<size_t>(std::max<uint32_t>(d.span.length, 1), line.size() - col);
-      out += fmt::format("  {}\n", line);
-      out += fmt::format("  {}{}\n", std::string(display_width(line.substr(0, col)), ' '),
-                         std::string(std::max<size_t>(display_width(line.substr(col, len)), 1), '^'));
-    }
+  // A problem with the file as a whole (it cannot be read) has no line to point at.
+  std::string out = d.span.line == 0 ? fmt::format("{}: {}: {}\n", d.file, severity_word(d.severity), d.message)
+                                      : fmt::format("{}:{}:{}: {}: {}\n", d.file, d.span.line, d.span.col,
+                                                    severity_word(d.severity), d.message);
+  if (const auto e = extent(d, source)) {
+    out += fmt::format("  {}\n", e->line);
+    out += fmt::format("  {}{}\n", std::string(display_width(e->line.substr(0, e->start)), ' '),
+                       std::string(std::max<size_t>(display_width(e->line.substr(e->start, e->length)), 1), '^'));
   }
   if (!d.hint.empty()) out += fmt::format("  {}: {}\n", text(Msg::hint_label), d.hint);
   return out;
+}
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+std::string halfwidth(std::string_view text) {
+  std::string out;
+  bool changed = false;
+  for (char32_t c : code_points(text)) {
+    if (c >= 0xFF01 && c <= 0xFF5E) {  // the full-width forms of ASCII '!' to '~'
+      out += static_cast<char>(c - 0xFEE0);
+      changed = true;
+    } else {
+      append_utf8(out, c);
+    }
+  }
+  return changed ? out : std::string{};
 }
 
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates) {

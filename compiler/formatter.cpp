@@ -578,8 +578,7 @@ std::optional<std::string> format_rulebook(const std::string& path, const std::s
     for (const auto& event : structure.events) aligner.fields(event);
     for (const auto& table : structure.tables) aligner.table(table);
   } catch (const std::exception& e) {
-    diags.error(path, kStart, std::string("internal error in the formatter: ") + e.what(),
-                "nothing was formatted; please report this");
+    diags.error(path, kStart, tr(Msg::fmt_internal_error, e.what()), tr(Msg::fmt_internal_error_hint));
     return std::nullopt;
   }
   std::string formatted = render(lexed.byte_order_mark, lay_out(lexed));
@@ -588,8 +587,7 @@ std::optional<std::string> format_rulebook(const std::string& path, const std::s
   // still parses, or nothing is written.
   Diagnostics reparsed;
   if (words_of(lex(formatted)) != words_of(lexed) || !parse_rulebook(path, formatted, reparsed)) {
-    diags.error(path, kStart, "internal error in the formatter: the laid-out text differs from the source",
-                "nothing was formatted; please report this");
+    diags.error(path, kStart, tr(Msg::fmt_internal_differs), tr(Msg::fmt_internal_error_hint));
     return std::nullopt;
   }
   return formatted;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/bytecode.hpp"
+#include "runtime/messages.hpp"
 
 namespace rb {
 
@@ -45,7 +46,7 @@ class Fragment {
   }
   void patch(size_t at) {
     long offset = static_cast<long>(bytes_.size()) - static_cast<long>(at + 2);
-    if (offset > 32767) throw LimitError("a rule's code is too long for a jump (32 KiB)");
+    if (offset > 32767) throw LimitError(text(Msg::limit_jump_too_long));
     auto v = static_cast<uint16_t>(static_cast<int16_t>(offset));
     bytes_[at] = static_cast<uint8_t>(v & 0xFF);
     bytes_[at + 1] = static_cast<uint8_t>(v >> 8);
@@ -68,7 +69,7 @@ class Fragment {
     lines_.push_back({static_cast<uint32_t>(bytes_.size()), line});
   }
   void operand(uint32_t v) {
-    if (v > kMaxIndex) throw LimitError("too many entries for a 16-bit operand (limit 65536)");
+    if (v > kMaxIndex) throw LimitError(text(Msg::limit_operand));
     bytes_.push_back(static_cast<uint8_t>(v & 0xFF));
     bytes_.push_back(static_cast<uint8_t>(v >> 8));
   }

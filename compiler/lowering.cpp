@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "runtime/messages.hpp"
 #include "runtime/rbc_file.hpp"
 #include "state.hpp"
 
@@ -151,10 +152,9 @@ class Lowering {
   }
   // Constructs that compare units or dates across the whole period are not scored per
   // sub-period.
-  bool not_per_period(ast::Span span, const char* what) {
+  bool not_per_period(ast::Span span, Msg what) {
     if (period_ == PeriodKind::None) return false;
-    s_.error(span, fmt::format("{} cannot be scored 按周/按月/按季/按半年", what),
-             "compute it in an item or indicator of its own, without sub-periods, and use that by name");
+    s_.error(span, tr(Msg::low_not_per_period, text(what)), tr(Msg::low_not_per_period_hint));
     return true;
   }
 
@@ -177,7 +177,7 @@ class Lowering {
 
   std::optional<ResolvedStream> resolve(const ast::StreamRef& ref, int depth = 0) {
     if (depth > 16) {
-      s_.error(ref.span, "named streams refer to each other in a loop");
+      s_.error(ref.span, tr(Msg::low_stream_loop));
       return std::nullopt;
     }
     ResolvedStream rs;
@@ -192,14 +192,14 @@ class Lowering {
     } else {
       std::vector<std::string> names = CompilerState::keys(s_.event_index);
       for (const auto& [k, v] : s_.streams) names.push_back(k);
-      s_.error(ref.base.span, fmt::format("unknown event type or stream {}", ref.base.text),
+      s_.error(ref.base.span, tr(Msg::low_unknown_stream, ref.base.text),
                s_.suggest(ref.base.text, names));
       return std::nullopt;
     }
     for (const auto& f : ref.filters) rs.filters.push_back(f.get());
     if (ref.exclusion) {
       if (rs.exclusion) {
-        s_.error(ref.exclusion->span, "this stream already has an exclusion; a stream may have one");
+        s_.error(ref.exclusion->span, tr(Msg::low_second_exclusion));
         return std::nullopt;
       }
       rs.exclusion = &*ref.exclusion;
@@ -209,7 +209,7 @@ class Lowering {
       const auto* other_stream = find_stream_ref(ref.exclusion->other);
       if (!other_stream && !s_.event_index.count(ref.exclusion->other.text)) {
         std::vector<std::string> names = CompilerState::keys(s_.event_index);
-        s_.error(ref.exclusion->other.span, fmt::format("unknown event type or stream {}", ref.exclusion->other.text),
+        s_.error(ref.exclusion->other.span, tr(Msg::low_unknown_stream, ref.exclusion->other.text),
                  s_.suggest(ref.exclusion->other.text, names));
         return std::nullopt;
       }
@@ -228,7 +228,7 @@ class Lowering {
       if (def.fields[i].name == field.text) return static_cast<int32_t>(i);
     std::vector<std::string> names;
     for (const auto& f : def.fields) names.push_back(f.name);
-    s_.error(field.span, fmt::format("{} has no field {}", def.name, field.text), s_.suggest(field.text, names));
+    s_.error(field.span, tr(Msg::no_such_field, def.name, field.text), s_.suggest(field.text, names));
     return std::nullopt;
   }
 
@@ -237,7 +237,7 @@ class Lowering {
   std::optional<int32_t> key_slot(uint32_t type, const ast::Name& field) {
     auto slot = field_slot(type, field);
     if (slot && s_.program.events[type].fields[static_cast<size_t>(*slot)].kind == FieldKind::Number) {
-      s_.error(field.span, fmt::format("{} is a number; a key must be a text, enum, unit or date field", field.text));
+      s_.error(field.span, tr(Msg::low_number_key, field.text));
       return std::nullopt;
     }
     return slot;
@@ -261,7 +261,7 @@ class Lowering {
     }
     AccumulatorDef acc;
     acc.kind = AccKind::KeySet;
-    acc.description = fmt::format("{} of {}", ex.field.text, ex.other.text);
+    acc.description = tr(Msg::desc_keys_of, ex.field.text, ex.other.text);
     uint32_t a = s_.add_accumulator(acc);
     s_.keyset_index[key] = a;
     if (!ors) return a;
@@ -297,8 +297,8 @@ class Lowering {
       if (misses && s_.coverage) misses->push_back({j, what});
       else skips.push_back(j);
     };
-    if (bounds.has_from) bound(bounds.from, Op::GE, "a record before 自 " + format_date(bounds.from));
-    if (bounds.has_until) bound(bounds.until, Op::LE, "a record after 至 " + format_date(bounds.until));
+    if (bounds.has_from) bound(bounds.from, Op::GE, tr(Msg::desc_record_before, format_date(bounds.from)));
+    if (bounds.has_until) bound(bounds.until, Op::LE, tr(Msg::desc_record_after, format_date(bounds.until)));
     for (const Expr* filter : rs.filters) {
       record_expr(*filter, rs.type, f);
       skips.push_back(f.jump(Op::JUMP_IF_NOT, line(filter->span)));
@@ -335,7 +335,7 @@ class Lowering {
     std::vector<size_t> skips;
     std::vector<BoundMiss> misses;
     guards(rs, bounds_, f, skips, ln, &misses);
-    cover(f, fmt::format("{} records counted", rs.description), ln);
+    cover(f, tr(Msg::desc_records_counted, rs.description), ln);
     body(f);
     if (period_records_ >= 0) {
       // The item's records per sub-period, for a mean over the sub-periods with records.
@@ -398,7 +398,7 @@ class Lowering {
           } else if constexpr (std::is_same_v<T, ast::ByValue>) {
             by_value(n, type, e.span, f);
           } else {
-            s_.error(e.span, "this counts records of a unit; it cannot be used inside a condition or amount of one record");
+            s_.error(e.span, tr(Msg::low_aggregate_in_record));
           }
         },
         e.node);
@@ -446,9 +446,7 @@ class Lowering {
     std::vector<std::string> names;
     for (uint32_t m : e.members) names.push_back(s_.program.symbols[m]);
     std::string hint = s_.suggest(text, names);
-    s_.error(span, fmt::format("unreachable: {} is not a value of {} ({}), so this can never match", text, e.name,
-                               fmt::join(names, ", ")),
-             hint);
+    s_.error(span, tr(Msg::low_not_enum_value, text, e.name, fmt::join(names, rb::text(Msg::list_separator))), hint);
   }
 
   // Comparisons that can never be true, or that compare a date with a number.
@@ -464,10 +462,9 @@ class Lowering {
       if (field->kind == FieldKind::Enum)
         if (auto text = literal_text(b, type)) check_enum_value(*field, text->first, text->second);
       if (field->kind == FieldKind::Date && numeric_literal(b))
-        s_.error(b.span, fmt::format("{} is a date; compare it with a date written YYYY-MM-DD, such as 2022-01-31", field->name),
-                 "a date written without leading zeros (2023-1-31) reads as a subtraction");
+        s_.error(b.span, tr(Msg::low_compare_date, field->name), tr(Msg::low_compare_date_hint));
       if (field->kind == FieldKind::Number && (std::holds_alternative<ast::DateLit>(b.node) || std::holds_alternative<ast::Text>(b.node)))
-        s_.error(b.span, fmt::format("{} is a number; compare it with a number", field->name));
+        s_.error(b.span, tr(Msg::low_compare_number, field->name));
     }
   }
 
@@ -481,7 +478,7 @@ class Lowering {
   void number(const ast::Number& n, ast::Span span, Fragment& f) {
     auto v = parse_decimal(n.text);
     if (!v) {
-      s_.error(span, fmt::format("{} is not a number the rulebook can hold exactly", n.text));
+      s_.error(span, tr(Msg::low_inexact_number, n.text));
       return;
     }
     f.emit(Op::CONST, s_.constant(*v), line(span));
@@ -523,8 +520,7 @@ class Lowering {
     std::vector<std::string> names = {"日期"};
     for (const auto& fd : def.fields) names.push_back(fd.name);
     for (const auto& p : s_.program.params) names.push_back(p.name);
-    s_.error(name.span, fmt::format("unknown name {}: not a field of {}, a parameter or an enum member", name.text, def.name),
-             s_.suggest(name.text, names));
+    s_.error(name.span, tr(Msg::low_unknown_record_name, name.text, def.name), name_hint(name.text, names));
   }
 
   uint32_t value_set(const ast::InSet& n) {
@@ -533,7 +529,7 @@ class Lowering {
       if (auto* r = std::get_if<ast::NameRef>(&m->node)) values.push_back(Rational(s_.symbol(r->name.text)));
       else if (auto* t = std::get_if<ast::Text>(&m->node)) values.push_back(Rational(s_.symbol(t->value)));
       else if (auto* num = std::get_if<ast::Number>(&m->node)) values.push_back(parse_decimal(num->text).value_or(Rational(0)));
-      else s_.error(m->span, "a set lists names, texts or numbers");
+      else s_.error(m->span, tr(Msg::low_set_member));
     }
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
@@ -544,7 +540,7 @@ class Lowering {
   void unit_in(const ast::UnitIn& n, Fragment& f, uint32_t ln) {
     auto it = s_.unit_set_index.find(n.registry.text);
     if (it == s_.unit_set_index.end()) {
-      s_.error(n.registry.span, fmt::format("unknown table or unit group {}", n.registry.text),
+      s_.error(n.registry.span, tr(Msg::low_unknown_unit_set, n.registry.text),
                s_.suggest(n.registry.text, CompilerState::keys(s_.unit_set_index)));
       return;
     }
@@ -560,7 +556,7 @@ class Lowering {
     if (!slot) return;
     const FieldDef& fd = s_.program.events[type].fields[static_cast<size_t>(*slot)];
     if (fd.kind != FieldKind::Enum && fd.kind != FieldKind::Text) {
-      s_.error(n.field.span, fmt::format("按 chooses by a text or enum field; {} is neither", n.field.text));
+      s_.error(n.field.span, tr(Msg::low_by_field_kind, n.field.text));
       return;
     }
     std::set<uint32_t> covered;
@@ -572,13 +568,13 @@ class Lowering {
         if (std::find(members.begin(), members.end(), sym) == members.end()) {
           std::vector<std::string> names;
           for (uint32_t m : members) names.push_back(s_.program.symbols[m]);
-          s_.error(arm.key.span, fmt::format("unreachable: {} is not a value of {} ({})", arm.key.text, s_.program.enums[fd.ref].name,
-                                             fmt::join(names, ", ")),
+          s_.error(arm.key.span, tr(Msg::low_case_not_enum_value, arm.key.text, s_.program.enums[fd.ref].name,
+                                    fmt::join(names, text(Msg::list_separator))),
                    s_.suggest(arm.key.text, names));
           continue;
         }
       }
-      if (!covered.insert(sym).second) s_.error(arm.key.span, fmt::format("{} is given twice", arm.key.text));
+      if (!covered.insert(sym).second) s_.error(arm.key.span, tr(Msg::low_case_twice, arm.key.text));
       f.emit(Op::FIELD, static_cast<uint32_t>(*slot), ln);
       f.emit(Op::CONST, s_.constant(Rational(sym)), ln);
       f.emit(Op::EQ, ln);
@@ -595,11 +591,10 @@ class Lowering {
       if (fd.kind == FieldKind::Enum) {
         for (uint32_t m : s_.program.enums[fd.ref].members)
           if (!covered.count(m))
-            s_.error(span, fmt::format("missing: no amount for {} = {} (a record with {} {} would get nothing said)",
-                                       n.field.text, s_.program.symbols[m], n.field.text, s_.program.symbols[m]),
-                     fmt::format("add `{}: 0` (or `其他: AMOUNT`) to say what it is worth", s_.program.symbols[m]));
+            s_.error(span, tr(Msg::low_case_missing, n.field.text, s_.program.symbols[m]),
+                     tr(Msg::low_case_missing_hint, s_.program.symbols[m]));
       } else {
-        s_.error(span, fmt::format("{} is free text; say what any other value is worth with `其他: AMOUNT`", n.field.text));
+        s_.error(span, tr(Msg::low_case_free_text, n.field.text));
       }
       f.emit(Op::CONST, s_.constant(Rational(0)), ln);
     }
@@ -611,8 +606,7 @@ class Lowering {
   void check_divisor(const ast::Binary& n) {
     if (n.op != ast::BinaryOp::Div || guarded_.count(&n)) return;
     if (numeric_literal(*n.rhs)) return;  // 0 written out is reported when it is evaluated
-    s_.warning(n.rhs->span, "this divisor can be 0, and the run would then stop with an error",
-               "say what the value is when it is 0, e.g. `a / b 分母为零时 100`");
+    s_.warning(n.rhs->span, tr(Msg::low_divisor_zero), tr(Msg::low_divisor_zero_hint));
   }
 
   // The divisors of a product or quotient, inner ones first, so that testing them in order
@@ -635,7 +629,7 @@ class Lowering {
     std::vector<const Expr*> ds;
     divisors(*n.value, ds);
     if (ds.empty()) {
-      s_.error(span, "分母为零时 follows no division", "write it after a quotient: `a / b 分母为零时 0`");
+      s_.error(span, tr(Msg::low_fallback_no_division), tr(Msg::low_fallback_no_division_hint));
       return;
     }
     std::vector<size_t> to_fallback;
@@ -699,11 +693,11 @@ class Lowering {
       rounding(n, span, f, sub);
       return;
     } else {
-      s_.error(n.function.span, fmt::format("unknown function {}", n.function.text), "the functions are 最大 and 最小");
+      s_.error(n.function.span, tr(Msg::low_unknown_function, n.function.text), tr(Msg::low_functions));
       return;
     }
     if (n.args.empty()) {
-      s_.error(span, fmt::format("{} needs at least one value", n.function.text));
+      s_.error(span, tr(Msg::low_function_no_args, n.function.text));
       return;
     }
     sub(*n.args[0]);
@@ -718,8 +712,7 @@ class Lowering {
   void rounding(const ast::Call& n, ast::Span span, Fragment& f, Sub&& sub) {
     uint32_t ln = line(span);
     if (n.args.empty() || n.args.size() > 2) {
-      s_.error(span, fmt::format("{} takes a value and the number of decimals to keep, e.g. {}(x, 2)", n.function.text,
-                                 n.function.text));
+      s_.error(span, tr(Msg::low_round_args, n.function.text));
       return;
     }
     uint32_t places = 0;
@@ -727,7 +720,7 @@ class Lowering {
       const auto* num = std::get_if<ast::Number>(&n.args[1]->node);
       auto v = num ? parse_decimal(num->text) : std::nullopt;
       if (!v || !v->is_integer() || v->num < 0 || v->num > static_cast<int64_t>(kMaxRoundPlaces)) {
-        s_.error(n.args[1]->span, fmt::format("the number of decimals must be a whole number from 0 to {}", kMaxRoundPlaces));
+        s_.error(n.args[1]->span, tr(Msg::low_round_places, kMaxRoundPlaces));
         return;
       }
       places = static_cast<uint32_t>(v->num);
@@ -743,6 +736,7 @@ class Lowering {
 
   void unit_expr(const Expr& e, Fragment& f) {
     uint32_t ln = line(e.span);
+    if (swallowed_by_filter(e)) return;
     std::visit(
         [&](const auto& n) {
           using T = std::decay_t<decltype(n)>;
@@ -788,18 +782,70 @@ class Lowering {
           } else if constexpr (std::is_same_v<T, ast::Rank>) {
             rank(n, e.span, f);
           } else if constexpr (std::is_same_v<T, ast::ByValue>) {
-            s_.error(e.span, "按 chooses an amount by a field of each record; use it as the amount of 每条 ... 扣");
+            s_.error(e.span, tr(Msg::low_by_outside_record));
           } else if constexpr (std::is_same_v<T, ast::InSet>) {
-            s_.error(e.span, "属于 { ... } tests a field of a record; use it in a 其中 condition");
+            s_.error(e.span, tr(Msg::low_set_outside_record));
           } else if constexpr (std::is_same_v<T, ast::Text>) {
             // A quoted name (an item called "乡镇(街道)加分", say) refers to that item.
             if (s_.node_index.count(n.value) || s_.param_index.count(n.value))
               unit_name(ast::Name{n.value, e.span}, f);
             else
-              s_.error(e.span, "a text is not a value of a unit; compare a record's field with it inside 其中");
+              s_.error(e.span, tr(Msg::low_text_outside_record));
           }
         },
         e.node);
+  }
+
+  // Whether the expression counts records of a unit (it cannot stand in a condition or
+  // amount of one record).
+  static bool counts_records(const Expr& e) {
+    return std::holds_alternative<ast::PerRecord>(e.node) || std::holds_alternative<ast::PerDistinct>(e.node) ||
+           std::holds_alternative<ast::TakeHighest>(e.node) || std::holds_alternative<ast::Count>(e.node) ||
+           std::holds_alternative<ast::CountDistinct>(e.node) || std::holds_alternative<ast::Exists>(e.node) ||
+           std::holds_alternative<ast::Gaps>(e.node) || std::holds_alternative<ast::Streak>(e.node) ||
+           std::holds_alternative<ast::Rank>(e.node) || std::holds_alternative<ast::CrossUnit>(e.node);
+  }
+
+  // `条数 X 其中 f = 0 / 条数 X`: the condition after 其中 runs to the end of the expression
+  // and so takes in the count meant to divide it. Reported with the brackets that say what
+  // was meant, `(条数 X 其中 f = 0) / 条数 X`, rather than as a count inside a condition.
+  bool swallowed_by_filter(const Expr& e) {
+    const ast::StreamRef* stream = nullptr;
+    std::visit(
+        [&](const auto& n) {
+          if constexpr (requires { n.stream.filters; }) stream = &n.stream;
+        },
+        e.node);
+    if (!stream || stream->filters.empty()) return false;
+    // Down the right-hand operands of the last condition, the operator whose right operand
+    // counts records: what lies left of it belongs to the condition, the rest does not.
+    const Expr* at = stream->filters.back().get();
+    while (true) {
+      if (const auto* z = std::get_if<ast::ZeroFallback>(&at->node)) {  // `a / b 分母为零时 0`
+        at = z->value.get();
+        continue;
+      }
+      const auto* b = std::get_if<ast::Binary>(&at->node);
+      if (!b) break;
+      if (counts_records(*b->rhs)) {
+        const std::string_view source = s_.rulebook.source;
+        const size_t begin = e.span.offset, split = b->lhs->span.offset + b->lhs->span.length;
+        const size_t end = e.span.offset + e.span.length;
+        const std::string count(source.substr(b->rhs->span.offset, b->rhs->span.length));
+        const std::string fixed = fmt::format("({}){}", source.substr(begin, split - begin), source.substr(split, end - split));
+        s_.error(b->rhs->span, tr(Msg::low_filter_swallows, count), tr(Msg::low_filter_swallows_hint, fixed));
+        return true;
+      }
+      at = b->rhs.get();
+    }
+    return false;
+  }
+
+  // The hint for a name nothing declares: the half-width spelling of one written with
+  // full-width characters (５ for 5), else the nearest declared name.
+  std::string name_hint(const std::string& name, const std::vector<std::string>& names) const {
+    if (const std::string half = halfwidth(name); !half.empty()) return tr(Msg::parse_fullwidth_hint, name, half);
+    return s_.suggest(name, names);
   }
 
   void unit_name(const ast::Name& name, Fragment& f) {
@@ -810,10 +856,10 @@ class Lowering {
     }
     std::vector<std::string> names = CompilerState::keys(s_.node_index);
     for (const auto& p : s_.program.params) names.push_back(p.name);
-    std::string hint = s_.suggest(name.text, names);
+    std::string hint = name_hint(name.text, names);
     if (s_.event_index.count(name.text) || s_.streams.count(name.text))
-      hint = fmt::format("{} is a kind of record; count it with 条数 {} or test it with 有 {}", name.text, name.text, name.text);
-    s_.error(name.span, fmt::format("unknown name {}: not a parameter, item, group, category or indicator", name.text), hint);
+      hint = tr(Msg::low_event_as_value_hint, name.text);
+    s_.error(name.span, tr(Msg::low_unknown_unit_name, name.text), hint);
   }
 
   void per_record(const ast::StreamRef& ref, const Expr* amount, ast::Span span, Fragment& f) {
@@ -821,7 +867,7 @@ class Lowering {
     auto rs = resolve(ref);
     if (!rs) return;
     AccumulatorDef acc;
-    acc.description = amount ? fmt::format("amounts of {}", rs->description) : fmt::format("count of {}", rs->description);
+    acc.description = tr(amount ? Msg::desc_amounts_of : Msg::desc_count_of, rs->description);
     if (!bounds_desc_.empty()) acc.description += " " + bounds_desc_;
     int32_t excl = -1;
     if (rs->exclusion) {
@@ -849,12 +895,11 @@ class Lowering {
     if (!slot) return;
     AccumulatorDef acc;
     acc.kind = AccKind::KeyMax;
-    acc.description = fmt::format("per distinct {} of {}", key.text, rs->description);
+    acc.description = tr(Msg::desc_per_distinct, key.text, rs->description);
     if (rs->exclusion) {
       if (rs->exclusion_slot != *slot) {
-        s_.error(key.span, fmt::format("{} excludes by {}; count distinct {} of it is not supported",
-                                       rs->description, rs->exclusion->field.text, key.text),
-                 "count distinct values of the exclusion's own field, or use 每条");
+        s_.error(key.span, tr(Msg::low_distinct_excluded, rs->description, rs->exclusion->field.text, key.text),
+                 tr(Msg::low_distinct_excluded_hint));
         return;
       }
       acc.exclude = static_cast<int32_t>(exclusion_set(*rs));
@@ -876,13 +921,13 @@ class Lowering {
     acc.kind = AccKind::KeyMax;
     std::vector<std::string> names;
     for (const auto& arm : n.arms) names.push_back(arm.stream.base.text);
-    acc.description = fmt::format("highest per {} of {}", n.key.text, fmt::join(names, "/"));
+    acc.description = tr(Msg::desc_highest_per, n.key.text, fmt::join(names, "/"));
     uint32_t a = add_periodic_accumulator(acc);
     for (const auto& arm : n.arms) {
       auto rs = resolve(arm.stream);
       if (!rs) continue;
       if (rs->exclusion) {
-        s_.error(arm.stream.span, "取最高 does not take streams with an exclusion");
+        s_.error(arm.stream.span, tr(Msg::low_highest_exclusion));
         continue;
       }
       auto slot = key_slot(rs->type, n.key);
@@ -897,13 +942,13 @@ class Lowering {
     f.emit(read_op(), a, ln);
   }
 
-  std::optional<int64_t> whole_number(const Expr* e, const char* what) {
+  std::optional<int64_t> whole_number(const Expr* e, Msg what) {
     if (e) {
       if (auto* n = std::get_if<ast::Number>(&e->node)) {
         auto v = parse_decimal(n->text);
         if (v && v->is_integer() && v->num > 0 && v->num <= 100000) return v->num;
       }
-      s_.error(e->span, fmt::format("{} must be a whole number written out, such as 14", what));
+      s_.error(e->span, tr(Msg::low_whole_number, text(what)));
     }
     return std::nullopt;
   }
@@ -912,34 +957,33 @@ class Lowering {
   void day_rule(const ast::Name& table, const ast::StreamRef& ref, const Expr* days, const Expr* times,
                 const Expr* cond, const Expr* amount, ast::Span span, Fragment& f) {
     uint32_t ln = line(span);
-    if (not_per_period(span, cond ? "a streak rule (连续)" : "a gap rule (间隔)")) return;
+    if (not_per_period(span, cond ? Msg::what_streak_rule : Msg::what_gap_rule)) return;
     auto t = s_.table_index.find(table.text);
     if (t == s_.table_index.end()) {
-      s_.error(table.span, fmt::format("unknown table {}", table.text), s_.suggest(table.text, CompilerState::keys(s_.table_index)));
+      s_.error(table.span, tr(Msg::unknown_table, table.text), s_.suggest(table.text, CompilerState::keys(s_.table_index)));
       return;
     }
     auto rs = resolve(ref);
     if (!rs) return;
     const auto& ev = s_.program.events[rs->type];
     if (ev.key_field < 0 || ev.fields[static_cast<size_t>(ev.key_field)].ref != t->second) {
-      s_.error(ref.span, fmt::format("{} records are not keyed by table {}", ev.name, table.text),
-               fmt::format("declare a field such as 账号: {}(...) on {}", table.text, ev.name));
+      s_.error(ref.span, tr(Msg::low_not_keyed_by, ev.name, table.text), tr(Msg::low_not_keyed_by_hint, table.text, ev.name));
       return;
     }
     if (rs->exclusion) {
-      s_.error(ref.span, "date sequences do not take streams with an exclusion");
+      s_.error(ref.span, tr(Msg::low_sequence_exclusion));
       return;
     }
-    auto d = whole_number(days, cond ? "the step in days" : "the number of days");
-    std::optional<int64_t> k = cond ? whole_number(times, "the number of times in a row") : std::optional<int64_t>(1);
+    auto d = whole_number(days, cond ? Msg::what_step_days : Msg::what_number_of_days);
+    std::optional<int64_t> k = cond ? whole_number(times, Msg::what_times_in_a_row) : std::optional<int64_t>(1);
     if (!d || !k) return;
     AccumulatorDef acc;
     acc.kind = cond ? AccKind::DayStreak : AccKind::DayGaps;
     acc.table = t->second;
     acc.days = *d;
     acc.times = *k;
-    acc.description = cond ? fmt::format("streaks of {} per {} every {} days, {} in a row", rs->description, table.text, *d, *k)
-                           : fmt::format("gaps in {} per {} beyond every {} days", rs->description, table.text, *d);
+    acc.description = cond ? tr(Msg::desc_streaks, rs->description, table.text, *d, *k)
+                           : tr(Msg::desc_gaps, rs->description, table.text, *d);
     uint32_t a = s_.add_accumulator(acc);
     note_use(*rs, false, span);
     handler(*rs, ln, [&](Fragment& h) {
@@ -955,10 +999,14 @@ class Lowering {
     f.emit(Op::MUL, ln);
   }
 
-  std::optional<Rational> constant_value(const Expr* e, const char* what) {
+  // A number written out; `-N` too where a negative value makes sense (`不排 -1`).
+  std::optional<Rational> constant_value(const Expr* e, Msg what, bool negative_allowed = false) {
     if (auto* n = std::get_if<ast::Number>(&e->node))
       if (auto v = parse_decimal(n->text)) return v;
-    s_.error(e->span, fmt::format("{} must be a number written out", what));
+    if (auto* u = std::get_if<ast::Unary>(&e->node); negative_allowed && u && u->op == ast::UnaryOp::Neg)
+      if (auto* n = std::get_if<ast::Number>(&u->operand->node))
+        if (auto v = parse_decimal(n->text)) return -*v;
+    s_.error(e->span, tr(Msg::low_number_written_out, text(what)));
     return std::nullopt;
   }
 
@@ -1004,14 +1052,13 @@ class Lowering {
   // 本类 needs every unit in at most one unit group.
   bool own_class_defined(ast::Span span) {
     if (s_.class_problem.empty()) return true;
-    s_.error(span, fmt::format("本类 is not defined: {}", s_.class_problem),
-             "本类 is the unit group a unit belongs to, so each unit may be in one unit group at most");
+    s_.error(span, tr(Msg::low_own_class_undefined, s_.class_problem), tr(Msg::low_own_class_undefined_hint));
     return false;
   }
 
   void rank(const ast::Rank& n, ast::Span span, Fragment& f) {
     uint32_t ln = line(span);
-    if (not_per_period(span, "a ranking")) return;
+    if (not_per_period(span, Msg::what_ranking)) return;
     ++depth_in_rank_;
     uint32_t in_node = value_node(*n.value, fmt::format("{}(排名依据)", current_item_), ln);
     --depth_in_rank_;
@@ -1021,7 +1068,7 @@ class Lowering {
     step.output = hidden_node(fmt::format("{}(排名)", current_item_), ln);
     step.rank_node = static_cast<int32_t>(hidden_node(fmt::format("{}(名次)", current_item_), ln));
     step.descending = n.descending;
-    if (!n.tie) s_.error(span, "a ranking must say how ties rank", "add 并列同名次 (1, 2, 2, 4) or 并列密集 (1, 2, 2, 3)");
+    if (!n.tie) s_.error(span, tr(Msg::low_ranking_ties), tr(Msg::low_ranking_ties_hint));
     step.tie = n.tie && *n.tie == ast::TieRule::Dense ? TieKind::Dense : TieKind::Competition;
     if (n.within_class && own_class_defined(span)) step.scope = ScopeKind::OwnClass;
     // Units hit by a veto (不含否决单位), and units an item ranked by is not for, are left out.
@@ -1033,7 +1080,7 @@ class Lowering {
         },
         only_set_of(*n.value), fmt::format("{}(参与排名)", current_item_), ln);
     if (n.skip_value) {
-      if (auto v = constant_value(n.skip_value->get(), "the value not ranked")) {
+      if (auto v = constant_value(n.skip_value->get(), Msg::what_value_not_ranked, true)) {
         step.has_skip = true;
         step.skip = *v;
       }
@@ -1041,10 +1088,10 @@ class Lowering {
     std::set<std::pair<int, int64_t>> keys;
     for (const auto& award : n.awards) {
       Award a;
-      auto amount = constant_value(award.amount.get(), "an award");
+      auto amount = constant_value(award.amount.get(), Msg::what_award);
       switch (award.place) {
         case ast::Rank::Place::Rank: {
-          auto r = whole_number(award.rank.get(), "a rank");
+          auto r = whole_number(award.rank.get(), Msg::what_rank);
           if (!r) continue;
           a.kind = AwardKind::Rank;
           a.n = *r;
@@ -1055,13 +1102,12 @@ class Lowering {
         case ast::Rank::Place::BottomPercent: a.kind = AwardKind::BottomPercent; a.n = award.count; break;
       }
       if (a.kind != AwardKind::Rank && (a.n < 1 || (a.kind == AwardKind::BottomPercent ? a.n > 100 : a.n > 100000))) {
-        s_.error(award.span, a.kind == AwardKind::BottomPercent ? "a share of units is a whole percent from 1 to 100"
-                                                                : "a number of places is a whole number from 1");
+        s_.error(award.span, text(a.kind == AwardKind::BottomPercent ? Msg::low_award_percent : Msg::low_award_places));
         continue;
       }
       if (!amount) continue;
       if (!keys.insert({static_cast<int>(a.kind), a.n}).second)
-        s_.error(award.span, "this award is given twice");
+        s_.error(award.span, tr(Msg::low_award_twice));
       a.amount = *amount;
       step.awards.push_back(a);
     }
@@ -1074,7 +1120,7 @@ class Lowering {
   // first (a task of its own), then combined by a cross-unit step into a node read here.
   void cross_unit(const ast::CrossUnit& n, ast::Span span, Fragment& f) {
     uint32_t ln = line(span);
-    if (not_per_period(span, "a value across units")) return;
+    if (not_per_period(span, Msg::what_value_across_units)) return;
     std::string text = s_.rulebook.source.substr(span.offset, span.length);
     Step step;
     step.kind = StepKind::Aggregate;
@@ -1098,7 +1144,7 @@ class Lowering {
     } else if (n.registry) {
       auto it = s_.unit_set_index.find(n.registry->text);
       if (it == s_.unit_set_index.end()) {
-        s_.error(n.registry->span, fmt::format("unknown table or unit group {}", n.registry->text),
+        s_.error(n.registry->span, tr(Msg::low_unknown_unit_set, n.registry->text),
                  s_.suggest(n.registry->text, CompilerState::keys(s_.unit_set_index)));
         return;
       }
@@ -1115,7 +1161,7 @@ class Lowering {
 
   bool declare(const ast::Name& name) {
     if (!declared_.insert(name.text).second || s_.param_index.count(name.text)) {
-      s_.error(name.span, fmt::format("{} is already the name of an item, group, category or parameter", name.text));
+      s_.error(name.span, tr(Msg::low_name_taken, name.text));
       return false;
     }
     return true;
@@ -1159,32 +1205,30 @@ class Lowering {
       if (auto d = date_value(s_, *it.from, it.from_span)) {
         bounds_.has_from = true;
         bounds_.from = *d;
-        bounds_desc_ += "from " + format_date(*d);
+        bounds_desc_ += tr(Msg::desc_from, format_date(*d));
       }
     }
     if (it.until) {
       if (auto d = date_value(s_, *it.until, it.until_span)) {
         bounds_.has_until = true;
         bounds_.until = *d;
-        bounds_desc_ += (bounds_desc_.empty() ? "" : " ") + std::string("until ") + format_date(*d);
+        bounds_desc_ += (bounds_desc_.empty() ? "" : " ") + tr(Msg::desc_until, format_date(*d));
       }
     }
     if (bounds_.has_from && bounds_.has_until && bounds_.from > bounds_.until)
-      s_.error(it.until_span, "this item ends before it starts");
+      s_.error(it.until_span, tr(Msg::low_item_backwards));
     s_.program.nodes[node].has_from = bounds_.has_from;
     s_.program.nodes[node].from = bounds_.from;
     s_.program.nodes[node].has_until = bounds_.has_until;
     s_.program.nodes[node].until = bounds_.until;
     if (bounds_.has_from && (bounds_.from < s_.program.period_from || bounds_.from > s_.program.period_to))
-      s_.warning(it.from_span, fmt::format("this item starts on {}, outside the assessment period {} to {}",
-                                           format_date(bounds_.from), format_date(s_.program.period_from),
-                                           format_date(s_.program.period_to)),
-                 "was the date carried over from another year?");
+      s_.warning(it.from_span, tr(Msg::low_item_starts_outside, format_date(bounds_.from),
+                                  format_date(s_.program.period_from), format_date(s_.program.period_to)),
+                 tr(Msg::date_from_another_year));
     if (bounds_.has_until && (bounds_.until < s_.program.period_from || bounds_.until > s_.program.period_to))
-      s_.warning(it.until_span, fmt::format("this item ends on {}, outside the assessment period {} to {}",
-                                            format_date(bounds_.until), format_date(s_.program.period_from),
-                                            format_date(s_.program.period_to)),
-                 "was the date carried over from another year?");
+      s_.warning(it.until_span, tr(Msg::low_item_ends_outside, format_date(bounds_.until),
+                                   format_date(s_.program.period_from), format_date(s_.program.period_to)),
+                 tr(Msg::date_from_another_year));
     current_item_ = it.name.text;
     current_item_span_ = it.name.span;
     current_role_ = role;
@@ -1195,10 +1239,9 @@ class Lowering {
     const bool own_periods = it.periods.has_value();
     if (own_periods) {
       if (period_ != PeriodKind::None)
-        s_.error(it.periods->span, "this item is in a group scored per sub-period already",
-                 "say 按月 (or 按季 ...) on the group or on its items, not on both");
+        s_.error(it.periods->span, tr(Msg::low_item_periods_twice), tr(Msg::low_item_periods_twice_hint));
       else if (role == CategoryRole::Veto)
-        s_.error(it.periods->span, "a veto item is not scored per sub-period");
+        s_.error(it.periods->span, tr(Msg::low_veto_item_periods));
       else
         begin_periods(*it.periods, node, it.name.text);
     }
@@ -1207,8 +1250,7 @@ class Lowering {
     if (it.full) {
       full = cap(it.full.get());
       if (role != CategoryRole::Points)
-        s_.error(it.full->span, "满分 scores an item down from its own full marks, in a 计分 category",
-                 "in 扣分 or 加分, give the item a cap with 上限 instead");
+        s_.error(it.full->span, tr(Msg::low_full_marks_outside_points), tr(Msg::low_full_marks_outside_points_hint));
       if (full) {
         s_.program.nodes[node].has_full = true;
         s_.program.nodes[node].full = *full;
@@ -1228,8 +1270,7 @@ class Lowering {
     }
     if (role == CategoryRole::Veto) f.emit(Op::TRUTH, ln);
     if (aggregates_in_item_ == 0 && !reads_values(f) && s_.diags.error_count() == errors_before)
-      s_.warning(it.name.span, fmt::format("no record can ever change item {}: it reads no event", it.name.text),
-                 "count records with 每条, 有, 条数 ...");
+      s_.warning(it.name.span, tr(Msg::low_item_reads_nothing, it.name.text), tr(Msg::low_item_reads_nothing_hint));
     bounds_ = {};
     bounds_desc_.clear();
     if (period_ != PeriodKind::None) f = per_period_value(std::move(f), node, ln);
@@ -1238,18 +1279,17 @@ class Lowering {
       // 仅 GROUP: 0 in sums for the other units, for which outputs show the item as absent.
       auto set = s_.unit_set_index.find(it.only->text);
       if (set == s_.unit_set_index.end()) {
-        s_.error(it.only->span, fmt::format("unknown table or unit group {}", it.only->text),
+        s_.error(it.only->span, tr(Msg::low_unknown_unit_set, it.only->text),
                  s_.suggest(it.only->text, CompilerState::keys(s_.unit_set_index)));
       } else {
         f.emit(Op::UNIT_IN, set->second, ln);
         f.emit(Op::MUL, ln);
       }
       if (it.substitution)
-        s_.error(it.substitution->span, "an item for one group of units (仅) cannot also take the average",
-                 "say who the item is for in the 适用 condition instead");
+        s_.error(it.substitution->span, tr(Msg::low_only_and_average), tr(Msg::low_only_and_average_hint));
     }
     if (auto c = cap(it.cap.get())) {
-      if (role == CategoryRole::Veto) s_.error(it.cap->span, "a veto item has no cap");
+      if (role == CategoryRole::Veto) s_.error(it.cap->span, tr(Msg::low_veto_item_cap));
       // The value before the cap is kept in a node of its own, so traces can show the cut.
       uint32_t before = hidden_node(it.name.text + "(封顶前)", ln);
       f.emit(Op::STORE, before, ln);
@@ -1308,9 +1348,9 @@ class Lowering {
 
   std::optional<Rational> cap(const Expr* e) {
     if (!e) return std::nullopt;
-    auto v = constant_value(e, "a cap");
+    auto v = constant_value(e, Msg::what_cap);
     if (v && *v < Rational(0)) {
-      s_.error(e->span, "a cap cannot be negative");
+      s_.error(e->span, tr(Msg::low_negative_cap));
       return std::nullopt;
     }
     return v;
@@ -1322,9 +1362,9 @@ class Lowering {
     const bool own_periods = g.periods.has_value();
     if (own_periods) {
       if (period_ != PeriodKind::None)
-        s_.error(g.periods->span, "this group is in a group scored per sub-period already");
+        s_.error(g.periods->span, tr(Msg::low_group_periods_twice));
       else if (role == CategoryRole::Veto)
-        s_.error(g.periods->span, "a veto group is not scored per sub-period");
+        s_.error(g.periods->span, tr(Msg::low_veto_group_periods));
       else
         begin_periods(*g.periods, *node, g.name.text);
     }
@@ -1345,7 +1385,7 @@ class Lowering {
                : sp.mean == ast::PeriodMean::WithRecords ? PeriodCombine::MeanWithRecords
                                                          : PeriodCombine::MeanExisting;
     AccumulatorDef records;
-    records.description = fmt::format("records of {} per sub-period", name);
+    records.description = tr(Msg::desc_records_per_period, name);
     records_acc_ = add_periodic_accumulator(records);
     period_records_ = combine_ == PeriodCombine::MeanWithRecords ? static_cast<int32_t>(records_acc_) : -1;
     if (auto c = cap(sp.cap.get())) {
@@ -1391,7 +1431,7 @@ class Lowering {
     if (!node) return;
     CategoryRole role = role_of(c.kind);
     if (role == CategoryRole::Veto && (c.cap || c.substitution))
-      s_.error(c.span, "a veto category has neither a cap nor a substitution");
+      s_.error(c.span, tr(Msg::low_veto_category_cap));
     sum_members(*node, c.members, role, c.cap.get(), c.substitution, line(c.span), c.name);
     s_.program.categories.push_back(*node);
   }
@@ -1462,7 +1502,7 @@ class Lowering {
   // 不参与考核 [引用 "..."] 若 COND: a node that is 1 for the units assessed.
   void not_assessed(const ast::NotAssessed& d) {
     if (s_.program.assessed_node >= 0) {
-      s_.error(d.span, "不参与考核 is given twice", "join the conditions with 或 in one declaration");
+      s_.error(d.span, tr(Msg::low_not_assessed_twice), tr(Msg::low_not_assessed_twice_hint));
       return;
     }
     current_item_ = "不参与考核";
@@ -1485,11 +1525,11 @@ class Lowering {
   // every score left (其他, or a bound at the lowest score), so no score falls in a gap.
   void grades(const ast::Grades& g) {
     if (!s_.program.grades.empty()) {
-      s_.error(g.span, "等级 is given twice");
+      s_.error(g.span, tr(Msg::low_grades_twice));
       return;
     }
     if (g.bands.empty()) {
-      s_.error(g.span, "等级 lists no bands", "write the bands highest first: 90 以上: 优秀  其他: 不合格");
+      s_.error(g.span, tr(Msg::low_grades_empty), tr(Msg::low_grades_empty_hint));
       return;
     }
     std::set<std::string> names;
@@ -1498,30 +1538,28 @@ class Lowering {
       GradeBand band;
       band.name = b.name.text;
       band.line = line(b.span);
-      if (!names.insert(b.name.text).second) s_.error(b.name.span, fmt::format("grade {} is given twice", b.name.text));
+      if (!names.insert(b.name.text).second) s_.error(b.name.span, tr(Msg::low_grade_twice, b.name.text));
       if (b.at_least) {
         auto v = parse_decimal(*b.at_least);
         if (!v) {
-          s_.error(b.span, fmt::format("{} is not a number the rulebook can hold exactly", *b.at_least));
+          s_.error(b.span, tr(Msg::low_inexact_number, *b.at_least));
           continue;
         }
         band.has_low = true;
         band.low = *v;
         if (!s_.program.grades.empty() && s_.program.grades.back().has_low && !(*v < s_.program.grades.back().low))
-          s_.error(b.span, fmt::format("this band overlaps the one before it: {} 以上 must be below {} 以上",
-                                       format_decimal(*v, 6), format_decimal(s_.program.grades.back().low, 6)),
-                   "write the bands highest first");
+          s_.error(b.span, tr(Msg::low_band_overlap, format_decimal(*v, 6), format_decimal(s_.program.grades.back().low, 6)),
+                   tr(Msg::low_band_overlap_hint));
       } else if (i + 1 != g.bands.size()) {
-        s_.error(b.span, "其他 must be the last band: it takes every score the bands above leave");
+        s_.error(b.span, tr(Msg::low_other_band_last));
       }
       s_.program.grades.push_back(band);
     }
     const auto& last = s_.program.grades.back();
     if (last.has_low && s_.program.score_low < last.low)
       s_.error(g.bands.back().span,
-               fmt::format("scores from {} to below {} get no grade", format_decimal(s_.program.score_low, 6),
-                           format_decimal(last.low, 6)),
-               "end with 其他: NAME, or give the lowest band the lowest score as its bound");
+               tr(Msg::low_scores_without_grade, format_decimal(s_.program.score_low, 6), format_decimal(last.low, 6)),
+               tr(Msg::low_scores_without_grade_hint));
   }
 
   // Whether code reads another value (an item, group, category, indicator or parameter):
@@ -1539,8 +1577,7 @@ class Lowering {
     if (!amount) return;
     auto check = [&](const Expr& e) {
       if (auto* u = std::get_if<ast::Unary>(&e.node); u && u->op == ast::UnaryOp::Neg && std::holds_alternative<ast::Number>(u->operand->node))
-        s_.warning(e.span, "a negative amount: in 扣分 it adds points, in 加分 it takes them away",
-                   "write the amount as a positive number; the category says whether it is deducted or added");
+        s_.warning(e.span, tr(Msg::low_negative_amount), tr(Msg::low_negative_amount_hint));
     };
     check(*amount);
     if (auto* b = std::get_if<ast::ByValue>(&amount->node)) {
@@ -1657,12 +1694,11 @@ bool order_tasks(CompilerState& s, std::vector<size_t>& order) {
     if (names.empty() || names.back() != label) names.push_back(label);
   }
   if (names.size() > 1 && names.front() == names.back()) names.pop_back();
-  std::string chain = names.front() + " uses ";
-  for (size_t k = 1; k < names.size(); ++k) chain += names[k] + ", which uses ";
+  std::string chain = tr(Msg::low_cycle_uses, names.front());
+  for (size_t k = 1; k < names.size(); ++k) chain += tr(Msg::low_cycle_which_uses, names[k]);
   chain += names.front();
   s.error(s.tasks[path[static_cast<size_t>(seen[at])]].span,
-          fmt::format("these values depend on each other in a circle: {}", chain),
-          "a value cannot be computed from itself; break the circle by removing one of the uses");
+          tr(Msg::low_cycle, chain), tr(Msg::low_cycle_hint));
   return false;
 }
 

@@ -6,16 +6,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <tao/pegtl/contrib/parse_tree.hpp>
 #include <utility>
 #include <vector>
 
 #include "../grammar/rulebook_grammar.hpp"
+#include "runtime/messages.hpp"
+#include "runtime/rational.hpp"
 
 namespace rb {
 namespace {
@@ -75,8 +79,16 @@ bool is(const Node& n) {
 
 // --------------------------------------------------------------------- spans and text
 
+size_t code_points(std::string_view utf8) {
+  return static_cast<size_t>(std::count_if(
+      utf8.begin(), utf8.end(), [](char byte) { return (static_cast<unsigned char>(byte) & 0xC0) != 0x80; }));
+}
+
 ast::Span span_of(const Node& n) {
-  return {static_cast<uint32_t>(n.m_begin.line), static_cast<uint32_t>(n.m_begin.column),
+  // PEGTL counts the column in bytes; the node's text still points into the source, so the
+  // line's start is that many bytes before it.
+  const std::string_view before(n.m_begin.data - (n.m_begin.column - 1), n.m_begin.column - 1);
+  return {static_cast<uint32_t>(n.m_begin.line), char_column(before, n.m_begin.line),
           static_cast<uint32_t>(n.m_begin.byte), static_cast<uint32_t>(n.m_end.byte - n.m_begin.byte)};
 }
 
@@ -93,29 +105,6 @@ std::string unquote(std::string_view quoted) {
     text += quoted[i];
   }
   return text;
-}
-
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
-
-size_t code_points(std::string_view utf8) {
-  return static_cast<size_t>(std::count_if(
-      utf8.begin(), utf8.end(), [](char byte) { return (static_cast<unsigned char>(byte) & 0xC0) != 0x80; }));
 }
 
 // The spelling of a keyword rule, read from its type so that no list is kept twice.
@@ -688,21 +677,19 @@ class RulebookParser {
         g::nesting nesting;
         const auto root = pt::parse<g::declaration, selector, pegtl::nothing, g::control>(in, nesting);
         if (!root) {
-          report(g::error_message<g::end_of_rulebook>, start);
+          report(g::error_message<g::end_of_rulebook>, start, start);
           offset = resume_point(start, start);
           continue;
         }
         offset = consumed(in);
         out.push_back(AstBuilder().declaration(*root->children.front()));
-      } catch (const pegtl::parse_error& e) {
+      } catch (const g::syntax_error& e) {
         const size_t at = e.positions().empty() ? start : e.positions().front().byte;
-        report(e.message(), at);
+        report(e.message_id, at, start);
         offset = resume_point(start, at);
       } catch (const ExpressionTooDeep& e) {
-        diags_.error(path_, e.span, "expression nested too deeply",
-                     fmt::format("an expression may be at most {} levels deep, counting one level "
-                                 "per operator in a chain; split it with 参数",
-                                 max_expression_depth));
+        diags_.error(path_, e.span, tr(Msg::syntax_expression_too_deep),
+                     tr(Msg::parse_expression_depth_hint, max_expression_depth));
       }
     }
     return out;
@@ -726,8 +713,9 @@ class RulebookParser {
 
   ast::Span span_at(size_t offset, size_t length) const {
     const size_t line = line_index(offset);
-    return {static_cast<uint32_t>(line + 1), static_cast<uint32_t>(offset - line_starts_[line] + 1),
-            static_cast<uint32_t>(offset), static_cast<uint32_t>(length)};
+    const std::string_view before = std::string_view(source_).substr(line_starts_[line], offset - line_starts_[line]);
+    return {static_cast<uint32_t>(line + 1), char_column(before, line + 1), static_cast<uint32_t>(offset),
+            static_cast<uint32_t>(length)};
   }
 
   size_t byte_order_mark_length() const {
@@ -751,37 +739,156 @@ class RulebookParser {
     return 1;
   }
 
-  void report(std::string_view message, size_t at) {
+  void report(Msg message, size_t at, size_t declaration_start) {
     // At the end of the file, point just after the last token rather than at an empty line.
     if (at == source_.size()) {
       while (at > 0 && std::string_view(" \t\r\n").find(source_[at - 1]) != std::string_view::npos) --at;
     }
     const ast::Span span = span_at(at, token_length(at));
     if (at < source_.size() && match_length<pegtl::utf8::any>(at) == 0) {
-      diags_.error(path_, span, "invalid UTF-8 byte in the source", "rulebook files must be saved as UTF-8");
+      diags_.error(path_, span, text(Msg::parse_invalid_utf8), text(Msg::parse_invalid_utf8_hint));
       return;
     }
     const std::string_view token = std::string_view(source_).substr(at, span.length);
+    const std::optional<size_t> open = open_brace(declaration_start, at);
     if (message == g::error_message<g::not_keyword>) {
       const std::string keyword(token.substr(0, match_length<g::any_keyword>(at)));
-      // A declaration keyword where a name was expected usually means the previous
-      // declaration lacks its closing '}'.
-      const bool starts_declaration = match_length<g::top_level_keyword>(at) > 0;
-      diags_.error(
-          path_, span_at(at, keyword.size()), fmt::format("'{}' is a keyword; quote it to use it as a name", keyword),
-          starts_declaration ? fmt::format("write \"{}\", or close the previous declaration with '}}'", keyword)
-                             : fmt::format("write \"{}\"", keyword));
+      const ast::Span where = span_at(at, keyword.size());
+      const std::string what = tr(Msg::parse_keyword_as_name, keyword);
+      // A declaration keyword where a name was expected usually means the block before it
+      // lacks its closing '}'.
+      if (match_length<g::top_level_keyword>(at) > 0 && open) {
+        diags_.error(path_, where, what, tr(Msg::parse_close_before_keyword, keyword, line_index(*open) + 1));
+        return;
+      }
+      // 自 or 至 and a date after a unit's name: the unit's dates have declarations of their own.
+      if ((keyword == "自" || keyword == "至") && match_length<g::date>(skip_blanks(at + keyword.size())) > 0) {
+        const std::string unit = word_before(at);
+        const std::string date(std::string_view(source_).substr(
+            skip_blanks(at + keyword.size()), match_length<g::date>(skip_blanks(at + keyword.size()))));
+        diags_.error(path_, where, what,
+                     tr(keyword == "自" ? Msg::parse_unit_set_up_hint : Msg::parse_unit_closed_hint,
+                        unit.empty() ? tr(Msg::parse_unit_placeholder) : unit, date));
+        return;
+      }
+      diags_.error(path_, where, what, tr(Msg::parse_quote_keyword, keyword));
       return;
     }
     std::string hint;
-    // A misspelt declaration keyword gets a suggestion; a one-character word is too short to
-    // tell a misspelling from anything else.
-    if (message == g::error_message<g::end_of_rulebook> && match_length<g::word>(at) > 0 && code_points(token) > 1) {
-      static const std::vector<std::string> starters = spellings(g::top_level_keyword::subs_t());
-      if (const std::string close = nearest(token, starters); !close.empty())
-        hint = fmt::format("did you mean {}?", close);
+    const std::string number = number_before(at);
+    if (const std::string half = halfwidth(token); !half.empty()) {
+      // （）｛｝５ from a Chinese input method: name the half-width character to write.
+      hint = tr(Msg::parse_fullwidth_hint, token, half);
+    } else if (!number.empty() && token.substr(0, std::string_view("分").size()) == "分") {
+      hint = tr(Msg::parse_points_suffix_hint, number);
+    } else if (!number.empty() && token == "%") {
+      const auto value = parse_decimal(number);
+      hint = tr(Msg::parse_percent_hint, number, value ? format_decimal(*value / Rational(int64_t{100}), 8) : number + "/100");
+    } else if (match_length<g::word>(at) > 0 && match_length<g::any_keyword>(at) == 0) {
+      // `则1`, `无annual_report`: a keyword run into what follows reads as one name. When
+      // what follows is Chinese the word may rather be a misspelt keyword (扣份 for 扣分),
+      // which gets a suggestion; a one-character word is too short to tell a misspelling
+      // from anything else.
+      const std::string keyword = keyword_prefix(token);
+      const bool ascii_after = !keyword.empty() && static_cast<unsigned char>(token[keyword.size()]) < 0x80;
+      const std::string close =
+          ascii_after || code_points(token) < 2 ? std::string() : nearest(token, keyword_candidates(message));
+      if (!close.empty() && close != token)
+        hint = tr(Msg::compiler_did_you_mean, close);
+      else if (!keyword.empty())
+        hint = tr(Msg::parse_space_after_keyword, keyword, token.substr(keyword.size()));
     }
-    diags_.error(path_, span, std::string(message), hint);
+    std::string what = tr(message);
+    if (open && closes_block(message)) what = tr(Msg::syntax_opened_on, what, line_index(*open) + 1);
+    diags_.error(path_, span, what, hint);
+  }
+
+  static const std::vector<std::string>& keywords() {
+    static const std::vector<std::string> all = spellings(g::any_keyword::subs_t());
+    return all;
+  }
+
+  // The keywords a misspelt word at an error is compared with: those that may stand where
+  // the message says something was expected, or any keyword.
+  static const std::vector<std::string>& keyword_candidates(Msg message) {
+    static const std::vector<std::string> starters = spellings(g::top_level_keyword::subs_t());
+    static const std::vector<std::string> members = {"条目", "分组", "适用"};
+    static const std::vector<std::string> headers = {"上限", "不设上限"};
+    if (message == g::error_message<g::end_of_rulebook>) return starters;
+    if (message == g::error_message<g::category_close> || message == g::error_message<g::group_close> ||
+        message == g::error_message<g::veto_close>)
+      return members;
+    if (message == g::error_message<g::category_open>) return headers;
+    return keywords();
+  }
+
+  // The longest keyword that a word at an error begins with and runs into (`则` of `则1`),
+  // or empty.
+  static std::string keyword_prefix(std::string_view token) {
+    std::string best;
+    for (const auto& k : keywords())
+      if (token.size() > k.size() && token.substr(0, k.size()) == k && k.size() > best.size()) best = k;
+    return best;
+  }
+
+  // Whether a message says a block lacks its closing '}'.
+  static bool closes_block(Msg message) {
+    for (Msg m : {g::error_message<g::grades_close>, g::error_message<g::arms_close>, g::error_message<g::set_close>,
+                  g::error_message<g::list_close>, g::error_message<g::rows_close>, g::error_message<g::fields_close>,
+                  g::error_message<g::item_close>, g::error_message<g::group_close>,
+                  g::error_message<g::category_close>, g::error_message<g::veto_close>})
+      if (m == message) return true;
+    return false;
+  }
+
+  // The innermost '{' between `from` and `to` that is not closed before `to`, skipping
+  // strings and comments.
+  std::optional<size_t> open_brace(size_t from, size_t to) const {
+    std::vector<size_t> opened;
+    for (size_t i = from; i < to && i < source_.size(); ++i) {
+      const char c = source_[i];
+      if (c == '#') {
+        while (i < to && source_[i] != '\n') ++i;
+      } else if (c == '"') {
+        for (++i; i < to && source_[i] != '"' && source_[i] != '\n'; ++i)
+          if (source_[i] == '\\') ++i;
+      } else if (c == '{') {
+        opened.push_back(i);
+      } else if (c == '}' && !opened.empty()) {
+        opened.pop_back();
+      }
+    }
+    if (opened.empty()) return std::nullopt;
+    return opened.back();
+  }
+
+  // The number written just before `offset` (`95` of `95%`, `5` of `5 分`), or empty.
+  std::string number_before(size_t offset) const {
+    while (offset > 0 && (source_[offset - 1] == ' ' || source_[offset - 1] == '\t')) --offset;
+    size_t start = offset;
+    while (start > 0 && (std::isdigit(static_cast<unsigned char>(source_[start - 1])) || source_[start - 1] == '.')) --start;
+    if (start == offset || !std::isdigit(static_cast<unsigned char>(source_[start]))) return {};
+    return source_.substr(start, offset - start);
+  }
+
+  size_t skip_blanks(size_t offset) const {
+    while (offset < source_.size() && std::string_view(" \t").find(source_[offset]) != std::string_view::npos) ++offset;
+    return offset;
+  }
+
+  // The name written just before `offset` on its line (blanks between), or empty.
+  std::string word_before(size_t offset) const {
+    const size_t begin = line_starts_[line_index(offset)];
+    size_t end = offset;
+    while (end > begin && std::string_view(" \t").find(source_[end - 1]) != std::string_view::npos) --end;
+    size_t start = end;
+    while (start > begin) {
+      size_t previous = start - 1;
+      while (previous > begin && (static_cast<unsigned char>(source_[previous]) & 0xC0) == 0x80) --previous;
+      if (match_length<g::name_char>(previous) == 0) break;
+      start = previous;
+    }
+    return source_.substr(start, end - start);
   }
 
   // Where to carry on after a syntax error: the first line after the failed declaration's
@@ -807,7 +914,7 @@ std::optional<ast::Rulebook> parse_rulebook(std::string path, std::string source
   ast::Rulebook book{std::move(path), std::move(source), {}};
   // Spans hold 32-bit offsets.
   if (book.source.size() > std::numeric_limits<uint32_t>::max()) {
-    diags.error(book.path, {}, "file too large", "rulebook files are limited to 4 GiB");
+    diags.error(book.path, {}, tr(Msg::parse_file_too_large), tr(Msg::parse_file_too_large_hint));
     return std::nullopt;
   }
   book.declarations = RulebookParser(book.path, book.source, diags).declarations();

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "runtime/messages.hpp"
 #include "state.hpp"
 
 namespace rb {
@@ -44,7 +45,7 @@ uint32_t CompilerState::add_accumulator(AccumulatorDef acc) {
 
 std::optional<int32_t> date_value(CompilerState& s, const ast::DateLit& d, ast::Span span) {
   if (!valid_date(d.year, d.month, d.day)) {
-    s.error(span, fmt::format("{:04}-{:02}-{:02} is not a calendar date", d.year, d.month, d.day));
+    s.error(span, tr(Msg::reg_not_a_date, fmt::format("{:04}-{:02}-{:02}", d.year, d.month, d.day)));
     return std::nullopt;
   }
   return days_from_civil(d.year, d.month, d.day);
@@ -53,7 +54,7 @@ std::optional<int32_t> date_value(CompilerState& s, const ast::DateLit& d, ast::
 namespace {
 
 // A declaration's value that must be a number written in the rulebook (or its negation).
-std::optional<Rational> constant_number(CompilerState& s, const ast::Expr* e, const char* what) {
+std::optional<Rational> constant_number(CompilerState& s, const ast::Expr* e, Msg what) {
   if (e) {
     if (auto* n = std::get_if<ast::Number>(&e->node)) {
       if (auto v = parse_decimal(n->text)) return v;
@@ -62,7 +63,7 @@ std::optional<Rational> constant_number(CompilerState& s, const ast::Expr* e, co
       if (auto* n = std::get_if<ast::Number>(&u->operand->node))
         if (auto v = parse_decimal(n->text)) return -*v;
     }
-    s.error(e->span, fmt::format("{} must be a number written out, such as 100 or 2.5", what));
+    s.error(e->span, tr(Msg::reg_number_written_out, text(what)));
   }
   return std::nullopt;
 }
@@ -101,21 +102,23 @@ class Registry {
     check_display_names();
     for (const auto& d : decls)
       if (auto* n = std::get_if<ast::NamedStream>(&d)) named_stream(*n);
-    if (!seen_period_) s_.error({1, 1, 0, 1}, "the rulebook has no assessment period", "add a line such as: 考核期 2022-01-01 至 2022-12-31");
-    if (s_.program.units.empty()) s_.error({1, 1, 0, 1}, "the rulebook declares no units", "add a block: 单位 { 县教育局 县财政局 }");
+    if (!seen_period_) s_.error({1, 1, 0, 1}, tr(Msg::reg_no_period), tr(Msg::reg_no_period_hint));
+    if (s_.program.units.empty()) s_.error({1, 1, 0, 1}, tr(Msg::reg_no_units), tr(Msg::reg_no_units_hint));
     if (s_.program.title.empty()) s_.program.title = s_.rulebook.path;
     unit_classes();
     for (const auto& d : decls)
       if (auto* u = std::get_if<ast::UnitDate>(&d)) unit_date(*u);
+    report_unknown_units();
   }
 
   // 设立 / 撤销: the unit exists from / until the date; records outside are ignored.
   void unit_date(const ast::UnitDate& d) {
     auto it = s_.unit_index.find(d.unit.text);
     if (it == s_.unit_index.end()) {
-      s_.error(d.unit.span, fmt::format("unknown unit {}", d.unit.text), s_.suggest(d.unit.text, s_.program.units));
+      unknown_unit(d.unit, s_.program.units);
       return;
     }
+    unit_named_[it->second] = true;
     auto day = date_value(s_, d.date, d.span);
     if (!day) return;
     auto& p = s_.program;
@@ -125,16 +128,16 @@ class Registry {
     }
     int32_t& slot = d.closed ? p.unit_until[it->second] : p.unit_from[it->second];
     if (slot != (d.closed ? std::numeric_limits<int32_t>::max() : std::numeric_limits<int32_t>::min())) {
-      s_.error(d.span, fmt::format("{} is given twice for {}", d.closed ? "撤销" : "设立", d.unit.text));
+      s_.error(d.span, tr(d.closed ? Msg::reg_closed_twice : Msg::reg_set_up_twice, d.unit.text));
       return;
     }
     slot = *day;
     if (p.unit_from[it->second] > p.unit_until[it->second])
-      s_.error(d.span, fmt::format("{} is closed before it is set up", d.unit.text));
+      s_.error(d.span, tr(Msg::reg_closed_before_set_up, d.unit.text));
     if (*day < p.period_from || *day > p.period_to)
-      s_.warning(d.span, fmt::format("{} falls outside the assessment period {} to {}", format_date(*day),
-                                     format_date(p.period_from), format_date(p.period_to)),
-                 "was the date carried over from another year?");
+      s_.warning(d.span, tr(Msg::reg_date_outside_period, format_date(*day), format_date(p.period_from),
+                             format_date(p.period_to)),
+                 tr(Msg::date_from_another_year));
   }
 
   // 本类: each unit's class is the unit group it belongs to; units in no group form one
@@ -149,8 +152,8 @@ class Registry {
       for (uint32_t u : s_.program.unit_sets[set->second].units) {
         int32_t& c = s_.program.unit_class[u];
         if (c >= 0 && c != static_cast<int32_t>(set->second) && s_.class_problem.empty())
-          s_.class_problem = fmt::format("{} is in both unit groups {} and {}", s_.program.units[u],
-                                         s_.program.unit_sets[static_cast<size_t>(c)].name, g->name.text);
+          s_.class_problem = tr(Msg::reg_unit_in_two_groups, s_.program.units[u],
+                                s_.program.unit_sets[static_cast<size_t>(c)].name, g->name.text);
         else if (c < 0)
           c = static_cast<int32_t>(set->second);
       }
@@ -159,42 +162,42 @@ class Registry {
 
  private:
   void title(const ast::Title& t) {
-    if (!s_.program.title.empty()) s_.error(t.span, "the title is given twice");
+    if (!s_.program.title.empty()) s_.error(t.span, tr(Msg::reg_title_twice));
     s_.program.title = t.text;
   }
 
   void period(const ast::Period& p) {
-    if (seen_period_) s_.error(p.span, "the assessment period is given twice");
+    if (seen_period_) s_.error(p.span, tr(Msg::reg_period_twice));
     seen_period_ = true;
     auto from = date_value(s_, p.from, p.span);
     auto to = date_value(s_, p.to, p.span);
     if (from && to) {
-      if (*from > *to) s_.error(p.span, "the period ends before it starts");
-      if (*to - *from > 3660) s_.error(p.span, "the period is longer than ten years");
+      if (*from > *to) s_.error(p.span, tr(Msg::reg_period_backwards));
+      if (*to - *from > 3660) s_.error(p.span, tr(Msg::reg_period_too_long));
       s_.program.period_from = *from;
       s_.program.period_to = *to;
     }
   }
 
   void base(const ast::BaseScore& b) {
-    if (auto v = constant_number(s_, b.value.get(), "the starting score")) s_.program.base_score = *v;
+    if (auto v = constant_number(s_, b.value.get(), Msg::what_starting_score)) s_.program.base_score = *v;
   }
 
   void range(const ast::ScoreRange& r) {
-    auto lo = constant_number(s_, r.low.get(), "the lowest score");
-    auto hi = constant_number(s_, r.high.get(), "the highest score");
+    auto lo = constant_number(s_, r.low.get(), Msg::what_lowest_score);
+    auto hi = constant_number(s_, r.high.get(), Msg::what_highest_score);
     if (lo && hi) {
-      if (*hi < *lo) s_.error(r.span, "the score range is empty: its upper bound is below the lower");
+      if (*hi < *lo) s_.error(r.span, tr(Msg::reg_score_range_empty));
       s_.program.score_low = *lo;
       s_.program.score_high = *hi;
     }
   }
 
   void decimals(const ast::Decimals& d) {
-    auto v = constant_number(s_, d.value.get(), "the number of decimals");
+    auto v = constant_number(s_, d.value.get(), Msg::what_decimals);
     if (!v) return;
     if (!v->is_integer() || v->num < 0 || v->num > static_cast<int64_t>(kMaxRoundPlaces)) {
-      s_.error(d.value->span, fmt::format("the outputs show a whole number of decimals, from 0 to {}", kMaxRoundPlaces));
+      s_.error(d.value->span, tr(Msg::reg_decimals_range, kMaxRoundPlaces));
       return;
     }
     s_.program.decimals = static_cast<uint32_t>(v->num);
@@ -202,7 +205,7 @@ class Registry {
 
   void param(const ast::Param& p) {
     if (s_.param_index.count(p.name.text)) {
-      s_.error(p.name.span, fmt::format("parameter {} is declared twice", p.name.text));
+      s_.error(p.name.span, tr(Msg::reg_param_twice, p.name.text));
       return;
     }
     s_.param_index[p.name.text] = static_cast<uint32_t>(s_.program.params.size());
@@ -211,19 +214,21 @@ class Registry {
       s_.program.params.push_back({p.name.text, Rational(day.value_or(0)), true});
       return;
     }
-    auto v = constant_number(s_, p.value.get(), "a parameter's default (a number or a date)");
+    auto v = constant_number(s_, p.value.get(), Msg::what_param_default);
     s_.program.params.push_back({p.name.text, v.value_or(Rational(0)), false});
   }
 
   uint32_t add_unit(const ast::Name& n, bool allow_existing) {
     auto it = s_.unit_index.find(n.text);
     if (it != s_.unit_index.end()) {
-      if (!allow_existing) s_.error(n.span, fmt::format("unit {} is declared twice", n.text));
+      if (!allow_existing) s_.error(n.span, tr(Msg::reg_unit_twice, n.text));
       return it->second;
     }
     auto id = static_cast<uint32_t>(s_.program.units.size());
     s_.program.units.push_back(n.text);
     s_.unit_index.emplace(n.text, id);
+    unit_span_.push_back(n.span);
+    unit_named_.push_back(false);
     return id;
   }
 
@@ -235,15 +240,16 @@ class Registry {
   // are declared by the group.
   void group(const ast::UnitGroup& g) {
     if (s_.groups.count(g.name.text) || s_.unit_index.count(g.name.text)) {
-      s_.error(g.name.span, fmt::format("{} is already the name of a unit or group", g.name.text));
+      s_.error(g.name.span, tr(Msg::reg_group_name_taken, g.name.text));
       return;
     }
     std::vector<uint32_t> members;
     for (const auto& n : g.members) {
       bool was_known = s_.unit_index.count(n.text) > 0;
       uint32_t u = add_unit(n, true);
+      unit_named_[u] = true;
       if (was_known && std::find(members.begin(), members.end(), u) != members.end())
-        s_.error(n.span, fmt::format("{} is listed twice in group {}", n.text, g.name.text));
+        s_.error(n.span, tr(Msg::reg_listed_twice_in_group, n.text, g.name.text));
       members.push_back(u);
     }
     s_.groups[g.name.text] = members;
@@ -260,22 +266,22 @@ class Registry {
   void alias(const ast::Alias& a) {
     auto target = s_.unit_index.find(a.target.text);
     if (target == s_.unit_index.end()) {
-      s_.error(a.target.span, fmt::format("unknown unit {}", a.target.text),
-               s_.suggest(a.target.text, s_.program.units));
+      unknown_unit(a.target, s_.program.units);
       return;
     }
+    unit_named_[target->second] = true;
     if (s_.unit_index.count(a.alias.text)) {
-      s_.error(a.alias.span, fmt::format("{} is already a unit; an alias needs a new name", a.alias.text));
+      s_.error(a.alias.span, tr(Msg::reg_alias_is_unit, a.alias.text));
       return;
     }
     for (const auto& [name, unit] : s_.program.aliases)
-      if (name == a.alias.text) s_.error(a.alias.span, fmt::format("alias {} is declared twice", name));
+      if (name == a.alias.text) s_.error(a.alias.span, tr(Msg::reg_alias_twice, name));
     s_.program.aliases.emplace_back(a.alias.text, target->second);
   }
 
   void enumeration(const ast::Enum& e) {
     if (s_.enum_index.count(e.name.text)) {
-      s_.error(e.name.span, fmt::format("enum {} is declared twice", e.name.text));
+      s_.error(e.name.span, tr(Msg::reg_enum_twice, e.name.text));
       return;
     }
     EnumDef def;
@@ -283,7 +289,7 @@ class Registry {
     std::set<std::string> seen;
     for (size_t i = 0; i < e.members.size(); ++i) {
       const ast::Name& m = e.members[i];
-      if (!seen.insert(m.text).second) s_.error(m.span, fmt::format("{} is listed twice in {}", m.text, e.name.text));
+      if (!seen.insert(m.text).second) s_.error(m.span, tr(Msg::reg_listed_twice_in_enum, m.text, e.name.text));
       def.members.push_back(s_.symbol(m.text));
       def.displays.push_back(e.displays[i]);
     }
@@ -295,13 +301,13 @@ class Registry {
         const bool as_display = j < i && e.displays[i] == e.displays[j];
         if (as_name || as_display) {
           s_.error(e.members[i].span,
-                   fmt::format("the display name \"{}\" of {} is also {}'s {} in {}", e.displays[i], e.members[i].text,
-                               e.members[j].text, as_name ? "name" : "display name", e.name.text));
+                   tr(as_name ? Msg::reg_enum_display_is_name : Msg::reg_enum_display_is_display, e.displays[i],
+                      e.members[i].text, e.members[j].text, e.name.text));
           break;
         }
       }
     }
-    if (def.members.empty()) s_.error(e.span, fmt::format("enum {} has no members", e.name.text));
+    if (def.members.empty()) s_.error(e.span, tr(Msg::reg_enum_empty, e.name.text));
     s_.enum_index[e.name.text] = static_cast<uint32_t>(s_.program.enums.size());
     s_.program.enums.push_back(std::move(def));
   }
@@ -310,6 +316,7 @@ class Registry {
   bool resolve_units(const ast::Name& n, std::vector<uint32_t>& out) {
     if (auto it = s_.unit_index.find(n.text); it != s_.unit_index.end()) {
       out.push_back(it->second);
+      unit_named_[it->second] = true;
       return true;
     }
     for (const auto& [name, unit] : s_.program.aliases)
@@ -323,13 +330,44 @@ class Registry {
     }
     std::vector<std::string> names = s_.program.units;
     for (const auto& [g, m] : s_.groups) names.push_back(g);
-    s_.error(n.span, fmt::format("unknown unit {}", n.text), s_.suggest(n.text, names));
+    unknown_unit(n, names);
     return false;
+  }
+
+  // A name that is not a unit where a unit is expected. It is reported once all units are
+  // known, by report_unknown_units.
+  void unknown_unit(const ast::Name& n, const std::vector<std::string>& candidates) {
+    auto it = std::find_if(unknown_units_.begin(), unknown_units_.end(),
+                           [&](const UnknownUnit& u) { return u.name == n.text; });
+    if (it == unknown_units_.end()) it = unknown_units_.insert(unknown_units_.end(), {n.text, {}});
+    it->uses.push_back({n.span, s_.suggest(n.text, candidates)});
+  }
+
+  // When a name that is not a unit is near a declared unit that nothing else names, the
+  // declaration is the misspelt one (县教肓局 declared, 县教育局 used): that is reported once,
+  // at the declaration, rather than as a hint at every use to copy the misspelling.
+  void report_unknown_units() {
+    std::set<uint32_t> blamed;
+    for (const auto& u : unknown_units_) {
+      const std::string near = nearest(u.name, s_.program.units);
+      const auto declared = near.empty() ? s_.unit_index.end() : s_.unit_index.find(near);
+      if (declared != s_.unit_index.end() && !unit_named_[declared->second] &&
+          blamed.insert(declared->second).second) {
+        std::vector<uint32_t> lines;
+        for (const auto& use : u.uses)
+          if (std::find(lines.begin(), lines.end(), use.span.line) == lines.end()) lines.push_back(use.span.line);
+        s_.error(unit_span_[declared->second],
+                 tr(Msg::reg_unit_misspelt, near, u.name, fmt::join(lines, text(Msg::list_separator))),
+                 tr(Msg::reg_unit_misspelt_hint, near, u.name));
+        continue;
+      }
+      for (const auto& use : u.uses) s_.error(use.span, tr(Msg::reg_unknown_unit, u.name), use.hint);
+    }
   }
 
   void table(const ast::Table& t) {
     if (s_.table_index.count(t.name.text) || s_.unit_set_index.count(t.name.text)) {
-      s_.error(t.name.span, fmt::format("{} is already the name of a table or group", t.name.text));
+      s_.error(t.name.span, tr(Msg::reg_table_name_taken, t.name.text));
       return;
     }
     TableDef def;
@@ -345,9 +383,8 @@ class Registry {
     std::vector<uint32_t> all_units;
     for (const auto& row : *rows) {
       if (row.keys.size() != def.columns.size()) {
-        s_.error(row.span, fmt::format("this row of {} has {} key value(s); the table has {} column(s): {}",
-                                       t.name.text, row.keys.size(), def.columns.size(),
-                                       fmt::join(def.columns, ", ")));
+        s_.error(row.span, tr(Msg::reg_row_key_count, t.name.text, row.keys.size(), def.columns.size(),
+                                fmt::join(def.columns, text(Msg::list_separator))));
         continue;
       }
       TableDef::Row r;
@@ -357,7 +394,7 @@ class Registry {
       if (!seen.insert(r.keys).second) {
         std::vector<std::string> texts;
         for (const auto& k : row.keys) texts.push_back(k.text);
-        s_.error(row.span, fmt::format("duplicate key ({}) in table {}", fmt::join(texts, ", "), t.name.text));
+        s_.error(row.span, tr(Msg::reg_duplicate_key, fmt::join(texts, ", "), t.name.text));
         continue;
       }
       all_units.insert(all_units.end(), r.units.begin(), r.units.end());
@@ -376,7 +413,7 @@ class Registry {
     std::string path = file.empty() || file[0] == '/' ? file : base_dir_ + "/" + file;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      s_.error(t.source_span, fmt::format("cannot open table file {}", path));
+      s_.error(t.source_span, tr(Msg::reg_cannot_open_table_file, path));
       return rows;
     }
     std::string line;
@@ -389,15 +426,13 @@ class Registry {
       std::vector<std::string> cells = split_csv_line(line);
       if (line_no == 1) {
         if (cells.size() != t.key_columns.size() + 1)
-          s_.error(t.source_span, fmt::format("{}:1: the header should name the {} key column(s) and then the unit column",
-                                              path, t.key_columns.size()));
+          s_.error(t.source_span, tr(Msg::reg_table_file_header, path, t.key_columns.size()));
         continue;
       }
       ast::Table::Row row;
       row.span = t.source_span;
       if (cells.size() != t.key_columns.size() + 1) {
-        s_.error(t.source_span, fmt::format("{}:{}: expected {} cells, found {}", path, line_no,
-                                            t.key_columns.size() + 1, cells.size()));
+        s_.error(t.source_span, tr(Msg::reg_table_file_cells, path, line_no, t.key_columns.size() + 1, cells.size()));
         continue;
       }
       for (size_t i = 0; i + 1 < cells.size(); ++i) row.keys.push_back({trim(cells[i]), t.source_span});
@@ -467,7 +502,7 @@ class Registry {
 
   void event(const ast::EventType& e) {
     if (s_.event_index.count(e.name.text)) {
-      s_.error(e.name.span, fmt::format("event type {} is declared twice", e.name.text));
+      s_.error(e.name.span, tr(Msg::reg_event_twice, e.name.text));
       return;
     }
     EventTypeDef def;
@@ -476,15 +511,15 @@ class Registry {
     std::set<std::string> names;
     for (const auto& f : e.fields) {
       if (f.name.text == "type" || f.name.text == "date" || f.name.text == "日期") {
-        s_.error(f.name.span, fmt::format("{} is given to every record; do not declare it", f.name.text));
+        s_.error(f.name.span, tr(Msg::reg_builtin_field, f.name.text));
         continue;
       }
       if (!names.insert(f.name.text).second) {
-        s_.error(f.name.span, fmt::format("field {} is declared twice in {}", f.name.text, e.name.text));
+        s_.error(f.name.span, tr(Msg::reg_field_twice, f.name.text, e.name.text));
         continue;
       }
       if (def.fields.size() >= kMaxFields) {
-        s_.error(f.span, fmt::format("an event type may have at most {} fields", kMaxFields));
+        s_.error(f.span, tr(Msg::reg_too_many_fields, kMaxFields));
         break;
       }
       FieldDef fd;
@@ -496,25 +531,25 @@ class Registry {
       if (!f.key_fields.empty()) {
         auto t = s_.table_index.find(type);
         if (t == s_.table_index.end()) {
-          s_.error(f.type.span, fmt::format("unknown table {}", type), s_.suggest(type, CompilerState::keys(s_.table_index)));
+          s_.error(f.type.span, tr(Msg::unknown_table, type), s_.suggest(type, CompilerState::keys(s_.table_index)));
           continue;
         }
         const auto& table = s_.program.tables[t->second];
         if (f.key_fields.size() != table.columns.size()) {
-          s_.error(f.span, fmt::format("table {} is keyed by {} column(s) ({}), but {} field(s) are given",
-                                       type, table.columns.size(), fmt::join(table.columns, ", "), f.key_fields.size()));
+          s_.error(f.span, tr(Msg::reg_key_field_count, type, table.columns.size(),
+                               fmt::join(table.columns, text(Msg::list_separator)), f.key_fields.size()));
           continue;
         }
         fd.kind = FieldKind::TableKey;
         fd.ref = t->second;
         for (const auto& k : f.key_fields) fd.key_fields.push_back(k.text);
         if (def.key_field >= 0 || def.unit_field >= 0)
-          s_.error(f.span, fmt::format("{} already has a field that gives its unit", e.name.text));
+          s_.error(f.span, tr(Msg::reg_second_unit_field, e.name.text));
         def.key_field = slot;
       } else if (type == "单位") {
         fd.kind = FieldKind::Unit;
         if (def.key_field >= 0 || def.unit_field >= 0)
-          s_.error(f.span, fmt::format("{} already has a field that gives its unit", e.name.text));
+          s_.error(f.span, tr(Msg::reg_second_unit_field, e.name.text));
         def.unit_field = slot;
       } else if (type == "文本") {
         fd.kind = FieldKind::Text;
@@ -528,16 +563,14 @@ class Registry {
       } else {
         std::vector<std::string> types = {"单位", "文本", "数值", "日期"};
         for (const auto& [n, i] : s_.enum_index) types.push_back(n);
-        s_.error(f.type.span, fmt::format("unknown field type {}", type),
-                 s_.suggest(type, types).empty() ? "a field's type is 单位, 文本, 数值, 日期, an enum, or TABLE(fields)"
-                                                  : s_.suggest(type, types));
+        s_.error(f.type.span, tr(Msg::reg_unknown_field_type, type),
+                 s_.suggest(type, types).empty() ? tr(Msg::reg_field_types) : s_.suggest(type, types));
         continue;
       }
       def.fields.push_back(std::move(fd));
     }
     if (def.unit_field < 0 && def.key_field < 0)
-      s_.error(e.name.span, fmt::format("event type {} has no unit", e.name.text),
-               "give it a field of type 单位, or a table key such as 账号: 新媒体账号(platform, account)");
+      s_.error(e.name.span, tr(Msg::reg_event_no_unit, e.name.text), tr(Msg::reg_event_no_unit_hint));
     for (const auto& u : e.unique) {
       std::vector<uint32_t> slots;
       for (const auto& n : u) {
@@ -549,12 +582,12 @@ class Registry {
         if (it == def.fields.end()) {
           std::vector<std::string> fields;
           for (const auto& f : def.fields) fields.push_back(f.name);
-          s_.error(n.span, fmt::format("{} has no field {}", e.name.text, n.text), s_.suggest(n.text, fields));
+          s_.error(n.span, tr(Msg::no_such_field, e.name.text, n.text), s_.suggest(n.text, fields));
           continue;
         }
         slots.push_back(static_cast<uint32_t>(it - def.fields.begin()));
       }
-      if (slots.size() > 4) s_.error(u.front().span, "a uniqueness rule may name at most 4 fields");
+      if (slots.size() > 4) s_.error(u.front().span, tr(Msg::reg_unique_too_many));
       else def.unique.push_back(std::move(slots));
     }
     s_.event_index[e.name.text] = static_cast<uint32_t>(s_.program.events.size());
@@ -577,28 +610,25 @@ class Registry {
       if (e->display.empty()) continue;
       auto [it, fresh] = types.emplace(e->display, e->name.text);
       if (!fresh && it->second != e->name.text)
-        s_.error(e->name.span, fmt::format("the display name \"{}\" of event type {} also names event type {}",
-                                           e->display, e->name.text, it->second));
+        s_.error(e->name.span, tr(Msg::reg_event_display_taken, e->display, e->name.text, it->second));
     }
     for (const auto* e : events) {
       for (const auto& f : e->fields) {
         if (f.display.empty()) continue;
         if (f.display == "type" || f.display == "date" || f.display == "类型" || f.display == "日期") {
-          s_.error(f.name.span, fmt::format("the display name \"{}\" of field {} is the column every record has",
-                                            f.display, f.name.text));
+          s_.error(f.name.span, tr(Msg::reg_field_display_builtin, f.display, f.name.text));
           continue;
         }
         auto [it, fresh] = fields.emplace(f.display, f.name.text);
         if (!fresh && it->second != f.name.text)
-          s_.error(f.name.span, fmt::format("the display name \"{}\" of field {} also names field {}", f.display,
-                                            f.name.text, it->second));
+          s_.error(f.name.span, tr(Msg::reg_field_display_taken, f.display, f.name.text, it->second));
       }
     }
   }
 
   void named_stream(const ast::NamedStream& n) {
     if (s_.streams.count(n.name.text) || s_.event_index.count(n.name.text)) {
-      s_.error(n.name.span, fmt::format("{} is already the name of an event type or stream", n.name.text));
+      s_.error(n.name.span, tr(Msg::reg_stream_name_taken, n.name.text));
       return;
     }
     s_.streams[n.name.text] = &n;
@@ -607,6 +637,18 @@ class Registry {
   CompilerState& s_;
   std::string base_dir_;
   bool seen_period_ = false;
+  // Where each unit is declared, and whether anything after its declaration names it.
+  std::vector<ast::Span> unit_span_;
+  std::vector<bool> unit_named_;
+  struct UnknownUnit {
+    struct Use {
+      ast::Span span;
+      std::string hint;
+    };
+    std::string name;
+    std::vector<Use> uses;
+  };
+  std::vector<UnknownUnit> unknown_units_;  // in the order they are first met
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <set>
 #include <string_view>
 
+#include "runtime/messages.hpp"
 #include "runtime/session.hpp"
 
 namespace rb {
@@ -1907,7 +1908,7 @@ ImpactRun run_impact(const Program& old_program, const Program& new_program, con
       }
       side.problems.push_back(to_string(e));
     }
-    if (!io_ok && side.problems.empty()) side.problems.push_back("error: cannot read the input");
+    if (!io_ok && side.problems.empty()) side.problems.push_back(fmt::format("{}: {}", text(Msg::severity_error), text(Msg::diff_cannot_read_input)));
     if (!side.problems.empty()) return side;
     try {
       side.result = session.finish();
@@ -1921,9 +1922,9 @@ ImpactRun run_impact(const Program& old_program, const Program& new_program, con
   ImpactRun run;
   std::set<std::string> in_old(o.problems.begin(), o.problems.end()), in_new(n.problems.begin(), n.problems.end());
   for (const auto& p : o.problems)
-    run.problems.push_back(in_new.count(p) ? p : p + fmt::format("（仅旧规则 {}）", old_program.source_name));
+    run.problems.push_back(in_new.count(p) ? p : p + tr(Msg::diff_only_old_rules, old_program.source_name));
   for (const auto& p : n.problems)
-    if (!in_old.count(p)) run.problems.push_back(p + fmt::format("（仅新规则 {}）", new_program.source_name));
+    if (!in_old.count(p)) run.problems.push_back(p + tr(Msg::diff_only_new_rules, new_program.source_name));
   run.problem_count = run.problems.size();
   if (!run.problems.empty() || !o.result || !n.result) return run;
   run.impact = compare_results(old_program, *o.result, new_program, *n.result, diff);

@@ -11,6 +11,7 @@
 #include "diagnostics.hpp"
 #include "fragment.hpp"
 #include "runtime/bytecode.hpp"
+#include "runtime/messages.hpp"
 
 namespace rb {
 
@@ -101,7 +102,7 @@ struct CompilerState {
   }
   std::string suggest(const std::string& word, const std::vector<std::string>& candidates) const {
     std::string n = nearest(word, candidates);
-    return n.empty() ? std::string{} : "did you mean " + n + "?";
+    return n.empty() ? std::string{} : tr(Msg::compiler_did_you_mean, n);
   }
 };
 

@@ -3,6 +3,7 @@
 #include <tao/pegtl.hpp>
 
 #include "grammar/tests_grammar.hpp"
+#include "runtime/messages.hpp"
 
 namespace rb {
 
@@ -115,11 +116,12 @@ std::optional<std::vector<RulebookTest>> parse_tests(const std::string& path, co
   pegtl::memory_input in(source, path);
   try {
     pegtl::parse<g::file, action, g::control>(in, state);
-  } catch (const pegtl::parse_error& e) {
+  } catch (const grammar::syntax_error& e) {
     const auto& pos = e.positions().front();
-    diags.error(path, {static_cast<uint32_t>(pos.line), static_cast<uint32_t>(pos.column),
+    const std::string_view before = std::string_view(source).substr(pos.byte - (pos.column - 1), pos.column - 1);
+    diags.error(path, {static_cast<uint32_t>(pos.line), char_column(before, pos.line),
                        static_cast<uint32_t>(pos.byte), 1},
-                std::string(e.message()));
+                tr(e.message_id));
     return std::nullopt;
   }
   return std::move(state.tests);

@@ -17,14 +17,27 @@
 #include <cstddef>
 #include <tao/pegtl.hpp>
 
+#include "runtime/messages.hpp"
+
 namespace rb::grammar {
 
 using namespace tao::pegtl;
 
-// The message raised when a required rule fails (see `required` below). The specializations
-// are at the end of this file; `control` refuses to compile a required rule without one.
+// The message raised when a required rule fails (see `required` below): an entry of the
+// message catalogue (runtime/messages/compiler.def), so the parser can say it in the
+// user's language. The specializations are at the end of this file; `control` refuses to
+// compile a required rule without one.
+inline constexpr rb::Msg no_message = rb::Msg::count_;
 template <typename Rule>
-inline constexpr const char* error_message = nullptr;
+inline constexpr rb::Msg error_message = no_message;
+
+// What a required rule's failure throws: a parse_error (its text in the current language)
+// that also carries the message, for the parser to look up again or compare.
+struct syntax_error : parse_error {
+  template <typename ParseInput>
+  syntax_error(rb::Msg m, const ParseInput& in) : parse_error(rb::tr(m), in), message_id(m) {}
+  rb::Msg message_id;
+};
 
 // ------------------------------------------------------------------------ nesting limit
 
@@ -54,7 +67,7 @@ struct depth_limited : seq<Rule> {
     nesting* counter = nullptr;
     ((counter = find_nesting(counter, st)), ...);
     if (counter == nullptr) return tao::pegtl::match<Rule, A, M, Action, Control>(in, st...);
-    if (counter->depth >= max_nesting_depth) throw parse_error(error_message<Tag>, in);
+    if (counter->depth >= max_nesting_depth) throw syntax_error(error_message<Tag>, in);
     struct level {
       nesting& n;
       explicit level(nesting& counted) : n(counted) { ++n.depth; }
@@ -577,106 +590,117 @@ struct rulebook : seq<opt<utf8::bom>, sep, star<declaration, sep>, required<end_
 // ----------------------------------------------------------------------- error messages
 
 // clang-format off
-template <> inline constexpr auto error_message<expression_too_deep> = "expression nested too deeply";
-template <> inline constexpr auto error_message<groups_too_deep> = "分组 nested too deeply";
+template <> inline constexpr auto error_message<expression_too_deep> = rb::Msg::syntax_expression_too_deep;
+template <> inline constexpr auto error_message<groups_too_deep> = rb::Msg::syntax_groups_too_deep;
 
-template <> inline constexpr auto error_message<literal_end> = "a number or date must not run into a name; put a space or an operator after it";
-template <> inline constexpr auto error_message<escaped_char> = "unknown escape sequence: only \\\" and \\\\ may follow a backslash";
-template <> inline constexpr auto error_message<closing_quote> = "unterminated string: expected '\"' before the end of the line";
-template <> inline constexpr auto error_message<not_keyword> = "a keyword cannot be used as a name";
-template <> inline constexpr auto error_message<strict_name> = "expected a name (an identifier, or a \"quoted name\")";
-template <> inline constexpr auto error_message<field_ref> = "expected a field name";
-template <> inline constexpr auto error_message<stream_name> = "expected an event type or a 记录 stream name";
-template <> inline constexpr auto error_message<table_ref> = "expected a table name after 每个";
-template <> inline constexpr auto error_message<registry_ref> = "expected a table or unit group name after 属于/不属于";
-template <> inline constexpr auto error_message<date> = "expected a date like 2022-01-31";
+template <> inline constexpr auto error_message<literal_end> = rb::Msg::syntax_literal_end;
+template <> inline constexpr auto error_message<escaped_char> = rb::Msg::syntax_escaped_char;
+template <> inline constexpr auto error_message<closing_quote> = rb::Msg::syntax_closing_quote;
+template <> inline constexpr auto error_message<not_keyword> = rb::Msg::syntax_not_keyword;
+template <> inline constexpr auto error_message<strict_name> = rb::Msg::syntax_strict_name;
+template <> inline constexpr auto error_message<field_ref> = rb::Msg::syntax_field_ref;
+template <> inline constexpr auto error_message<stream_name> = rb::Msg::syntax_stream_name;
+template <> inline constexpr auto error_message<table_ref> = rb::Msg::syntax_table_ref;
+template <> inline constexpr auto error_message<registry_ref> = rb::Msg::syntax_registry_ref;
+template <> inline constexpr auto error_message<date> = rb::Msg::syntax_date;
 
-template <> inline constexpr auto error_message<kw_same> = "expected 同 after 排除 (排除 同 FIELD 的 STREAM)";
-template <> inline constexpr auto error_message<kw_of> = "expected 的 after the name";
-template <> inline constexpr auto error_message<stream> = "expected an event type or a 记录 stream name";
-template <> inline constexpr auto error_message<verb> = "expected 扣, 加 or 计 followed by the amount";
-template <> inline constexpr auto error_message<expression> = "expected an expression";
-template <> inline constexpr auto error_message<amount> = "expected an amount (a number or an expression)";
-template <> inline constexpr auto error_message<condition> = "expected a condition";
-template <> inline constexpr auto error_message<day_count> = "expected a number of days";
-template <> inline constexpr auto error_message<times_count> = "expected how many times in a row";
-template <> inline constexpr auto error_message<scope> = "expected 本类, a unit group or table, or 其中 COND after ','";
-template <> inline constexpr auto error_message<assessed_if> = "expected 若 and the condition: 不参与考核 若 COND";
-template <> inline constexpr auto error_message<grades_open> = "expected '{' to open the grade bands";
-template <> inline constexpr auto error_message<grades_close> = "expected '}' to close the grade bands (each band is N 以上: NAME, the last may be 其他: NAME)";
-template <> inline constexpr auto error_message<utf8::string<U'以', U'上'>> = "expected 以上 after the bound (90 以上: 优秀)";
-template <> inline constexpr auto error_message<rank_value> = "expected the value to rank units by after 排名";
-template <> inline constexpr auto error_message<close_paren> = "expected ')' to close the parenthesis";
-template <> inline constexpr auto error_message<kw_then> = "expected 则 after the condition of 若";
-template <> inline constexpr auto error_message<else_branch> = "expected 否则: every 若 ... 则 ... needs an 否则 branch";
-template <> inline constexpr auto error_message<call_open> = "expected '(' after the function name";
-template <> inline constexpr auto error_message<call_close> = "expected ',' or ')' in the argument list";
-template <> inline constexpr auto error_message<membership> = "expected 属于 or 不属于 after 单位";
-template <> inline constexpr auto error_message<arms_open> = "expected '{' to open the list of cases";
-template <> inline constexpr auto error_message<arms_close> = "expected '}' to close the list of cases (each case is VALUE: AMOUNT)";
-template <> inline constexpr auto error_message<arm_colon> = "expected ':' between the case and its amount";
-template <> inline constexpr auto error_message<highest_arm> = "expected at least one STREAM: AMOUNT case";
-template <> inline constexpr auto error_message<distinct_tail> = "expected 的 (每个不同 KEY 的 STREAM 扣 N) or 取最高 (每个不同 KEY 取最高 { ... })";
-template <> inline constexpr auto error_message<kw_distinct> = "expected 不同 after 个数 (个数 不同 KEY 的 STREAM)";
-template <> inline constexpr auto error_message<kw_each_over> = "expected 每超 after 间隔 (间隔 每超 N 天)";
-template <> inline constexpr auto error_message<kw_days> = "expected 天 after the number of days";
-template <> inline constexpr auto error_message<kw_consecutive> = "expected 连续 (每 N 天 连续 M 次 COND)";
-template <> inline constexpr auto error_message<kw_times> = "expected 次 after the count (连续 M 次)";
-template <> inline constexpr auto error_message<per_table_tail> = "expected 间隔 (gaps) or 每 N 天 (streaks) after the stream";
-template <> inline constexpr auto error_message<rank_order> = "expected 从高到低 or 从低到高 after the ranked value";
-template <> inline constexpr auto error_message<award> = "expected at least one RANK: AMOUNT award";
-template <> inline constexpr auto error_message<primary> = "expected a value after '-'";
-template <> inline constexpr auto error_message<unary_expr> = "expected a value after '*' or '/'";
-template <> inline constexpr auto error_message<mul_expr> = "expected a value after '+' or '-'";
-template <> inline constexpr auto error_message<add_expr> = "expected a value after the comparison operator";
-template <> inline constexpr auto error_message<chained_comparison> = "comparisons cannot be chained; combine them with 且";
-template <> inline constexpr auto error_message<set_open> = "expected '{' to open the set after 属于/不属于";
-template <> inline constexpr auto error_message<set_close> = "expected '}' to close the set (members are names or \"strings\")";
-template <> inline constexpr auto error_message<cmp_expr> = "expected a condition after 非";
-template <> inline constexpr auto error_message<not_expr> = "expected a condition after 且";
-template <> inline constexpr auto error_message<and_expr> = "expected a condition after 或";
+template <> inline constexpr auto error_message<kw_same> = rb::Msg::syntax_kw_same;
+template <> inline constexpr auto error_message<kw_of> = rb::Msg::syntax_kw_of;
+template <> inline constexpr auto error_message<stream> = rb::Msg::syntax_stream_name;
+template <> inline constexpr auto error_message<verb> = rb::Msg::syntax_verb;
+template <> inline constexpr auto error_message<expression> = rb::Msg::syntax_expression;
+template <> inline constexpr auto error_message<amount> = rb::Msg::syntax_amount;
+template <> inline constexpr auto error_message<condition> = rb::Msg::syntax_condition;
+template <> inline constexpr auto error_message<day_count> = rb::Msg::syntax_day_count;
+template <> inline constexpr auto error_message<times_count> = rb::Msg::syntax_times_count;
+template <> inline constexpr auto error_message<scope> = rb::Msg::syntax_scope;
+template <> inline constexpr auto error_message<assessed_if> = rb::Msg::syntax_assessed_if;
+template <> inline constexpr auto error_message<grades_open> = rb::Msg::syntax_grades_open;
+template <> inline constexpr auto error_message<grades_close> = rb::Msg::syntax_grades_close;
+template <> inline constexpr auto error_message<utf8::string<U'以', U'上'>> = rb::Msg::syntax_at_least;
+template <> inline constexpr auto error_message<rank_value> = rb::Msg::syntax_rank_value;
+template <> inline constexpr auto error_message<close_paren> = rb::Msg::syntax_close_paren;
+template <> inline constexpr auto error_message<kw_then> = rb::Msg::syntax_kw_then;
+template <> inline constexpr auto error_message<else_branch> = rb::Msg::syntax_else_branch;
+template <> inline constexpr auto error_message<call_open> = rb::Msg::syntax_call_open;
+template <> inline constexpr auto error_message<call_close> = rb::Msg::syntax_call_close;
+template <> inline constexpr auto error_message<membership> = rb::Msg::syntax_membership;
+template <> inline constexpr auto error_message<arms_open> = rb::Msg::syntax_arms_open;
+template <> inline constexpr auto error_message<arms_close> = rb::Msg::syntax_arms_close;
+template <> inline constexpr auto error_message<arm_colon> = rb::Msg::syntax_arm_colon;
+template <> inline constexpr auto error_message<highest_arm> = rb::Msg::syntax_highest_arm;
+template <> inline constexpr auto error_message<distinct_tail> = rb::Msg::syntax_distinct_tail;
+template <> inline constexpr auto error_message<kw_distinct> = rb::Msg::syntax_kw_distinct;
+template <> inline constexpr auto error_message<kw_each_over> = rb::Msg::syntax_kw_each_over;
+template <> inline constexpr auto error_message<kw_days> = rb::Msg::syntax_kw_days;
+template <> inline constexpr auto error_message<kw_consecutive> = rb::Msg::syntax_kw_consecutive;
+template <> inline constexpr auto error_message<kw_times> = rb::Msg::syntax_kw_times;
+template <> inline constexpr auto error_message<per_table_tail> = rb::Msg::syntax_per_table_tail;
+template <> inline constexpr auto error_message<rank_order> = rb::Msg::syntax_rank_order;
+template <> inline constexpr auto error_message<award> = rb::Msg::syntax_award;
+template <> inline constexpr auto error_message<primary> = rb::Msg::syntax_after_minus;
+template <> inline constexpr auto error_message<unary_expr> = rb::Msg::syntax_after_mul;
+template <> inline constexpr auto error_message<mul_expr> = rb::Msg::syntax_after_add;
+template <> inline constexpr auto error_message<add_expr> = rb::Msg::syntax_after_comparison;
+template <> inline constexpr auto error_message<chained_comparison> = rb::Msg::syntax_chained_comparison;
+template <> inline constexpr auto error_message<set_open> = rb::Msg::syntax_set_open;
+template <> inline constexpr auto error_message<set_close> = rb::Msg::syntax_set_close;
+template <> inline constexpr auto error_message<cmp_expr> = rb::Msg::syntax_after_not;
+template <> inline constexpr auto error_message<not_expr> = rb::Msg::syntax_after_and;
+template <> inline constexpr auto error_message<and_expr> = rb::Msg::syntax_after_or;
 
-template <> inline constexpr auto error_message<title_text> = "expected the title as a quoted string, e.g. 考核 \"2022年考核\"";
-template <> inline constexpr auto error_message<range_to> = "expected 至 between the start and the end";
-template <> inline constexpr auto error_message<assign> = "expected '=' after the name";
-template <> inline constexpr auto error_message<list_open> = "expected '{' to open the list of names";
-template <> inline constexpr auto error_message<list_close> = "expected '}' to close the list of names (names are separated by spaces)";
-template <> inline constexpr auto error_message<key_columns> = "expected '(' and the key column names of the table";
-template <> inline constexpr auto error_message<names_close> = "expected ',' or ')' in the list of names";
-template <> inline constexpr auto error_message<arrow> = "expected '->'";
-template <> inline constexpr auto error_message<table_target> = "expected 单位 after '->': a table maps its keys to units";
-template <> inline constexpr auto error_message<source_file> = "expected the file name as a quoted string after 来自";
-template <> inline constexpr auto error_message<table_body> = "expected '{' with the table rows, or 来自 \"file.csv\"";
-template <> inline constexpr auto error_message<row_units> = "expected the unit (or units, separated by ',') after '->'";
-template <> inline constexpr auto error_message<rows_close> = "expected '}' to close the table (each row is KEY... -> UNIT, ...)";
-template <> inline constexpr auto error_message<field_type> = "expected a field type: 单位, 文本, 数值, 日期, an enum name or a table name";
-template <> inline constexpr auto error_message<field_colon> = "expected ':' after the field name (fields are written NAME: TYPE)";
-template <> inline constexpr auto error_message<unique_fields> = "expected '(' and the field names after 唯一";
-template <> inline constexpr auto error_message<fields_open> = "expected '{' to open the event fields";
-template <> inline constexpr auto error_message<fields_close> = "expected '}' to close the event fields (each field is NAME: TYPE)";
-template <> inline constexpr auto error_message<citation> = "expected 引用 \"...\" after the item name: every item cites its clause";
-template <> inline constexpr auto error_message<citation_text> = "expected the citation as a quoted string after 引用";
-template <> inline constexpr auto error_message<kw_else_average> = "expected 否则取平均 after the condition of 适用";
-template <> inline constexpr auto error_message<item_open> = "expected '{' to open the item body";
-template <> inline constexpr auto error_message<term> = "expected a scoring rule in the item body";
-template <> inline constexpr auto error_message<item_close> = "expected '}' to close the item body (适用 ... 否则取平均 must come last)";
-template <> inline constexpr auto error_message<group_open> = "expected '{' to open the group body";
-template <> inline constexpr auto error_message<group_close> = "expected '}' to close the group body (expected 条目, 分组, or 适用 last)";
-template <> inline constexpr auto error_message<category_open> = "expected '{' to open the category body";
-template <> inline constexpr auto error_message<category_close> = "expected '}' to close the category body (expected 条目, 分组, or 适用 last)";
-template <> inline constexpr auto error_message<veto_close> = "expected '}' to close the 否决项 body (expected 条目 or 分组)";
-template <> inline constexpr auto error_message<end_of_rulebook> = "expected a declaration (考核, 考核期, 基础分, 得分范围, 参数, 单位, 单位组, 别名, 枚举, 表, 事件, 记录, 否决项, 扣分, 加分, 计分, 指标, 输出, 不参与考核, 等级, 设立, 撤销 or 小数位数)";
+template <> inline constexpr auto error_message<title_text> = rb::Msg::syntax_title_text;
+template <> inline constexpr auto error_message<range_to> = rb::Msg::syntax_range_to;
+template <> inline constexpr auto error_message<assign> = rb::Msg::syntax_assign;
+template <> inline constexpr auto error_message<list_open> = rb::Msg::syntax_list_open;
+template <> inline constexpr auto error_message<list_close> = rb::Msg::syntax_list_close;
+template <> inline constexpr auto error_message<key_columns> = rb::Msg::syntax_key_columns;
+template <> inline constexpr auto error_message<names_close> = rb::Msg::syntax_names_close;
+template <> inline constexpr auto error_message<arrow> = rb::Msg::syntax_arrow;
+template <> inline constexpr auto error_message<table_target> = rb::Msg::syntax_table_target;
+template <> inline constexpr auto error_message<source_file> = rb::Msg::syntax_source_file;
+template <> inline constexpr auto error_message<table_body> = rb::Msg::syntax_table_body;
+template <> inline constexpr auto error_message<row_units> = rb::Msg::syntax_row_units;
+template <> inline constexpr auto error_message<rows_close> = rb::Msg::syntax_rows_close;
+template <> inline constexpr auto error_message<field_type> = rb::Msg::syntax_field_type;
+template <> inline constexpr auto error_message<field_colon> = rb::Msg::syntax_field_colon;
+template <> inline constexpr auto error_message<unique_fields> = rb::Msg::syntax_unique_fields;
+template <> inline constexpr auto error_message<fields_open> = rb::Msg::syntax_fields_open;
+template <> inline constexpr auto error_message<fields_close> = rb::Msg::syntax_fields_close;
+template <> inline constexpr auto error_message<citation> = rb::Msg::syntax_citation;
+template <> inline constexpr auto error_message<citation_text> = rb::Msg::syntax_citation_text;
+template <> inline constexpr auto error_message<kw_else_average> = rb::Msg::syntax_kw_else_average;
+template <> inline constexpr auto error_message<item_open> = rb::Msg::syntax_item_open;
+template <> inline constexpr auto error_message<term> = rb::Msg::syntax_term;
+template <> inline constexpr auto error_message<item_close> = rb::Msg::syntax_item_close;
+template <> inline constexpr auto error_message<group_open> = rb::Msg::syntax_group_open;
+template <> inline constexpr auto error_message<group_close> = rb::Msg::syntax_group_close;
+template <> inline constexpr auto error_message<category_open> = rb::Msg::syntax_category_open;
+template <> inline constexpr auto error_message<category_close> = rb::Msg::syntax_category_close;
+template <> inline constexpr auto error_message<veto_close> = rb::Msg::syntax_veto_close;
+template <> inline constexpr auto error_message<end_of_rulebook> = rb::Msg::syntax_declaration;
 // clang-format on
 
-// Raises error_message<Rule> for required rules; other failures just backtrack.
-struct errors {
+// Raises error_message<Rule> for required rules; other failures just backtrack. `Messages`
+// gives the message of each rule (the rulebook's, or the test files' own).
+template <template <typename> class Messages>
+struct raising {
   template <typename Rule>
-  static constexpr bool raise_on_failure = false;
-  template <typename Rule>
-  static constexpr auto message = error_message<Rule>;
+  struct control : normal<Rule> {
+    template <typename ParseInput, typename... States>
+    [[noreturn]] static void raise(const ParseInput& in, States&&... /*st*/) {
+      static_assert(Messages<Rule>::value != no_message, "a required rule needs an error message");
+      throw syntax_error(Messages<Rule>::value, in);
+    }
+  };
 };
 
 template <typename Rule>
-using control = must_if<errors>::control<Rule>;
+struct rulebook_messages {
+  static constexpr rb::Msg value = error_message<Rule>;
+};
+
+template <typename Rule>
+using control = raising<rulebook_messages>::control<Rule>;
 
 }  // namespace rb::grammar

@@ -22,7 +22,7 @@ using rb::grammar::sep;
 using rb::grammar::word;
 
 template <typename Rule>
-inline constexpr const char* message = nullptr;
+inline constexpr rb::Msg message = no_message;
 
 template <typename Rule>
 using required = sor<Rule, raise<Rule>>;
@@ -65,29 +65,26 @@ struct end_of_file : eof {};
 struct file : seq<opt<TAO_PEGTL_STRING("\xEF\xBB\xBF")>, star<sep, test>, expect<end_of_file>> {};
 
 // clang-format off
-template <> inline constexpr auto message<test_name> = "expected the test's name after 测试";
-template <> inline constexpr auto message<test_open> = "expected '{' to open the test";
-template <> inline constexpr auto message<test_close> = "expected '}' to close the test (a test holds 记录, 预期 and 预期错误 lines)";
-template <> inline constexpr auto message<json_object> = "expected the record as a JSON object on the same line, e.g. {\"type\": \"leak_verified\", \"date\": \"2022-03-01\", \"unit\": \"县教育局\"}";
-template <> inline constexpr auto message<unit_name> = "expected the unit's name after 预期";
-template <> inline constexpr auto message<expectation_body> = "expected an item, group, category or 得分 and '= VALUE', or 否决 / 不否决";
-template <> inline constexpr auto message<one<'='>> = "expected '=' and the expected value";
-template <> inline constexpr auto message<value> = "expected a number such as 5, 2.5 or 10/3";
-template <> inline constexpr auto message<record_number> = "expected the number of the record (1 for the test's first 记录) after 预期错误";
-template <> inline constexpr auto message<error_text> = "expected the quoted text the error message must contain";
-template <> inline constexpr auto message<end_of_file> = "expected 测试 NAME { ... }";
+template <> inline constexpr auto message<test_name> = rb::Msg::syntax_test_name;
+template <> inline constexpr auto message<test_open> = rb::Msg::syntax_test_open;
+template <> inline constexpr auto message<test_close> = rb::Msg::syntax_test_close;
+template <> inline constexpr auto message<json_object> = rb::Msg::syntax_test_record;
+template <> inline constexpr auto message<unit_name> = rb::Msg::syntax_test_unit;
+template <> inline constexpr auto message<expectation_body> = rb::Msg::syntax_test_expectation;
+template <> inline constexpr auto message<one<'='>> = rb::Msg::syntax_test_equals;
+template <> inline constexpr auto message<value> = rb::Msg::syntax_test_value;
+template <> inline constexpr auto message<record_number> = rb::Msg::syntax_test_record_number;
+template <> inline constexpr auto message<error_text> = rb::Msg::syntax_test_error_text;
+template <> inline constexpr auto message<end_of_file> = rb::Msg::syntax_test_file;
 // clang-format on
 
-struct errors {
-  template <typename Rule>
-  static constexpr bool raise_on_failure = false;
-  // The quoted-name rules shared with the rulebook grammar keep their messages.
-  template <typename Rule>
-  static constexpr const char* message =
-      tests::message<Rule> != nullptr ? tests::message<Rule> : rb::grammar::error_message<Rule>;
+// The quoted-name rules shared with the rulebook grammar keep their messages.
+template <typename Rule>
+struct test_messages {
+  static constexpr rb::Msg value = tests::message<Rule> != no_message ? tests::message<Rule> : error_message<Rule>;
 };
 
 template <typename Rule>
-using control = must_if<errors>::control<Rule>;
+using control = raising<test_messages>::control<Rule>;
 
 }  // namespace rb::grammar::tests

@@ -97,6 +97,15 @@ diag = json.loads(p.stdout)
 check("check --format json lists the diagnostics as data",
       p.returncode == 1 and diag["errors"] >= 2 and all({"file", "line", "column", "severity", "message"} <= set(d)
                                                         for d in diag["diagnostics"]))
+typo = next(d for d in diag["diagnostics"] if "县教育厅" in d["message"])
+typo_line = src.splitlines()[typo["line"] - 1]
+check("check --format json counts columns in characters, as an editor does",
+      typo["column"] == typo_line.index("县教育厅") + 1 and typo["end_column"] == typo["column"] + len("县教育厅"), typo)
+p = run("--lang", "zh", "check", broken)
+err = p.stderr.decode()
+check("check --lang zh gives the messages and hints in Chinese",
+      p.returncode == 1 and "错误: 没有名为 县教育厅 的单位" in err and "提示: 是不是想写 县教育局？" in err
+      and "error:" not in err and "did you mean" not in err, err[:500])
 warn_rules = os.path.join(SRC, "tests", "lang", "30_check_warnings.rules")
 p = run("check", warn_rules)
 check("warnings alone exit 0", p.returncode == 0 and b"warning:" in p.stderr, p.stderr[:200])

@@ -809,7 +809,7 @@ def test_extension(source_dir, grammar):
 
 # Sample output of `rulebook check`, as it prints it, and as rulebook_problems.py prints it.
 TEXT_OUTPUT = """\
-rules/x.rules:6:32: error: unknown event type or stream ee
+rules/x.rules:6:20: error: unknown event type or stream ee
     条目 b 引用 "1" { 每条 ee 扣 1 }
                            ^^
   hint: did you mean e?
@@ -870,7 +870,7 @@ def test_tasks(source_dir, pkg):
         lines = TEXT_OUTPUT.splitlines()
         got = [apply_matcher(matcher, l) for l in lines]
         check(f"{where}: reads the text form", got[0] == {
-            "file": "rules/x.rules", "line": "6", "column": "32", "severity": "error",
+            "file": "rules/x.rules", "line": "6", "column": "20", "severity": "error",
             "message": "unknown event type or stream ee"}, str(got[0]))
         check(f"{where}: reads a Windows path and a warning", got[4] == {
             "file": "C:\\work\\y.rules", "line": "3", "column": "1", "severity": "warning",
@@ -891,8 +891,8 @@ def test_converter(source_dir):
         with open(src, "w", encoding="utf-8") as f:
             f.write('考核 "x"\n\n\n\n\n    条目 b 引用 "1" { 每条 ee 扣 1 }\n\U0001F600 a\n')
         line6 = '    条目 b 引用 "1" { 每条 ee 扣 1 }'
-        byte_col = len(line6[: line6.index("ee")].encode("utf-8")) + 1  # 32, as rulebook counts
-        char_col = line6.index("ee") + 1  # 20, as VS Code counts
+        byte_col = len(line6[: line6.index("ee")].encode("utf-8")) + 1  # 32, as older builds counted
+        char_col = line6.index("ee") + 1  # 20, as rulebook and VS Code count
 
         def convert(text, *args):
             inp = os.path.join(tmp, "in.txt")
@@ -904,14 +904,14 @@ def test_converter(source_dir):
             return out.getvalue().splitlines(), status
 
         doc = {"file": src, "errors": 1, "warnings": 1, "diagnostics": [
-            {"file": src, "line": 6, "column": byte_col, "end_line": 6, "end_column": byte_col + 2,
+            {"file": src, "line": 6, "column": char_col, "end_line": 6, "end_column": char_col + 2,
              "severity": "error", "message": "unknown event type or stream ee", "hint": "did you mean e?"},
-            {"file": src, "line": 7, "column": 6, "end_line": 7, "end_column": 7, "severity": "warning",
+            {"file": src, "line": 7, "column": 3, "end_line": 7, "end_column": 4, "severity": "warning",
              "message": "after an emoji", "hint": ""},
             {"file": src, "line": 1, "column": 1, "severity": "warning", "message": "no end"},
         ]}
         out, status = convert(json.dumps(doc, ensure_ascii=False))
-        check("converter: JSON byte columns become character columns", out[:1] == [
+        check("converter: JSON character columns stay character columns", out[:1] == [
             f"{src}:6:{char_col}:6:{char_col + 2}: error: unknown event type or stream ee (hint: did you mean e?)"],
             str(out))
         check("converter: a character outside the BMP counts two UTF-16 units",
@@ -921,10 +921,14 @@ def test_converter(source_dir):
         check("converter: exit status 1 when there are errors", status == 1, str(status))
         out, status = convert(json.dumps({"file": src, "diagnostics": [], "errors": 0, "warnings": 0}))
         check("converter: no diagnostics, no output, status 0", out == [] and status == 0, f"{out} {status}")
-        out, _ = convert(json.dumps(doc, ensure_ascii=False), "--columns", "chars")
-        check("converter: --columns chars keeps the columns",
-              out[:1] and out[0].startswith(f"{src}:6:{byte_col}:6:{byte_col + 2}:"), str(out))
-        text = (f"{src}:6:{byte_col}: error: unknown event type or stream ee\n  {line6}\n"
+        in_bytes = json.loads(json.dumps(doc))
+        in_bytes["diagnostics"][0].update(column=byte_col, end_column=byte_col + 2)
+        in_bytes["diagnostics"][1].update(column=6, end_column=7)
+        out, _ = convert(json.dumps(in_bytes, ensure_ascii=False), "--columns", "bytes")
+        check("converter: --columns bytes converts byte columns",
+              out[:2] == [f"{src}:6:{char_col}:6:{char_col + 2}: error: unknown event type or stream ee "
+                          f"(hint: did you mean e?)", f"{src}:7:4:7:5: warning: after an emoji"], str(out))
+        text = (f"{src}:6:{char_col}: error: unknown event type or stream ee\n  {line6}\n"
                 f"  {' ' * (len(line6[:char_col - 1]) + 6)}^^\n  hint: did you mean e?\n"
                 f"{src}:1:1: warning: w\n1 error\n{src}: ok: 1 units\n")
         out, status = convert(text)
@@ -932,6 +936,12 @@ def test_converter(source_dir):
             f"{src}:6:{char_col}:6:{char_col + 2}: error: unknown event type or stream ee (hint: did you mean e?)",
             f"{src}:1:1:1:2: warning: w", f"{src}: ok: 1 units"], str(out))
         check("converter: text form with an error exits 1", status == 1)
+        chinese = (f"{src}:6:{char_col}: 错误: 没有名为 ee 的事件类型或 记录\n  {line6}\n"
+                   f"  {' ' * (len(line6[:char_col - 1]) + 6)}^^\n  提示: 是不是想写 e？\n共 1 个错误\n")
+        out, status = convert(chinese)
+        check("converter: the Chinese text form, written as the matcher reads it", out == [
+            f"{src}:6:{char_col}:6:{char_col + 2}: error: 没有名为 ee 的事件类型或 记录 (hint: 是不是想写 e？)"]
+            and status == 1, str(out))
 
 
 def main(argv):

@@ -14,6 +14,8 @@
 //   #? LINE: TEXT                  reading the records reports an error on input LINE
 //   #~ LINE: TEXT                  compiling warns on LINE with TEXT; a file with such lines
 //                                  must produce exactly these warnings and no others
+//   #!zh LINE: TEXT                as #! and #~, but the message or hint is the Chinese one
+//   #~zh LINE: TEXT                (the file is compiled again with messages in Chinese)
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +23,7 @@
 
 #include "compiler/compiler.hpp"
 #include "compiler/parser.hpp"
+#include "runtime/messages.hpp"
 #include "runtime/reader.hpp"
 #include "runtime/vm.hpp"
 
@@ -52,12 +55,31 @@ class Collect : public RecordSink {
   Machine& m_;
 };
 
+// The #!zh and #~zh lines: compiled with messages in Chinese, some diagnostic on LINE says
+// TEXT in its message or hint.
+void check_in_chinese(const fs::path& path, const std::vector<ExpectedError>& expected) {
+  const Lang before = language();
+  set_language(Lang::Zh);
+  Diagnostics diags;
+  (void)compile_file(path.string(), diags);
+  set_language(before);
+  for (const auto& want : expected) {
+    const bool found = std::any_of(diags.all().begin(), diags.all().end(), [&](const Diagnostic& d) {
+      return d.span.line == want.line &&
+             (d.message.find(want.text) != std::string::npos || d.hint.find(want.text) != std::string::npos);
+    });
+    INFO("expected a Chinese diagnostic on line " << want.line << ": " << want.text);
+    for (const auto& d : diags.all()) INFO("got " << d.span.line << ":" << d.span.col << ": " << d.message << " / " << d.hint);
+    CHECK(found);
+  }
+}
+
 void run_case(const fs::path& path) {
   std::string source = read_all(path);
   std::istringstream lines(source);
   std::string line, events;
   std::vector<Expectation> expects;
-  std::vector<ExpectedError> compile_errors, input_errors, warnings;
+  std::vector<ExpectedError> compile_errors, input_errors, warnings, chinese;
   int line_no = 0;
   while (std::getline(lines, line)) {
     ++line_no;
@@ -74,7 +96,12 @@ void run_case(const fs::path& path) {
       ExpectedError e{static_cast<uint32_t>(std::stoul(line.substr(3, colon - 3))), line.substr(colon + 2)};
       (line[1] == '!' ? compile_errors : line[1] == '?' ? input_errors : warnings).push_back(e);
     }
+    if (line.rfind("#!zh ", 0) == 0 || line.rfind("#~zh ", 0) == 0) {
+      auto colon = line.find(':', 5);
+      chinese.push_back({static_cast<uint32_t>(std::stoul(line.substr(5, colon - 5))), line.substr(colon + 2)});
+    }
   }
+  if (!chinese.empty()) check_in_chinese(path, chinese);
 
   Diagnostics diags;
   auto program = compile_file(path.string(), diags);

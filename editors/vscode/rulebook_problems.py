@@ -17,14 +17,17 @@ Input is read from the named file or from standard input, either as the JSON for
 
 (one object, a list of them, or one per line), or as the plain text form
 `FILE:LINE:COL: error: MESSAGE` followed by the source line, a caret line and an optional
-`  hint: ...` line. Anything else is passed through unchanged.
+`  hint: ...` line, in English or in Chinese (`错误`, `警告`, `说明`, `提示`). Anything else is
+passed through unchanged. The output is always in the English form the problem matcher
+reads.
 
 Why not point the problem matcher at rulebook's own output? Because rulebook counts
-columns in bytes (a Chinese character takes 3), while VS Code counts characters (UTF-16
-code units): on a line with Chinese text the squiggle would land far to the right of the
-problem. This script re-reads the source line and converts the columns; `--columns chars`
-turns that off for input whose columns already count characters. It also keeps the hint,
-which a one-line problem matcher cannot read from the text form.
+columns in characters (code points), while VS Code counts UTF-16 code units, which differ
+for a character outside the Basic Multilingual Plane (an emoji, a rare CJK character);
+and because the text form may be in Chinese. This script re-reads the source line and
+converts the columns; `--columns bytes` reads input whose columns count bytes (as older
+builds of rulebook gave them). It also keeps the hint, which a one-line problem matcher cannot read from the
+text form.
 
 Exit status: 1 when there was at least one error, else 0.
 """
@@ -34,12 +37,15 @@ import json
 import re
 import sys
 
-TEXT_HEADER = re.compile(r"^(.+?):([0-9]+):([0-9]+): (error|warning|note): (.*)$")
-TEXT_HINT = re.compile(r"^  hint: (.*)$")
+TEXT_HEADER = re.compile(r"^(.+?):([0-9]+):([0-9]+): (error|warning|note|错误|警告|说明): (.*)$")
+TEXT_HINT = re.compile(r"^  (?:hint|提示): (.*)$")
+TEXT_SUMMARY = re.compile(r"^([0-9]+ (error|warning)s?(, [0-9]+ warnings?)?|共 [0-9]+ 个错误.*)$")
+SEVERITY = {"错误": "error", "警告": "warning", "说明": "note"}
 
 
 class Columns:
-    """Converts 1-based byte columns to 1-based UTF-16 columns, reading each file once."""
+    """Converts 1-based columns counting code points (or bytes) to 1-based UTF-16 columns,
+    reading each file once."""
 
     def __init__(self, unit):
         self.unit = unit
@@ -55,15 +61,18 @@ class Columns:
         return self.files[path]
 
     def convert(self, path, line, column):
-        if self.unit != "bytes" or line < 1 or column < 1:
+        if line < 1 or column < 1:
             return column
         lines = self._lines(path)
         if lines is None or line > len(lines):
             return column
-        prefix = lines[line - 1][: column - 1]
-        if line == 1 and prefix.startswith(b"\xef\xbb\xbf"):
-            prefix = prefix[3:]  # the byte order mark is not shown in the editor
-        text = prefix.decode("utf-8", errors="replace")
+        source = lines[line - 1]
+        if line == 1 and source.startswith(b"\xef\xbb\xbf"):
+            source = source[3:]  # the byte order mark is not shown, nor counted
+        if self.unit == "bytes":
+            text = source[: column - 1].decode("utf-8", errors="replace")
+        else:
+            text = source.decode("utf-8", errors="replace")[: column - 1]
         return 1 + sum(2 if ord(c) > 0xFFFF else 1 for c in text)
 
 
@@ -136,6 +145,7 @@ def from_text(text, columns):
         if m:
             flush()
             file, line, column, severity, message = m.groups()
+            severity = SEVERITY.get(severity, severity)
             errors += severity == "error"
             current = [file, int(line), int(column), int(line), 0, severity, message, ""]
             i += 1
@@ -150,7 +160,7 @@ def from_text(text, columns):
             continue
         flush()
         current = None
-        if not re.match(r"^[0-9]+ (error|warning)s?(, [0-9]+ warnings?)?$", lines[i]):
+        if not TEXT_SUMMARY.match(lines[i]):
             out.append(lines[i])
         i += 1
     flush()
@@ -158,10 +168,11 @@ def from_text(text, columns):
 
 
 def column_after_carets(source, carets, columns):
-    """The byte column just after the carets, which rulebook draws in display width (two
-    columns for a character of three or more bytes). 0 when it cannot be worked out."""
+    """The column just after the carets (in the input's unit), which rulebook draws in
+    display width (two columns for a character of three or more bytes). 0 when it cannot
+    be worked out."""
     end = len(carets.rstrip())
-    if columns.unit != "bytes" or end == 0:
+    if end == 0:
         return 0
     width, offset = 0, 0
     for ch in source:
@@ -169,15 +180,15 @@ def column_after_carets(source, carets, columns):
             break
         size = len(ch.encode("utf-8"))
         width += 2 if size >= 3 else 1
-        offset += size
+        offset += size if columns.unit == "bytes" else 1
     return offset + 1 if width == end else 0
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("input", nargs="?", default="-", help="diagnostics file (default: standard input)")
-    parser.add_argument("--columns", choices=["bytes", "chars"], default="bytes",
-                        help="what the input's columns count (default: bytes, as rulebook does)")
+    parser.add_argument("--columns", choices=["chars", "bytes"], default="chars",
+                        help="what the input's columns count (default: chars, as rulebook does)")
     args = parser.parse_args(argv)
     if args.input == "-":
         text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
