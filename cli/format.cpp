@@ -267,7 +267,11 @@ std::string format_table(const Result& r, bool by_group) {
   std::string out = tr(Msg::rp_title_period, r.title, r.period_from, r.period_to) + "\n\n";
   const auto views = ranking_views(r, !by_group || r.group_names.empty(), by_group);
   for (size_t i = 0; i < views.size(); ++i) {
-    if (!views[i].title.empty()) out += (i ? "\n" : "") + tr(Msg::rp_group_heading, views[i].title, views[i].units.size()) + "\n";
+    if (!views[i].title.empty()) {
+      if (i) out += "\n";
+      out += tr(Msg::rp_group_heading, views[i].title, views[i].units.size());
+      out += "\n";
+    }
     out += table_text(r, views[i].units);
   }
   return out;
