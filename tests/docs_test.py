@@ -75,6 +75,17 @@ def is_code_only_table_row(line):
                for c in cells)
 
 
+def slug(title):
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+def broken_links(headings, text):
+    anchors = {slug(line.split(" ", 1)[1]) for _, _, line in headings}
+    outside = re.sub(r"```.*?```", "", text, flags=re.S)
+    return [a for a in re.findall(r"\]\(#([^)]*)\)", outside) if a not in anchors]
+
+
 def main():
     root = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent)
     zh_path, en_path = root / "docs" / "language.md", root / "docs" / "language.en.md"
@@ -90,8 +101,9 @@ def main():
         if not p.is_file():
             report(False, f"{p} exists")
             return 1
-    zh_h, zh_b, zh_s = parse(zh_path.read_text(encoding="utf-8"))
-    en_h, en_b, en_s = parse(en_path.read_text(encoding="utf-8"))
+    zh_text, en_text = zh_path.read_text(encoding="utf-8"), en_path.read_text(encoding="utf-8")
+    zh_h, zh_b, zh_s = parse(zh_text)
+    en_h, en_b, en_s = parse(en_text)
 
     # Headings: the same levels and numbers in the same order.
     bad = []
@@ -112,6 +124,11 @@ def main():
             first = (a or "(none)").split("\n")[:2]
             bad.append(f"code block {k + 1} differs (Chinese file: {first!r})")
     report(not bad, f"code blocks identical ({len(zh_b)} Chinese, {len(en_b)} English)", "; ".join(bad[:5]))
+
+    # Links to sections (#...) lead to a heading of the same file.
+    for name, h, text in (("docs/language.md", zh_h, zh_text), ("docs/language.en.md", en_h, en_text)):
+        bad = broken_links(h, text)
+        report(not bad, f"links to sections in {name} lead to headings", ", ".join("#" + a for a in bad[:5]))
 
     # Prose in the Chinese file is Chinese.
     pending, english = [], []
