@@ -248,7 +248,7 @@ def grammar():
                 },
                 {
                     "comment": "2023-1-31 is not a date: inside a condition it is read as the "
-                    "subtraction 2023 - 1 - 31 without any message (docs/language.md 13.2).",
+                    "subtraction 2023 - 1 - 31 without any message (docs/language.en.md 13.2).",
                     "name": "invalid.deprecated.date-like-subtraction.rulebook",
                     "match": NOT_AFTER_NAME + "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}" + NOT_BEFORE_NAME,
                 },
