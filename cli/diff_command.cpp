@@ -12,6 +12,7 @@
 #include "compiler/parser.hpp"
 #include "compiler/rulebook_diff.hpp"
 #include "runtime/output_file.hpp"
+#include "runtime/platform.hpp"
 
 namespace rb {
 
@@ -29,7 +30,7 @@ std::optional<Loaded> load(const std::string& path) {
     std::cerr << fmt::format("{}: error: diff compares rulebook sources; give the .rules file\n", path);
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(native_path(path), std::ios::binary);
   if (!in) {
     std::cerr << fmt::format("{}: error: cannot open the rulebook file\n", path);
     return std::nullopt;

@@ -16,10 +16,12 @@
 #include "cli/report.hpp"
 #include "cli/template_command.hpp"
 #include "cli/test_command.hpp"
+#include "cli/version.hpp"
 #include "compiler/compiler.hpp"
 #include "compiler/formatter.hpp"
 #include "runtime/disasm.hpp"
 #include "runtime/output_file.hpp"
+#include "runtime/platform.hpp"
 #include "runtime/rbc_file.hpp"
 #include "runtime/session.hpp"
 
@@ -133,7 +135,7 @@ int check(const std::string& path, const std::string& format, bool strict) {
 int format_files(const std::vector<std::string>& files, bool check_only) {
   int status = 0;
   for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(native_path(path), std::ios::binary);
     if (!in) {
       std::cerr << fmt::format("{}: error: cannot open the file\n", path);
       status = 1;
@@ -320,8 +322,11 @@ int run(const RunArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  init_console(argc, argv);
   CLI::App app{"Rulebook: compile scoring rulebooks and score units from events"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", fmt::format("rulebook {} (bytecode format {})", kRulebookVersion, kRbcVersion),
+                       "Print the version and the bytecode format version, then exit");
 
   RunArgs run_args;
   auto* run_cmd = app.add_subcommand("run", "Score every unit from events");

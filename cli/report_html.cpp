@@ -7,6 +7,7 @@
 
 #include "cli/explain.hpp"
 #include "cli/report.hpp"
+#include "runtime/platform.hpp"
 #include "runtime/rbc_file.hpp"
 
 namespace rb {
@@ -103,7 +104,7 @@ void items_table(const TraceNode& n, int depth, int decimals, std::string& out) 
 InputFile describe_input(const std::string& path) {
   InputFile f;
   f.path = path;
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(native_path(path), std::ios::binary);
   if (!in) return f;
   std::ostringstream s;
   s << in.rdbuf();

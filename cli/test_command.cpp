@@ -12,6 +12,7 @@
 #include "cli/explain.hpp"
 #include "compiler/compiler.hpp"
 #include "compiler/tests_file.hpp"
+#include "runtime/platform.hpp"
 #include "runtime/session.hpp"
 
 namespace rb {
@@ -19,7 +20,7 @@ namespace rb {
 namespace {
 
 std::optional<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(native_path(path), std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream s;
   s << in.rdbuf();

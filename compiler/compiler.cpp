@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "parser.hpp"
+#include "runtime/platform.hpp"
 #include "state.hpp"
 
 namespace rb {
@@ -38,7 +39,7 @@ std::optional<Program> compile(const ast::Rulebook& rulebook, const std::string&
 
 std::optional<Program> compile_file(const std::string& path, Diagnostics& diags, std::string* source_out,
                                     bool coverage, EventUses* uses) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(native_path(path), std::ios::binary);
   if (!in) {
     diags.error(path, {}, "cannot open the rulebook file");
     return std::nullopt;

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "runtime/platform.hpp"
 #include "state.hpp"
 
 namespace rb {
@@ -374,7 +375,7 @@ class Registry {
   std::vector<ast::Table::Row> read_table_file(const ast::Table& t, const std::string& file) {
     std::vector<ast::Table::Row> rows;
     std::string path = file.empty() || file[0] == '/' ? file : base_dir_ + "/" + file;
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(native_path(path), std::ios::binary);
     if (!in) {
       s_.error(t.source_span, fmt::format("cannot open table file {}", path));
       return rows;

@@ -1,5 +1,7 @@
 #include "output_file.hpp"
 
+#include "platform.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -26,7 +28,7 @@ std::string system_message(int error_number) {
 // name is a folder or the links go round in a circle.
 std::optional<std::string> resolve_target(const std::string& path, std::string& target) {
   constexpr int kMaxLinks = 40;  // as the kernel's own limit on links followed in one name
-  fs::path p(path);
+  fs::path p = native_path(path);
   for (int links = 0; links <= kMaxLinks; ++links) {
     std::error_code ec;
     const fs::file_status st = fs::symlink_status(p, ec);
@@ -37,16 +39,18 @@ std::optional<std::string> resolve_target(const std::string& path, std::string& 
       continue;
     }
     if (st.type() == fs::file_type::directory) return "it is a folder; give the name of a file to write";
-    target = p.string();
+    target = utf8_name(p);
     return std::nullopt;
   }
   return "too many symbolic links";
 }
 
+#ifdef O_TMPFILE
 std::string folder_of(const std::string& target) {
   const fs::path parent = fs::path(target).parent_path();
   return parent.empty() ? "." : parent.string();
 }
+#endif
 
 // A name beside `target` that no other writer, in this process or another, is using.
 std::string temporary_name(const std::string& target) {
@@ -74,7 +78,7 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
   }
 #endif
   named_temp_ = temporary_name(target_);
-  fd_ = ::open(named_temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  fd_ = create_new_file(named_temp_);
   if (fd_ < 0) {
     const int saved = errno;
     named_temp_.clear();
@@ -84,7 +88,7 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
 
 OutputFile::~OutputFile() {
   if (fd_ >= 0) ::close(fd_);
-  if (!named_temp_.empty()) ::unlink(named_temp_.c_str());
+  if (!named_temp_.empty()) remove_file(named_temp_);
 }
 
 void OutputFile::fail(const std::string& what, int error_number) {
@@ -112,7 +116,7 @@ bool OutputFile::write(std::string_view bytes) {
 bool OutputFile::commit() {
   if (fd_ < 0) return false;
   // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
-  if (::fsync(fd_) != 0) {
+  if (flush_to_disk(fd_) != 0) {
     fail("", errno);
     return false;
   }
@@ -136,7 +140,7 @@ bool OutputFile::commit() {
     fail("", errno);
     return false;
   }
-  if (std::rename(named_temp_.c_str(), target_.c_str()) != 0) {
+  if (!replace_file(named_temp_, target_)) {
     fail("", errno);
     return false;
   }
@@ -155,11 +159,11 @@ std::optional<std::string> output_conflict(const std::string& output, const std:
   std::string target;
   if (auto problem = resolve_target(output, target)) return fmt::format("cannot write '{}': {}", output, *problem);
   std::error_code ec;
-  if (!fs::exists(target, ec)) return std::nullopt;  // a new file cannot be an input
+  if (!fs::exists(native_path(target), ec)) return std::nullopt;  // a new file cannot be an input
   for (const auto& input : inputs) {
     // The same file under another name or through a hard link (device and file id, on
     // every system).
-    if (fs::equivalent(input, target, ec) && !ec)
+    if (fs::equivalent(native_path(input), native_path(target), ec) && !ec)
       return fmt::format("cannot write '{}': it is the input file '{}', which would be lost; give another output name",
                          output, input);
   }

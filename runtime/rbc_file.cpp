@@ -1,5 +1,6 @@
 #include "rbc_file.hpp"
 #include "output_file.hpp"
+#include "platform.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -353,7 +354,7 @@ std::string system_message(int error_number) {
 }
 
 std::optional<std::string> read_whole_file(const std::string& path, std::vector<uint8_t>& bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = open_for_reading(path);
   if (fd < 0) return fmt::format("cannot open '{}': {}", path, system_message(errno));
   uint8_t buffer[1 << 16];
   for (;;) {

@@ -13,6 +13,7 @@
 #include <zip.h>
 
 #include "reader_impl.hpp"
+#include "platform.hpp"
 
 namespace rb {
 
@@ -40,7 +41,7 @@ bool has_extension(const std::string& path, std::string_view ext) {
 bool EventReader::Impl::is_input(const std::string& path) const {
   std::error_code ec;
   for (const auto& in : input_paths)
-    if (std::filesystem::equivalent(path, in, ec)) return true;
+    if (std::filesystem::equivalent(native_path(path), native_path(in), ec)) return true;
   return false;
 }
 
@@ -171,7 +172,7 @@ bool EventReader::Impl::finish() {
     // Nothing rejected: no reject file (and none left from an earlier run).
     if (is_input(target)) return true;
     std::error_code ec;
-    std::filesystem::remove(target, ec);
+    std::filesystem::remove(native_path(target), ec);
     return true;
   }
   if (is_input(target)) {
@@ -180,9 +181,9 @@ bool EventReader::Impl::finish() {
   }
   reject_tmp = target + ".tmp";
   std::string error;
-  if (!rejects.write(reject_tmp, target, error) || std::rename(reject_tmp.c_str(), target.c_str()) != 0) {
+  if (!rejects.write(reject_tmp, target, error) || !replace_file(reject_tmp, target)) {
     report_file(target, error.empty() ? fmt::format("cannot write the reject file: {}", std::strerror(errno)) : error);
-    std::remove(reject_tmp.c_str());
+    remove_file(reject_tmp);
     return false;
   }
   return true;
@@ -204,7 +205,7 @@ bool EventReader::read_file(const std::string& path, uint32_t file_index, Record
     if (zip == nullptr) return impl_->workbook_unreadable(path, error);
     return impl_->read_xlsx(path, file_index, sink, zip);
   }
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open_for_reading(path);
   if (fd < 0) {
     impl_->report_file(path, fmt::format("cannot open: {}", std::strerror(errno)));
     return false;

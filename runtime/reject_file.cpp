@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "csv.hpp"
+#include "platform.hpp"
 
 namespace rb {
 
@@ -68,7 +69,7 @@ bool RejectFile::write(const std::string& path, const std::string& name, std::st
 }
 
 bool RejectFile::write_csv(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::ofstream out(native_path(path), std::ios::binary | std::ios::trunc);
   out << "\xEF\xBB\xBF";
   std::vector<std::string> last, header, row;
   for (const Entry& e : entries_) {
@@ -84,7 +85,7 @@ bool RejectFile::write_csv(const std::string& path) const {
 }
 
 bool RejectFile::write_jsonl(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::ofstream out(native_path(path), std::ios::binary | std::ios::trunc);
   for (const Entry& e : entries_) {
     nlohmann::ordered_json j;
     if (e.header.empty()) {
