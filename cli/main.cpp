@@ -325,6 +325,9 @@ int main(int argc, char** argv) {
   init_console(argc, argv);
   CLI::App app{"Rulebook: compile scoring rulebooks and score units from events"};
   app.require_subcommand(1);
+  // Options are written --name on every system: on Windows CLI11 would otherwise take an
+  // argument starting with '/' (a path such as /data/x.rules) for an option.
+  app.allow_windows_style_options(false);
   app.set_version_flag("--version", fmt::format("rulebook {} (bytecode format {})", kRulebookVersion, kRbcVersion),
                        "Print the version and the bytecode format version, then exit");
 

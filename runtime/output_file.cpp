@@ -78,7 +78,7 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
   }
 #endif
   named_temp_ = temporary_name(target_);
-  fd_ = create_new_file(named_temp_);
+  fd_ = create_temporary_file(named_temp_);
   if (fd_ < 0) {
     const int saved = errno;
     named_temp_.clear();
@@ -95,8 +95,18 @@ void OutputFile::fail(const std::string& what, int error_number) {
   error_ = fmt::format("cannot write '{}': {}{}", path_, what, system_message(error_number));
 }
 
-std::string OutputFile::open_name() const {
-  return unnamed_ ? fmt::format("/proc/self/fd/{}", fd_) : named_temp_;
+std::string OutputFile::open_name() {
+  if (unnamed_) return fmt::format("/proc/self/fd/{}", fd_);
+#ifdef _WIN32
+  // Windows lets nobody open the file by name while this descriptor writes to it or while
+  // it is marked for deletion: it is kept and closed, and the library writes it.
+  if (fd_ >= 0 && keep_file(fd_)) {
+    ::close(fd_);
+    fd_ = -1;
+    by_name_ = true;
+  }
+#endif
+  return named_temp_;
 }
 
 bool OutputFile::write(std::string_view bytes) {
@@ -114,6 +124,17 @@ bool OutputFile::write(std::string_view bytes) {
 }
 
 bool OutputFile::commit() {
+  if (!by_name_ && !finish_writing()) return false;
+  if (!replace_file(named_temp_, target_)) {
+    fail("", errno);
+    return false;
+  }
+  named_temp_.clear();
+  return true;
+}
+
+// Flushes and closes the file, which then has a name of its own (named_temp_).
+bool OutputFile::finish_writing() {
   if (fd_ < 0) return false;
   // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
   if (flush_to_disk(fd_) != 0) {
@@ -133,6 +154,11 @@ bool OutputFile::commit() {
     }
   }
 #endif
+  // A temporary file that the system would delete with the process (Windows) is kept now.
+  if (!keep_file(fd_)) {
+    fail("", errno);
+    return false;
+  }
   // Closed before the rename, which Windows cannot do to an open file.
   const int closed = ::close(fd_);
   fd_ = -1;
@@ -140,11 +166,6 @@ bool OutputFile::commit() {
     fail("", errno);
     return false;
   }
-  if (!replace_file(named_temp_, target_)) {
-    fail("", errno);
-    return false;
-  }
-  named_temp_.clear();
   return true;
 }
 

@@ -8,8 +8,9 @@
 
 #ifdef _WIN32
 #include <io.h>
-#include <shellapi.h>
 #include <windows.h>
+// After <windows.h>, which it needs.
+#include <shellapi.h>
 
 #include <vector>
 #else
@@ -65,6 +66,34 @@ int create_new_file(const std::string& path) {
   return ::_wopen(wide(path).c_str(), _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY, _S_IREAD | _S_IWRITE);
 }
 
+int create_temporary_file(const std::string& path) {
+  // DELETE access, so that the file can be marked for deletion and unmarked; shared, so that
+  // a library may open it by name (OutputFile::open_name).
+  HANDLE h = CreateFileW(wide(path).c_str(), GENERIC_WRITE | DELETE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                         nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (h == INVALID_HANDLE_VALUE) {
+    errno = GetLastError() == ERROR_FILE_EXISTS ? EEXIST : errno_of(GetLastError());
+    return -1;
+  }
+  FILE_DISPOSITION_INFO dispose{TRUE};
+  if (!SetFileInformationByHandle(h, FileDispositionInfo, &dispose, sizeof dispose)) {
+    errno = errno_of(GetLastError());
+    CloseHandle(h);
+    return -1;
+  }
+  const int fd = ::_open_osfhandle(reinterpret_cast<intptr_t>(h), _O_WRONLY | _O_BINARY);
+  if (fd < 0) CloseHandle(h);
+  return fd;
+}
+
+bool keep_file(int fd) {
+  FILE_DISPOSITION_INFO keep{FALSE};
+  if (SetFileInformationByHandle(reinterpret_cast<HANDLE>(::_get_osfhandle(fd)), FileDispositionInfo, &keep, sizeof keep))
+    return true;
+  errno = errno_of(GetLastError());
+  return false;
+}
+
 int flush_to_disk(int fd) { return ::_commit(fd); }
 
 bool replace_file(const std::string& from, const std::string& to) {
@@ -103,6 +132,10 @@ int open_for_reading(const std::string& path) { return ::open(path.c_str(), O_RD
 int create_new_file(const std::string& path) {
   return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 }
+
+int create_temporary_file(const std::string& path) { return create_new_file(path); }
+
+bool keep_file(int) { return true; }
 
 int flush_to_disk(int fd) { return ::fsync(fd); }
 

@@ -17,6 +17,12 @@ std::string utf8_name(const std::filesystem::path& path);
 // a new file to write that must not exist yet.
 int open_for_reading(const std::string& path);
 int create_new_file(const std::string& path);
+// A new file to write (it must not exist yet) that the system deletes when the process
+// ends, however it ends, unless keep_file(fd) was called: on Windows a file marked for
+// deletion; elsewhere a plain new file (OutputFile uses Linux's unnamed files instead).
+int create_temporary_file(const std::string& path);
+// Keeps a file from create_temporary_file; false with errno set on failure.
+bool keep_file(int fd);
 // Flushes a written file to the disk (fsync); 0 or -1 with errno set.
 int flush_to_disk(int fd);
 // Gives `from` the name `to`, replacing a file of that name in one step; false with errno

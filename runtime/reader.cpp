@@ -125,8 +125,8 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
       if (is_csv) {
         usable = csv_cut(buffer.data(), filled);
       } else {
-        const char* last = static_cast<const char*>(::memrchr(buffer.data(), '\n', filled));
-        usable = last ? static_cast<size_t>(last - buffer.data()) + 1 : 0;
+        const size_t last = std::string_view(buffer.data(), filled).rfind('\n');
+        usable = last == std::string_view::npos ? 0 : last + 1;
       }
     }
     if (usable > 0 && is_csv) {

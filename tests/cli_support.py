@@ -7,6 +7,9 @@ import tempfile
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 CLI = os.path.join(BUILD, "rulebook")
+# The binary is rulebook.exe under Wine (packaging/test-windows.sh): Linux's symbolic links
+# are then plain files to it.
+WINDOWS = os.environ.get("RULEBOOK_TEST_WINDOWS") == "1"
 RULES = os.path.join(SRC, "rules", "yunhe-2022.rules")
 EVENTS = os.path.join(SRC, "examples", "yunhe-2022", "events.jsonl")
 TMP = tempfile.mkdtemp(prefix="rulebook-cli-")
