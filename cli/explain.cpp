@@ -2,6 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <set>
+
+#include "cli/format.hpp"
+#include "runtime/messages.hpp"
+
 namespace rb {
 
 namespace {
@@ -15,22 +21,23 @@ std::string where(const TraceRecord& r) { return r.file.empty() ? std::string() 
 void tree(const TraceNode& n, const std::string& indent, bool last, bool root, std::string& out) {
   std::string branch = root ? "" : (last ? "└─ " : "├─ ");
   std::string head = fmt::format("{}{}{}  {}", indent, branch, n.name, num(n.value));
-  if (n.cap) head += fmt::format("  (上限 {})", num(*n.cap));
+  if (n.cap) head += tr(Msg::ex_cap, num(*n.cap));
   if (!n.citation.empty()) head += fmt::format("  [{}]", n.citation);
   out += head + "\n";
   std::string inner = indent + (root ? "" : (last ? "   " : "│  "));
   std::string bar = n.children.empty() ? "   " : "│  ";
   for (const auto& note : n.notes) out += fmt::format("{}{}· {}\n", inner, bar, note);
-  for (const auto& [name, v] : n.uses) out += fmt::format("{}{}· uses {} = {}\n", inner, bar, name, num(v));
+  for (const auto& [name, v] : n.uses) out += fmt::format("{}{}· {}\n", inner, bar, tr(Msg::ex_uses, name, num(v)));
   if (!n.periods.empty()) {
     std::vector<std::string> values;
     for (const auto& [label, v] : n.periods) values.push_back(fmt::format("{} {}", label, num(v)));
-    out += fmt::format("{}{}  per sub-period: {}\n", inner, bar, fmt::join(values, ", "));
+    out += fmt::format("{}{}  {}\n", inner, bar, tr(Msg::ex_per_period, fmt::format("{}", fmt::join(values, text(Msg::list_separator)))));
   }
   for (const auto& c : n.cross_unit) {
     std::vector<std::string> over;
     for (const auto& [unit, v] : c.over) over.push_back(fmt::format("{} {}", unit, num(v)));
-    out += fmt::format("{}{}  units: {}\n", inner, bar, over.empty() ? "(none)" : fmt::format("{}", fmt::join(over, ", ")));
+    out += fmt::format("{}{}  {}\n", inner, bar,
+                       tr(Msg::ex_units, over.empty() ? text(Msg::ex_none) : fmt::format("{}", fmt::join(over, text(Msg::list_separator)))));
   }
   for (const auto& acc : n.accumulators) {
     if (acc.records.empty()) continue;
@@ -47,49 +54,117 @@ void tree(const TraceNode& n, const std::string& indent, bool last, bool root, s
   for (size_t i = 0; i < n.children.size(); ++i) tree(n.children[i], inner, i + 1 == n.children.size(), false, out);
 }
 
-std::string amount(const Rational& v) { return format_decimal(v, 2); }
+std::string amount(const Rational& v, int decimals) { return format_decimal(v, decimals); }
 
-// One counted record, or one gap or streak, as a phrase.
-std::string phrase(const TraceRecord& r) {
-  if (r.file.empty() && r.span_days > 0 && r.note.find("no record") != std::string::npos)
-    return fmt::format("{}自{}至{}间隔{}天未更新，计{}次", r.key, r.span_from, r.span_to, r.span_days, amount(r.amount));
-  if (r.file.empty()) return fmt::format("{}于{}至{}连续低于要求，计{}次", r.key, r.span_from, r.span_to, amount(r.amount));
-  return fmt::format("{} {}{}", r.date, r.type, r.key.empty() ? "" : " " + r.key);
+// A date as a notice writes it: 2022年5月9日 (in English, as it is: 2022-05-09).
+std::string notice_date(const std::string& iso) {
+  int y = 0, m = 0, d = 0;
+  if (language() == Lang::En || std::sscanf(iso.c_str(), "%d-%d-%d", &y, &m, &d) != 3) return iso;
+  return fmt::format("{}年{}月{}日", y, m, d);
 }
 
-// `verb` says what an item's points do: 扣 (deducted), 加 (a bonus) or 得 (scored, in 计分).
-void prose(const TraceNode& n, const std::string& unit, const char* verb, std::string& out) {
-  if (n.kind == "category") verb = n.role == "bonus" ? "加" : n.role == "points" ? "得" : "扣";
+// One counted record, or one gap or streak, as a phrase: when, what, and who issued it.
+std::string phrase(const TraceRecord& r) {
+  if (r.file.empty() && r.streak)
+    return tr(Msg::pr_streak, r.key, notice_date(r.span_from), notice_date(r.span_to), amount(r.amount, 2));
+  if (r.file.empty())
+    return tr(Msg::pr_gap, r.key, notice_date(r.span_from), notice_date(r.span_to), r.span_days, amount(r.amount, 2));
+  std::string what = r.key.empty() ? r.type : fmt::format("{} {}", r.type, r.key);
+  if (r.details.empty()) return tr(Msg::pr_record, notice_date(r.date), what);
+  std::vector<std::string> details;
+  for (const auto& [field, value] : r.details) details.push_back(tr(Msg::pr_detail, field, value));
+  return tr(Msg::pr_record_details, notice_date(r.date), what, fmt::format("{}", fmt::join(details, text(Msg::list_separator))));
+}
+
+// Records a notice lists by name under one item; more are given as a count.
+constexpr size_t kNoticeRecords = 8;
+
+// A sub-period's label (2022-03, 2022Q1, 2022H2, a week's first day) as a notice writes it.
+std::string period_shown(const std::string& label) {
+  int y = 0, k = 0;
+  char c = 0;
+  if (std::sscanf(label.c_str(), "%4d-%2d-%2d", &y, &k, &k) == 3) return tr(Msg::pr_label_week, notice_date(label));
+  if (std::sscanf(label.c_str(), "%4d-%2d", &y, &k) == 2) return tr(Msg::pr_label_month, y, k);
+  if (std::sscanf(label.c_str(), "%4d%c%d", &y, &c, &k) == 3 && c == 'Q') return tr(Msg::pr_label_quarter, y, k);
+  if (std::sscanf(label.c_str(), "%4d%c%d", &y, &c, &k) == 3 && c == 'H')
+    return tr(k == 1 ? Msg::pr_label_half_1 : Msg::pr_label_half_2, y);
+  return label;
+}
+
+struct ProseState {
+  int decimals;
+  int number = 0;  // items are numbered within each section
+  std::string out;
+};
+
+const char* verb_of(const std::string& role) {
+  return text(role == "bonus" ? Msg::pr_verb_add : role == "points" ? Msg::pr_verb_score : Msg::pr_verb_deduct);
+}
+
+// The sentences of the items under `n` that moved the score, and the caps and
+// substitutions that changed a group or category.
+void prose(const TraceNode& n, const std::string& role, ProseState& st) {
+  const std::string& own = n.kind == "category" && !n.role.empty() ? n.role : role;
   if ((n.kind == "item" || n.kind == "veto") && !n.value.is_zero()) {
+    // Each record once (a rate reads its records twice), and a long list as its count: the
+    // notice is for reading; the derivation (explain without --prose) lists them all.
     std::vector<std::string> records;
-    size_t count = 0;
+    std::set<std::pair<std::string, uint32_t>> seen;
     for (const auto& acc : n.accumulators)
       for (const auto& r : acc.records) {
         if (!r.counted || (r.amount.is_zero() && r.file.empty())) continue;
+        if (!r.file.empty() && !seen.emplace(r.file, r.line).second) continue;
         records.push_back(phrase(r));
-        count += r.file.empty() ? 0 : 1;
       }
     std::string basis;
-    if (!records.empty())
-      basis = count > 0 ? fmt::format("，涉及记录{}条：{}", count, fmt::join(records, "；")) : fmt::format("：{}", fmt::join(records, "；"));
-    if (n.kind == "veto")
-      out += fmt::format("{}触及{}（{}），实行一票否决{}。\n", unit, n.citation, n.name, basis);
-    else if (n.substituted)
-      out += fmt::format("{}按{}（{}）取{}个单位的平均分，{}{}分。\n", unit, n.citation, n.name, n.mean_over.size(),
-                         verb, amount(n.value));
-    else
-      out += fmt::format("{}按{}（{}）{}{}分{}。\n", unit, n.citation, n.name, verb, amount(n.value), basis);
-  }
-  if ((n.kind == "category" || n.kind == "group") && n.role != "veto") {
-    const char* word = n.kind == "category" ? "类" : "项";
+    if (records.size() > kNoticeRecords)
+      basis = tr(Msg::pr_many_records, records.size());
+    else if (!records.empty())
+      basis = tr(Msg::pr_records, fmt::format("{}", fmt::join(records, text(Msg::pr_record_separator))));
+    if (!n.periods.empty()) {
+      std::vector<std::string> periods;
+      for (const auto& [label, v] : n.periods)
+        if (!v.is_zero()) periods.push_back(tr(Msg::pr_period_value, period_shown(label), amount(v, st.decimals)));
+      if (!periods.empty()) {
+        std::string combined;
+        for (Msg m : {Msg::tr_combine_sum, Msg::tr_combine_mean_all, Msg::tr_combine_mean_records, Msg::tr_combine_mean_existed})
+          if (n.combined == text(m, Lang::En)) combined = text(m);
+        basis += tr(Msg::pr_periods, fmt::format("{}", fmt::join(periods, text(Msg::list_separator))), combined);
+      }
+    }
+    ++st.number;
     if (n.substituted)
-      out += fmt::format("{}“{}”{}按{}个有关单位的平均分计{}分（本单位原为{}分）。\n", unit, n.name, word,
-                         n.mean_over.size(), amount(n.value), amount(n.own_value.value_or(Rational(0))));
-    else if (n.before_cap)
-      out += fmt::format("{}“{}”{}合计{}分，超过上限，按{}分计。\n", unit, n.name, word, amount(*n.before_cap),
-                         amount(n.value));
+      st.out += tr(Msg::pr_item_substituted, st.number, n.citation, n.name, n.mean_over.size(), verb_of(own),
+                   amount(n.value, st.decimals));
+    else
+      st.out += tr(Msg::pr_item, st.number, n.citation, n.name, verb_of(own), amount(n.value, st.decimals), basis);
+    st.out += "\n";
   }
-  for (const auto& c : n.children) prose(c, unit, verb, out);
+  if ((n.kind == "category" || n.kind == "group") && own != "veto") {
+    const char* word = text(n.kind == "category" ? Msg::pr_word_category : Msg::pr_word_group);
+    if (n.substituted) {
+      // Its members' own amounts do not count: the mean stands for all of them.
+      st.out += tr(Msg::pr_group_substituted, n.name, word, n.mean_over.size(), amount(n.value, st.decimals),
+                   amount(n.own_value.value_or(Rational(0)), st.decimals)) + "\n";
+      return;
+    }
+    if (n.before_cap)
+      st.out += tr(Msg::pr_group_capped, n.name, word, amount(*n.before_cap, st.decimals), amount(n.value, st.decimals)) + "\n";
+  }
+  for (const auto& c : n.children) prose(c, own, st);
+}
+
+// The veto items that hit, as sentences.
+void vetoes(const TraceNode& n, const std::string& unit, std::string& out) {
+  if (n.kind == "veto" && !n.value.is_zero()) {
+    std::vector<std::string> records;
+    for (const auto& acc : n.accumulators)
+      for (const auto& r : acc.records)
+        if (r.counted) records.push_back(phrase(r));
+    out += tr(Msg::pr_vetoed, unit, n.citation, n.name,
+              records.empty() ? "" : tr(Msg::pr_vetoed_basis, fmt::format("{}", fmt::join(records, text(Msg::pr_record_separator))))) + "\n";
+  }
+  for (const auto& c : n.children) vetoes(c, unit, out);
 }
 
 }  // namespace
@@ -175,10 +250,63 @@ std::string explain_tree(const UnitTrace& trace, const TraceNode& root) {
   return out;
 }
 
-std::string explain_prose(const UnitTrace& trace, const TraceNode& root) {
+NoticeHead notice_head(const Result& r, size_t unit) {
+  std::vector<size_t> all(r.units.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  size_t rank = 0, ranked = 0;
+  for (const Standing& s : standings(r, all)) {
+    if (s.unit == unit) rank = s.rank;
+    if (s.rank > 0) ++ranked;
+  }
+  return notice_head(r, unit, rank, ranked);
+}
+
+NoticeHead notice_head(const Result& r, size_t unit, size_t rank, size_t ranked) {
+  NoticeHead h;
+  const UnitResult& u = r.units[unit];
+  h.assessed = u.assessed;
+  h.not_assessed_reason = u.not_assessed_reason;
+  h.vetoed = u.vetoed;
+  h.score = u.score;
+  h.grade = u.grade;
+  h.decimals = r.decimals;
+  h.rank = rank;
+  h.ranked = ranked;
+  return h;
+}
+
+std::string explain_prose(const UnitTrace& trace, const TraceNode& root, const NoticeHead* head) {
+  const bool whole = &root == &trace.score;
+  const int decimals = head ? head->decimals : 2;
   std::string out;
-  prose(root, trace.unit, "扣", out);
-  if (out.empty()) out = fmt::format("{}没有扣分或加分事项。\n", trace.unit);
+  if (head && whole) {
+    if (!head->assessed) return tr(Msg::pr_not_assessed, trace.unit, head->not_assessed_reason) + "\n";
+    if (head->vetoed) {
+      vetoes(root, trace.unit, out);
+      return out;
+    }
+    out += tr(Msg::pr_head, trace.unit, amount(head->score, decimals), head->ranked, head->rank,
+              head->grade.empty() ? "" : tr(Msg::pr_head_grade, head->grade)) + "\n";
+  }
+  bool any = false;
+  if (whole) {
+    // One section per category role, in the rulebook's order of first appearance.
+    for (const std::string role : {"deduction", "points", "bonus"}) {
+      ProseState st{decimals, 0, {}};
+      for (const auto& c : root.children)
+        if (c.role == role) prose(c, role, st);
+      if (st.out.empty()) continue;
+      out += text(role == "deduction" ? Msg::pr_deductions : role == "bonus" ? Msg::pr_bonuses : Msg::pr_points);
+      out += "\n" + st.out;
+      any = true;
+    }
+  } else {
+    ProseState st{decimals, 0, {}};
+    prose(root, root.role.empty() ? "deduction" : root.role, st);
+    out += st.out;
+    any = !st.out.empty();
+  }
+  if (!any && !(head && whole)) out = tr(Msg::pr_nothing, trace.unit) + "\n";
   return out;
 }
 

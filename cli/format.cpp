@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -15,28 +17,6 @@ namespace rb {
 namespace {
 
 using ordered_json = nlohmann::ordered_json;
-
-// Units in ranking order: score high to low, ties in rulebook order; units not assessed last.
-std::vector<size_t> ranking(const Result& r) {
-  std::vector<size_t> order(r.units.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const auto &x = r.units[a], &y = r.units[b];
-    if (x.assessed != y.assessed) return x.assessed;
-    return x.score > y.score;
-  });
-  return order;
-}
-
-// Competition ranks (1, 2, 2, 4) over the ranking order; 0 for units not assessed.
-std::vector<size_t> ranks(const Result& r, const std::vector<size_t>& order) {
-  std::vector<size_t> out(order.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    out[i] = !r.units[order[i]].assessed ? 0
-             : (i > 0 && r.units[order[i]].score == r.units[order[i - 1]].score) ? out[i - 1]
-                                                                               : i + 1;
-  return out;
-}
 
 uint32_t next_code_point(const std::string& s, size_t& i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
@@ -60,8 +40,8 @@ std::string pad(const std::string& text, size_t width, bool right) {
   return right ? fill + text : text + fill;
 }
 
-// The rows shared by the table and CSV formats.
-std::vector<std::vector<std::string>> rows(const Result& r, bool with_veto_names) {
+// The rows shared by the table and CSV formats: the units given, ranked among themselves.
+std::vector<std::vector<std::string>> rows(const Result& r, const std::vector<size_t>& units, bool with_veto_names) {
   std::vector<std::vector<std::string>> out;
   std::vector<std::string> header = {"名次", "单位", "得分"};
   if (r.graded) header.push_back("等级");
@@ -70,14 +50,12 @@ std::vector<std::vector<std::string>> rows(const Result& r, bool with_veto_names
   for (const auto& o : r.output_names) header.push_back(o);
   header.push_back("否决");
   out.push_back(header);
-  auto order = ranking(r);
-  auto rank = ranks(r, order);
-  for (size_t i = 0; i < order.size(); ++i) {
-    const auto& u = r.units[order[i]];
-    std::vector<std::string> row = {u.assessed ? std::to_string(rank[i]) : "-", u.unit,
+  for (const Standing& s : standings(r, units)) {
+    const auto& u = r.units[s.unit];
+    std::vector<std::string> row = {u.assessed ? std::to_string(s.rank) : "-", u.unit,
                                     u.assessed ? format_decimal(u.score, r.decimals) : "不参与考核"};
     if (r.graded) row.push_back(u.grade);
-    for (const auto& [name, v] : u.categories) row.push_back(format_decimal(v, r.decimals));
+    for (const auto& [name, v] : u.categories) row.push_back(u.assessed ? format_decimal(v, r.decimals) : "");
     for (const auto& [name, v] : u.indicators) row.push_back(format_decimal(v, r.decimals));
     for (const auto& [name, v] : u.outputs) row.push_back(format_decimal(v, r.decimals));
     std::string veto;
@@ -89,7 +67,117 @@ std::vector<std::vector<std::string>> rows(const Result& r, bool with_veto_names
   return out;
 }
 
+std::string table_text(const Result& r, const std::vector<size_t>& units) {
+  auto table = rows(r, units, true);
+  std::vector<size_t> widths(table[0].size(), 0);
+  for (const auto& row : table)
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], display_width(row[c]));
+  std::string out;
+  for (size_t i = 0; i < table.size(); ++i) {
+    std::string line;
+    for (size_t c = 0; c < table[i].size(); ++c) {
+      bool numeric = c != 1 && c + 1 != table[i].size();
+      if (c > 0) line += "  ";
+      line += pad(table[i][c], widths[c], numeric && i > 0);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+    if (i == 0) {
+      size_t total = 0;
+      for (size_t w : widths) total += w + 2;
+      out += std::string(total > 2 ? total - 2 : 0, '-') + "\n";
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<Standing> standings(const Result& r, const std::vector<size_t>& units) {
+  std::vector<size_t> order = units;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const auto &x = r.units[a], &y = r.units[b];
+    if (x.assessed != y.assessed) return x.assessed;
+    return x.assessed && x.score > y.score;
+  });
+  std::vector<Standing> out(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    const auto& u = r.units[order[i]];
+    size_t rank = !u.assessed ? 0 : (i > 0 && u.score == r.units[order[i - 1]].score) ? out[i - 1].rank : i + 1;
+    out[i] = {order[i], rank};
+  }
+  return out;
+}
+
+std::vector<RankingView> ranking_views(const Result& r, bool all, bool by_group) {
+  std::vector<RankingView> views;
+  if (all) {
+    RankingView v{"", {}};
+    for (size_t i = 0; i < r.units.size(); ++i) v.units.push_back(i);
+    views.push_back(std::move(v));
+  }
+  if (!by_group || r.group_names.empty()) return views;
+  for (const auto& g : r.group_names) {
+    RankingView v{g, {}};
+    for (size_t i = 0; i < r.units.size(); ++i)
+      if (r.units[i].group == g) v.units.push_back(i);
+    views.push_back(std::move(v));
+  }
+  RankingView rest{"其他单位", {}};
+  for (size_t i = 0; i < r.units.size(); ++i)
+    if (r.units[i].group.empty()) rest.units.push_back(i);
+  if (!rest.units.empty()) views.push_back(std::move(rest));
+  return views;
+}
+
+std::string signed_amount(const Rational& v, const std::string& role, int decimals) {
+  std::string shown = format_decimal(v, decimals);
+  if (shown.find_first_not_of("0.-") == std::string::npos) return format_decimal(Rational(0), decimals);
+  if (role != "deduction" && role != "bonus") return shown;
+  const bool negative = shown.front() == '-';
+  const bool minus = (role == "deduction") != negative;
+  std::string out = minus ? "−" : "+";
+  out.append(shown, negative ? 1 : 0, std::string::npos);
+  return out;
+}
+
+std::string display_path(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path p(path);
+  if (!p.is_absolute()) return path;
+  const auto cwd = std::filesystem::current_path(ec);
+  if (ec) return path;
+  const auto rel = p.lexically_normal().lexically_relative(cwd);
+  if (rel.empty() || *rel.begin() == "..") return path;
+  return rel.generic_string();
+}
+
+namespace {
+// Records name one of a few files: each name is worked out once.
+void relative_in(TraceNode& n, std::map<std::string, std::string>& shown) {
+  for (auto& acc : n.accumulators)
+    for (auto& rec : acc.records) {
+      if (rec.file.empty()) continue;
+      auto [it, fresh] = shown.try_emplace(rec.file);
+      if (fresh) it->second = display_path(rec.file);
+      rec.file = it->second;
+    }
+  for (auto& c : n.children) relative_in(c, shown);
+}
+}  // namespace
+
+void show_paths_relative(Result& r) {
+  for (auto& f : r.inputs) f = display_path(f);
+  std::map<std::string, std::string> shown;
+  for (auto& t : r.traces) {
+    relative_in(t.score, shown);
+    for (auto& i : t.indicators) relative_in(i, shown);
+  }
+}
+
+std::string role_word(const std::string& role) {
+  return role == "deduction" ? "扣分" : role == "bonus" ? "加分" : role == "points" ? "计分" : "";
+}
 
 size_t display_width(const std::string& text) {
   size_t width = 0;
@@ -159,38 +247,31 @@ std::string format_json(const Result& r) {
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-std::string format_table(const Result& r) {
-  auto table = rows(r, true);
-  std::vector<size_t> widths(table[0].size(), 0);
-  for (const auto& row : table)
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], display_width(row[c]));
+std::string format_table(const Result& r, bool by_group) {
   std::string out = fmt::format("{}  ({} 至 {})\n\n", r.title, r.period_from, r.period_to);
-  for (size_t i = 0; i < table.size(); ++i) {
-    std::string line;
-    for (size_t c = 0; c < table[i].size(); ++c) {
-      bool numeric = c != 1 && c + 1 != table[i].size();
-      if (c > 0) line += "  ";
-      line += pad(table[i][c], widths[c], numeric && i > 0);
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-    if (i == 0) {
-      size_t total = 0;
-      for (size_t w : widths) total += w + 2;
-      out += std::string(total > 2 ? total - 2 : 0, '-') + "\n";
-    }
+  const auto views = ranking_views(r, !by_group || r.group_names.empty(), by_group);
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (!views[i].title.empty()) out += fmt::format("{}{}（{} 个单位）\n", i ? "\n" : "", views[i].title, views[i].units.size());
+    out += table_text(r, views[i].units);
   }
   return out;
 }
 
-std::string format_csv(const Result& r) {
+std::string format_csv(const Result& r, bool by_group) {
   std::string out = "\xEF\xBB\xBF";
-  for (const auto& row : rows(r, true)) {
-    for (size_t c = 0; c < row.size(); ++c) {
-      if (c > 0) out += ',';
-      out += csv_cell(row[c]);
+  // By group: one table with a 单位组 column first and the rank within the group, so a
+  // spreadsheet can filter each group's ranking.
+  const auto views = ranking_views(r, !by_group || r.group_names.empty(), by_group);
+  for (size_t v = 0; v < views.size(); ++v) {
+    auto table = rows(r, views[v].units, true);
+    for (size_t i = v == 0 ? 0 : 1; i < table.size(); ++i) {
+      if (by_group) out += csv_cell(i == 0 ? "单位组" : views[v].title) + ',';
+      for (size_t c = 0; c < table[i].size(); ++c) {
+        if (c > 0) out += ',';
+        out += csv_cell(table[i][c]);
+      }
+      out += "\r\n";
     }
-    out += "\r\n";
   }
   return out;
 }

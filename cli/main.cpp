@@ -13,6 +13,7 @@
 #include "cli/diff_command.hpp"
 #include "cli/explain.hpp"
 #include "cli/format.hpp"
+#include "cli/monthly.hpp"
 #include "cli/report.hpp"
 #include "cli/template_command.hpp"
 #include "cli/test_command.hpp"
@@ -20,6 +21,7 @@
 #include "compiler/compiler.hpp"
 #include "compiler/formatter.hpp"
 #include "runtime/disasm.hpp"
+#include "runtime/messages.hpp"
 #include "runtime/output_file.hpp"
 #include "runtime/platform.hpp"
 #include "runtime/rbc_file.hpp"
@@ -36,7 +38,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 void print_diagnostics(const Diagnostics& diags, const std::string& source) {
   for (const auto& d : diags.all()) std::cerr << render(d, source);
   size_t errors = diags.error_count();
-  if (errors > 0) std::cerr << fmt::format("{} error{}\n", errors, errors == 1 ? "" : "s");
+  if (errors > 0) std::cerr << tr(errors == 1 ? Msg::error_count_one : Msg::error_count_many, errors) << "\n";
 }
 
 // Loads a program from a `.rbc` file or compiles a `.rules` file; prints what went wrong.
@@ -176,9 +178,12 @@ struct RunArgs {
   bool skip_bad = false;
   bool trace = false;
   std::string as_of;  // score the period up to this date only
+  bool by_group = false;  // one ranking per unit group (table, csv, html, xlsx)
+  bool monthly = false;   // html, xlsx: each unit's score at each month's end
   // explain
   std::string unit, item;
   bool prose = false;
+  bool all = false;  // every unit's notice in one document
 };
 
 int run(const RunArgs& a) {
@@ -208,8 +213,9 @@ int run(const RunArgs& a) {
   options.reject_path = a.reject;
   if (!a.encoding.empty()) options.encoding = *parse_encoding(a.encoding);
   bool report = a.format == "html" || a.format == "xlsx";
-  Session session(*program, options, a.trace || report || !a.unit.empty());
+  Session session(*program, options, a.trace || report || !a.unit.empty() || a.all);
   Machine& machine = session.machine();
+  std::vector<std::pair<std::string, Rational>> param_values;
   for (const auto& p : a.params) {
     auto eq = p.find('=');
     std::string name = p.substr(0, eq);
@@ -229,6 +235,7 @@ int run(const RunArgs& a) {
       return 2;
     }
     machine.set_param(name, *value);
+    param_values.emplace_back(name, *value);
   }
   bool io_ok = true;
   try {
@@ -257,7 +264,19 @@ int run(const RunArgs& a) {
     std::cerr << run_error_message(*program, e) << "\n";
     return 1;
   }
+  show_paths_relative(result);
   std::string text;
+  if (a.all) {
+    // 通报.md or 通报.html: every unit's notice, for the office's own document.
+    text = notices_document(result, ends_with(a.output, ".html") || ends_with(a.output, ".htm"));
+    if (a.output.empty()) {
+      std::cout << text;
+    } else if (std::string error; !write_file_atomically(a.output, text, error)) {
+      std::cerr << fmt::format("error: {}\n", error);
+      return 1;
+    }
+    return 0;
+  }
   if (!a.unit.empty()) {
     auto it = std::find_if(result.traces.begin(), result.traces.end(), [&](const UnitTrace& t) { return t.unit == a.unit; });
     if (it == result.traces.end()) {
@@ -276,15 +295,25 @@ int run(const RunArgs& a) {
         return 2;
       }
     }
-    std::cout << (a.prose ? explain_prose(*it, *root) : explain_tree(*it, *root));
+    const NoticeHead head = notice_head(result, static_cast<size_t>(it - result.traces.begin()));
+    std::cout << (a.prose ? explain_prose(*it, *root, &head) : explain_tree(*it, *root));
     return 0;
   }
   if (report) {
     ReportMeta meta;
-    meta.rulebook_path = a.rules;
+    meta.rulebook_path = display_path(a.rules);
     auto image = serialize(*program);
     meta.rulebook_hash = fmt::format("{:016x}", rbc_checksum(image.data(), image.size()));
-    for (const auto& f : a.events) meta.inputs.push_back(describe_input(f));
+    for (const auto& f : a.events) {
+      meta.inputs.push_back(describe_input(f));
+      meta.inputs.back().path = display_path(f);
+    }
+    meta.by_group = a.by_group;
+    MonthlyScores monthly;
+    if (a.monthly) {
+      monthly = monthly_scores(*program, options, a.events, param_values);
+      meta.monthly = &monthly;
+    }
     if (a.format == "xlsx") {
       if (a.output.empty()) {
         std::cerr << "error: --format xlsx needs -o FILE.xlsx\n";
@@ -300,8 +329,8 @@ int run(const RunArgs& a) {
     }
   }
   if (a.format == "json") text = format_json(result);
-  else if (a.format == "table") text = format_table(result);
-  else if (a.format == "csv") text = format_csv(result);
+  else if (a.format == "table") text = format_table(result, a.by_group);
+  else if (a.format == "csv") text = format_csv(result, a.by_group);
   if (a.format == "xlsx") {
   } else if (a.output.empty()) {
     std::cout << text;
@@ -319,10 +348,27 @@ int run(const RunArgs& a) {
   return 0;
 }
 
+// The language of every message: `--lang zh|en` anywhere on the command line, else the
+// environment's (LC_ALL, LC_MESSAGES, LANG), else Chinese. Read before the command line is
+// parsed, so that the help and CLI11's own messages are in that language too.
+Lang language_of(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    std::string_view value;
+    if (arg == "--lang" && i + 1 < argc) value = argv[i + 1];
+    else if (arg.starts_with("--lang=")) value = arg.substr(7);
+    else continue;
+    if (auto lang = parse_language(value)) return *lang;
+  }
+  return language_from_environment();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   init_console(argc, argv);
+  set_language(language_of(argc, argv));
   CLI::App app{"Rulebook: compile scoring rulebooks and score units from events"};
   app.require_subcommand(1);
   // Options are written --name on every system: on Windows CLI11 would otherwise take an
@@ -330,6 +376,11 @@ int main(int argc, char** argv) {
   app.allow_windows_style_options(false);
   app.set_version_flag("--version", fmt::format("rulebook {} (bytecode format {})", kRulebookVersion, kRbcVersion),
                        "Print the version and the bytecode format version, then exit");
+  app.fallthrough();  // --lang after the subcommand too
+  std::string lang_option;
+  app.add_option("--lang", lang_option, "zh or en: the language of every message (default: the environment's, else zh)")
+      ->check(CLI::IsMember({"zh", "en"}))
+      ->configurable(false);
 
   RunArgs run_args;
   auto* run_cmd = app.add_subcommand("run", "Score every unit from events");
@@ -346,13 +397,20 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--skip-bad", run_args.skip_bad, "Skip bad records instead of stopping (they are listed on stderr)");
   run_cmd->add_option("--reject", run_args.reject, "With --skip-bad: write the skipped records to this file");
   run_cmd->add_flag("--trace", run_args.trace, "Add each unit's derivation to the JSON output (docs/trace.md)");
+  run_cmd->add_flag("--by-group", run_args.by_group,
+                    "table, csv, html, xlsx: one ranking per unit group (the groups 本类 ranks within)");
+  run_cmd->add_flag("--monthly", run_args.monthly, "html, xlsx: each unit's score at the end of every month");
 
   RunArgs explain_args;
   auto* explain_cmd = app.add_subcommand("explain", "Show how one unit's score was derived, down to the records");
   explain_cmd->add_option("rules", explain_args.rules, "Rulebook (.rules source or compiled .rbc)")->required();
   explain_cmd->add_option("--events", explain_args.events, "Events file (.jsonl or .csv); repeat for several")->required();
   explain_cmd->add_option("--encoding", explain_args.encoding, "Encoding of CSV files (default: detected)")->check(encoding_check);
-  explain_cmd->add_option("--unit", explain_args.unit, "The unit to explain")->required();
+  auto* unit_opt = explain_cmd->add_option("--unit", explain_args.unit, "The unit to explain");
+  auto* all_opt = explain_cmd->add_flag("--all", explain_args.all,
+                                        "Every unit's notice in one document (Markdown; HTML when -o names a .html file)");
+  unit_opt->excludes(all_opt);
+  explain_cmd->add_option("-o,--output", explain_args.output, "With --all: write the notices to this file (.md or .html)");
   explain_cmd->add_option("--item", explain_args.item, "Only this item, group or category");
   explain_cmd->add_flag("--prose", explain_args.prose, "Write each deduction and bonus as a sentence");
   explain_cmd->add_option("--param", explain_args.params, "Override a rulebook parameter: NAME=VALUE");
@@ -412,7 +470,13 @@ int main(int argc, char** argv) {
       if (!refuse_outputs(inputs, {diff_args.output})) return 2;
       return diff_command(diff_args);
     }
-    if (*explain_cmd) return run(explain_args);
+    if (*explain_cmd) {
+      if (explain_args.unit.empty() && !explain_args.all) {
+        std::cerr << "error: explain needs --unit NAME (one unit) or --all (every unit's notice)\n";
+        return 2;
+      }
+      return run(explain_args);
+    }
     if (*check_cmd) return check(check_rules, check_format, strict);
     if (*test_cmd) return test_command(test_args);
     if (*fmt_cmd) return format_files(fmt_files, fmt_check);

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <fstream>
-#include <numeric>
 #include <sstream>
 
 #include "cli/explain.hpp"
+#include "cli/format.hpp"
+#include "runtime/messages.hpp"
 #include "cli/report.hpp"
 #include "runtime/platform.hpp"
 #include "runtime/rbc_file.hpp"
@@ -31,7 +32,9 @@ std::string esc(const std::string& s) {
 // A number as the report shows it: the rulebook's decimals (小数位数, 2 unless it says).
 std::string num(const Rational& v, int decimals) { return format_decimal(v, decimals); }
 
-// Fonts come from the reader's machine: a list of common CJK fonts, no download.
+// Fonts come from the reader's machine: a list of common CJK fonts, no download. Printed on
+// A4: every table's header row repeats on each page, a unit name never breaks, each unit
+// starts a new page, and the derivation (folded on screen) is printed open.
 constexpr const char* kStyle = R"(
 :root { --ded: #c0392b; --bonus: #1e8449; --line: #d0d4d9; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "PingFang SC",
@@ -40,28 +43,37 @@ h1 { font-size: 1.6em; margin-bottom: .2em; }
 table { border-collapse: collapse; margin: .8em 0; }
 th, td { border: 1px solid var(--line); padding: .25em .6em; }
 th { background: #f2f4f6; white-space: nowrap; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.unit, th.unit { white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.ded { color: var(--ded); }
+td.bonus { color: var(--bonus); }
+td.hit { color: #7b241c; font-weight: bold; }
 tr.vetoed td { color: #7b241c; background: #fdedec; }
+tr.not-assessed td { color: #7f8c8d; }
 .meta { color: #566573; font-size: .9em; }
 section.unit { border-top: 2px solid var(--line); margin-top: 2em; padding-top: .5em; }
 svg text { font-size: 12px; }
-pre.trace { background: #fbfcfc; border: 1px solid var(--line); padding: .8em; overflow-x: auto; font-size: .85em; }
+pre.trace { background: #fbfcfc; border: 1px solid var(--line); padding: .8em; overflow-x: auto; font-size: .85em;
+            white-space: pre-wrap; }
 details > summary { cursor: pointer; color: #1f618d; }
+p.notice { white-space: pre-line; line-height: 1.7; }
+@page { size: A4; margin: 15mm 12mm; }
 @media print {
-  body { margin: 0; max-width: none; }
+  body { margin: 0; max-width: none; font-size: 10.5pt; }
   a { color: inherit; text-decoration: none; }
-  section.unit { page-break-before: always; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; }
+  section.unit { break-before: page; }
   details > summary { display: none; }
-  details > * { display: block; }
+  details::details-content { display: contents; content-visibility: visible; }
+  pre.trace { overflow: visible; }
 }
 )";
 
-std::vector<size_t> ranking(const Result& r) {
-  std::vector<size_t> order(r.units.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r.units[a].score > r.units[b].score; });
-  return order;
-}
+// Folded derivations are opened before printing (for browsers without ::details-content).
+constexpr const char* kPrintScript =
+    "<script>window.addEventListener('beforeprint',function(){document.querySelectorAll('details')"
+    ".forEach(function(d){d.open=true;});});</script>\n";
 
 // Horizontal bars, one per category: deductions left in red, bonuses in green.
 std::string chart(const UnitResult& u, const TraceNode& score, int decimals) {
@@ -72,31 +84,96 @@ std::string chart(const UnitResult& u, const TraceNode& score, int decimals) {
                                 width, static_cast<int>(u.categories.size()) * (bar_h + gap) + gap);
   int y = gap;
   for (const auto& [name, v] : u.categories) {
-    bool bonus = false;
+    std::string role = "deduction";
     for (const auto& c : score.children)
-      if (c.name == name) bonus = c.role == "bonus" || c.role == "points";
+      if (c.name == name) role = c.role;
+    const bool bonus = role == "bonus" || role == "points";
     double frac = to_double_rounded(v / max_value, 4);
     int w = static_cast<int>(frac * (width - label_w - 60));
     svg += fmt::format(R"svg(<text x="0" y="{}">{}</text><rect x="{}" y="{}" width="{}" height="{}" fill="var({})"/>)svg"
                        R"svg(<text x="{}" y="{}">{}{}</text>)svg",
                        y + 13, esc(name), label_w, y, w, bar_h, bonus ? "--bonus" : "--ded", label_w + w + 6, y + 13,
-                       bonus ? "+" : "−", num(v, decimals));
+                       "", signed_amount(v, role, decimals));
     y += bar_h + gap;
   }
   return svg + "</svg>";
 }
 
-void items_table(const TraceNode& n, int depth, int decimals, std::string& out) {
+// `role` is the category role an amount counts under: a category's own, or its category's.
+void items_table(const TraceNode& n, int depth, const std::string& role, int decimals, std::string& out) {
+  const std::string& own = n.kind == "category" && !n.role.empty() ? n.role : role;
   if (n.kind != "score") {
     std::string note;
     if (n.substituted) note = fmt::format("取 {} 个单位平均分", n.mean_over.size());
     else if (n.before_cap) note = fmt::format("合计 {}，按上限 {} 计", num(*n.before_cap, decimals), num(*n.cap, decimals));
     else if (n.ranked && n.rank > 0) note = fmt::format("第 {} 名（共 {} 个单位参与排名）", n.rank, n.ranked_units);
-    out += fmt::format(R"(<tr class="{}"><td style="padding-left:{}em">{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>)",
-                       esc(n.kind), 0.6 + 1.2 * depth, esc(n.name), esc(n.citation), num(n.value, decimals), esc(note));
+    std::string shown, cls = "num";
+    if (n.kind == "veto" || own == "veto") {
+      const bool hit = !n.value.is_zero();
+      shown = hit ? "命中" : "未命中";
+      if (hit) cls += " hit";
+    } else {
+      shown = signed_amount(n.value, own, decimals);
+      if (!n.value.is_zero()) cls += own == "deduction" ? " ded" : own == "bonus" ? " bonus" : "";
+    }
+    out += fmt::format(R"(<tr class="{}"><td style="padding-left:{}em">{}</td><td>{}</td><td class="{}">{}</td><td>{}</td></tr>)",
+                       esc(n.kind), 0.6 + 1.2 * depth, esc(n.name), esc(n.citation), cls, shown, esc(note));
     out += "\n";
   }
-  for (const auto& c : n.children) items_table(c, n.kind == "score" ? 0 : depth + 1, decimals, out);
+  for (const auto& c : n.children) items_table(c, n.kind == "score" ? 0 : depth + 1, own, decimals, out);
+}
+
+// One ranking table of the units given (ranked among themselves).
+void ranking_table(const Result& r, const RankingView& view, const std::string& id, std::string& out) {
+  out += fmt::format("<table class=\"ranking\" id=\"{}\">\n<thead><tr><th class=\"num\">名次</th><th class=\"unit\">单位</th>"
+                     "<th class=\"num\">得分</th>",
+                     id);
+  if (r.graded) out += "<th>等级</th>";
+  for (size_t c = 0; c < r.category_names.size(); ++c)
+    out += fmt::format("<th class=\"num\">{}<br>{}</th>", esc(r.category_names[c]), role_word(r.category_roles[c]));
+  for (const auto& o : r.indicator_names) out += fmt::format("<th class=\"num\">{}</th>", esc(o));
+  for (const auto& o : r.output_names) out += fmt::format("<th class=\"num\">{}</th>", esc(o));
+  out += "<th>否决</th></tr></thead>\n<tbody>\n";
+  for (const Standing& s : standings(r, view.units)) {
+    const auto& u = r.units[s.unit];
+    const char* cls = !u.assessed ? "not-assessed" : u.vetoed ? "vetoed" : "";
+    out += fmt::format("<tr class=\"{}\" data-unit=\"{}\"><td class=\"num rank\">{}</td><td class=\"unit\"><a href=\"#u{}\">{}</a></td>"
+                       "<td class=\"num score\">{}</td>",
+                       cls, esc(u.unit), u.assessed ? std::to_string(s.rank) : "-", s.unit, esc(u.unit),
+                       u.assessed ? num(u.score, r.decimals) : "不参与考核");
+    if (r.graded) out += fmt::format("<td>{}</td>", esc(u.grade));
+    for (size_t c = 0; c < u.categories.size(); ++c) {
+      const std::string& role = c < r.category_roles.size() ? r.category_roles[c] : "";
+      const Rational& v = u.categories[c].second;
+      const char* tint = v.is_zero() ? "" : role == "deduction" ? " ded" : role == "bonus" ? " bonus" : "";
+      out += fmt::format("<td class=\"num{}\">{}</td>", tint, u.assessed ? signed_amount(v, role, r.decimals) : "");
+    }
+    for (const auto& [name, v] : u.indicators) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
+    for (const auto& [name, v] : u.outputs) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
+    std::string vetoes;
+    for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "命中：") + u.veto_items[k];
+    if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
+    out += fmt::format("<td>{}</td></tr>\n", esc(vetoes));
+  }
+  out += "</tbody></table>\n";
+}
+
+// Each unit's score at each month's end, one row per unit in ranking order.
+void monthly_table(const Result& r, const MonthlyScores& m, const std::vector<Standing>& order, std::string& out) {
+  out += "<h2>逐月得分</h2>\n<p class=\"meta\">每月末的得分：以当月最后一天为截止日计分（与 <code>--as-of</code> 相同）。</p>\n"
+         "<table id=\"monthly\">\n<thead><tr><th class=\"unit\">单位</th>";
+  for (const auto& month : m.months) out += fmt::format("<th class=\"num\">{}</th>", esc(month));
+  out += "</tr></thead>\n<tbody>\n";
+  for (const Standing& s : order) {
+    out += fmt::format("<tr data-unit=\"{}\"><td class=\"unit\">{}</td>", esc(r.units[s.unit].unit), esc(r.units[s.unit].unit));
+    for (size_t k = 0; k < m.months.size(); ++k) {
+      std::optional<Rational> v;
+      if (s.unit < m.scores.size() && k < m.scores[s.unit].size()) v = m.scores[s.unit][k];
+      out += fmt::format("<td class=\"num\">{}</td>", v ? num(*v, r.decimals) : "-");
+    }
+    out += "</tr>\n";
+  }
+  out += "</tbody></table>\n";
 }
 
 }  // namespace
@@ -119,17 +196,19 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
   out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", esc(r.title), kStyle);
   out += fmt::format("<h1>{}</h1>\n<p class=\"meta\">考核期 {} 至 {}</p>\n", esc(r.title), r.period_from, r.period_to);
   out += fmt::format("<p class=\"meta\" id=\"provenance\">规则文件 {}（编译后哈希 FNV-1a {}）；记录 {} 条，计分 {} 条，考核期外 {} 条",
-                     esc(meta.rulebook_path), meta.rulebook_hash, r.summary.records, r.summary.in_period,
-                     r.summary.out_of_period);
+                     esc(meta.rulebook_path), meta.rulebook_hash, r.summary.records,
+                     r.summary.in_period - r.summary.outside_unit_dates, r.summary.out_of_period);
+  if (r.summary.outside_unit_dates)
+    out += fmt::format("，单位设立前或撤销后 {} 条", r.summary.outside_unit_dates);
   if (r.summary.rejected) out += fmt::format("，跳过错误记录 {} 条", r.summary.rejected);
-  out += "。</p>\n<table class=\"meta\" id=\"inputs\"><tr><th>输入文件</th><th class=\"num\">字节</th><th>哈希 (FNV-1a)</th>"
-         "<th class=\"num\">记录</th><th class=\"num\">计分</th><th class=\"num\">考核期外</th></tr>\n";
+  out += "。</p>\n<table class=\"meta\" id=\"inputs\"><thead><tr><th>输入文件</th><th class=\"num\">字节</th><th>哈希 (FNV-1a)</th>"
+         "<th class=\"num\">记录</th><th class=\"num\">计分</th><th class=\"num\">考核期外</th></tr></thead>\n";
   for (size_t i = 0; i < meta.inputs.size(); ++i) {
     const auto& f = meta.inputs[i];
     RunSummary c = i < r.input_counts.size() ? r.input_counts[i] : RunSummary{};
     out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td><code>{}</code></td><td class=\"num\">{}</td>"
                        "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-                       esc(f.path), f.bytes, f.hash, c.records, c.in_period, c.out_of_period);
+                       esc(f.path), f.bytes, f.hash, c.records, c.in_period - c.outside_unit_dates, c.out_of_period);
   }
   out += "</table>\n";
   if (!r.params.empty()) {
@@ -141,48 +220,71 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
     out += "</p>\n";
   }
 
-  out += "<h2>排名</h2>\n<table id=\"ranking\">\n<tr><th class=\"num\">名次</th><th>单位</th><th class=\"num\">得分</th>";
-  if (r.graded) out += "<th>等级</th>";
-  for (const auto& c : r.category_names) out += fmt::format("<th class=\"num\">{}</th>", esc(c));
-  for (const auto& o : r.indicator_names) out += fmt::format("<th class=\"num\">{}</th>", esc(o));
-  for (const auto& o : r.output_names) out += fmt::format("<th class=\"num\">{}</th>", esc(o));
-  out += "<th>否决</th></tr>\n";
-  auto order = ranking(r);
-  size_t rank = 0;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const auto& u = r.units[order[i]];
-    if (i == 0 || !(u.score == r.units[order[i - 1]].score)) rank = i + 1;
-    out += fmt::format("<tr class=\"{}\" data-unit=\"{}\"><td class=\"num rank\">{}</td><td class=\"unit\"><a href=\"#u{}\">{}</a></td>"
-                       "<td class=\"num score\">{}</td>",
-                       u.vetoed ? "vetoed" : "", esc(u.unit), rank, order[i], esc(u.unit), num(u.score, r.decimals));
-    if (r.graded) out += fmt::format("<td>{}</td>", esc(u.grade));
-    for (const auto& [name, v] : u.categories) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
-    for (const auto& [name, v] : u.indicators) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
-    for (const auto& [name, v] : u.outputs) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
-    std::string vetoes;
-    for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "") + u.veto_items[k];
-    if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
-    out += fmt::format("<td>{}</td></tr>\n", esc(vetoes));
+  const auto views = ranking_views(r, true, meta.by_group);
+  for (size_t v = 0; v < views.size(); ++v) {
+    if (views[v].title.empty()) {
+      out += "<h2>排名</h2>\n";
+    } else {
+      out += fmt::format("<h2>{}排名 <small>（{} 个单位）</small></h2>\n", esc(views[v].title), views[v].units.size());
+    }
+    ranking_table(r, views[v], v == 0 ? std::string("ranking") : fmt::format("ranking-{}", v), out);
   }
-  out += "</table>\n";
+  const auto order = standings(r, views.front().units);
+  const size_t ranked = static_cast<size_t>(std::count_if(order.begin(), order.end(), [](const Standing& s) { return s.rank > 0; }));
+  if (meta.monthly) monthly_table(r, *meta.monthly, order, out);
 
-  for (size_t idx : order) {
+  for (const Standing& s : order) {
+    const size_t idx = s.unit;
     const auto& u = r.units[idx];
-    out += fmt::format("<section class=\"unit\" id=\"u{}\">\n<h2>{} <small>得分 {}{}</small></h2>\n", idx, esc(u.unit),
-                       num(u.score, r.decimals), u.vetoed ? "（一票否决）" : "");
+    std::string standing = !u.assessed ? "不参与考核：" + u.not_assessed_reason
+                                       : fmt::format("得分 {}，第 {} 名{}{}", num(u.score, r.decimals), s.rank,
+                                                     u.grade.empty() ? "" : "，" + u.grade, u.vetoed ? "（一票否决）" : "");
+    out += fmt::format("<section class=\"unit\" id=\"u{}\">\n<h2>{} <small>{}</small></h2>\n", idx, esc(u.unit), esc(standing));
     if (idx < r.traces.size()) {
       const UnitTrace& t = r.traces[idx];
+      const NoticeHead head = notice_head(r, idx, s.rank, ranked);
       out += chart(u, t.score, r.decimals) + "\n";
-      out += "<table class=\"items\"><tr><th>类别 / 条目</th><th>依据</th><th class=\"num\">分值</th><th>说明</th></tr>\n";
-      items_table(t.score, 0, r.decimals, out);
-      out += "</table>\n";
+      out += "<table class=\"items\"><thead><tr><th>类别 / 条目</th><th>依据</th><th class=\"num\">分值</th><th>说明</th></tr></thead>\n<tbody>\n";
+      items_table(t.score, 0, "", r.decimals, out);
+      out += "</tbody></table>\n";
       out += fmt::format("<details><summary>完整推导（每条记录、上限、平均分替代、排名）</summary>\n<pre class=\"trace\">{}</pre>\n"
-                         "<p>{}</p></details>\n",
-                         esc(explain_tree(t, t.score)), esc(explain_prose(t, t.score)));
+                         "<p class=\"notice\">{}</p></details>\n",
+                         esc(explain_tree(t, t.score)), esc(explain_prose(t, t.score, &head)));
     }
     out += "</section>\n";
   }
+  out += kPrintScript;
   out += "</body>\n</html>\n";
+  return out;
+}
+
+std::string notices_document(const Result& r, bool html) {
+  std::vector<size_t> all(r.units.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const auto order = standings(r, all);
+  const size_t ranked = static_cast<size_t>(std::count_if(order.begin(), order.end(), [](const Standing& s) { return s.rank > 0; }));
+  const std::string title = tr(Msg::pr_all_title, r.title);
+  const std::string period = tr(Msg::pr_all_period, r.period_from, r.period_to);
+  std::string out;
+  if (html)
+    out += fmt::format("<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{}"
+                       "section.unit:first-of-type {{ break-before: auto; }}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n"
+                       "<p class=\"meta\">{}</p>\n",
+                       language() == Lang::En ? "en" : "zh-CN", esc(title), kStyle, esc(title), esc(period));
+  else
+    out += fmt::format("# {}\n\n{}\n", title, period);
+  for (const Standing& s : order) {
+    if (s.unit >= r.traces.size()) continue;
+    const UnitTrace& t = r.traces[s.unit];
+    const NoticeHead head = notice_head(r, s.unit, s.rank, ranked);
+    const std::string notice = explain_prose(t, t.score, &head);
+    if (html)
+      out += fmt::format("<section class=\"unit\">\n<h2>{}</h2>\n<p class=\"notice\">{}</p>\n</section>\n", esc(t.unit),
+                         esc(notice));
+    else
+      out += fmt::format("\n## {}\n\n{}", t.unit, notice);
+  }
+  if (html) out += "</body>\n</html>\n";
   return out;
 }
 

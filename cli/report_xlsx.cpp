@@ -1,12 +1,17 @@
-// The Excel workbook: a ranking sheet, a per-item sheet with every unit's amounts, and a
-// sheet naming the rulebook and inputs. Written with libxlsxwriter into an OutputFile, so a
-// failure leaves nothing half-written.
+// The Excel workbook: a ranking sheet (and one per unit group, and the month-by-month
+// scores, when asked for), a per-item sheet with every unit's amounts, and a sheet naming
+// the rulebook and inputs. Every sheet has a title row, a header row that repeats on each
+// printed page, a filter, widths fitted to its contents, and A4 landscape page setup fitted
+// to the page width. Deductions show as −N and bonuses as +N (number formats, so the cells
+// stay numbers); a veto that hit shows as 命中. Written with libxlsxwriter into an
+// OutputFile, so a failure leaves nothing half-written.
 #include <fmt/format.h>
 #include <xlsxwriter.h>
 
 #include <algorithm>
-#include <numeric>
+#include <map>
 
+#include "cli/format.hpp"
 #include "cli/report.hpp"
 #include "runtime/bytecode.hpp"
 #include "runtime/output_file.hpp"
@@ -17,9 +22,155 @@ namespace {
 
 double value(const Rational& v, int decimals) { return to_double_rounded(v, decimals); }
 
-void items_of(const TraceNode& n, std::vector<const TraceNode*>& out) {
-  if (n.kind == "item" || n.kind == "veto" || n.kind == "group" || n.kind == "category") out.push_back(&n);
-  for (const auto& c : n.children) items_of(c, out);
+void items_of(const TraceNode& n, const std::string& role, std::vector<std::pair<const TraceNode*, std::string>>& out) {
+  const std::string& own = n.kind == "category" && !n.role.empty() ? n.role : role;
+  if (n.kind == "item" || n.kind == "veto" || n.kind == "group" || n.kind == "category") out.emplace_back(&n, own);
+  for (const auto& c : n.children) items_of(c, own, out);
+}
+
+// The number formats of a workbook: plain, and signed by a category's role.
+class Formats {
+ public:
+  Formats(lxw_workbook* book, int decimals) : book_(book) {
+    digits_ = decimals > 0 ? "0." + std::string(static_cast<size_t>(decimals), '0') : "0";
+    bold_ = workbook_add_format(book);
+    format_set_bold(bold_);
+    header_ = workbook_add_format(book);
+    format_set_bold(header_);
+    format_set_text_wrap(header_);
+    format_set_bg_color(header_, 0xF2F4F6);
+    format_set_border(header_, LXW_BORDER_THIN);
+    format_set_align(header_, LXW_ALIGN_CENTER);
+    format_set_align(header_, LXW_ALIGN_VERTICAL_CENTER);
+    title_ = workbook_add_format(book);
+    format_set_bold(title_);
+    format_set_font_size(title_, 14);
+    plain_ = number("{0}");
+    deduction_ = number("\"−\"{0};\"+\"{0};{0}");
+    bonus_ = number("\"+\"{0};\"−\"{0};{0}");
+  }
+  lxw_format* bold() const { return bold_; }
+  lxw_format* header() const { return header_; }
+  lxw_format* title() const { return title_; }
+  lxw_format* plain() const { return plain_; }
+  lxw_format* signed_by(const std::string& role) const {
+    return role == "deduction" ? deduction_ : role == "bonus" ? bonus_ : plain_;
+  }
+
+ private:
+  lxw_format* number(const std::string& pattern) {
+    lxw_format* f = workbook_add_format(book_);
+    const std::string text = fmt::format(fmt::runtime(pattern), digits_);
+    format_set_num_format(f, text.c_str());
+    return f;
+  }
+  lxw_workbook* book_;
+  std::string digits_;
+  lxw_format *bold_, *header_, *title_, *plain_, *deduction_, *bonus_;
+};
+
+// One sheet: a title row, a header row, then data rows; it remembers each column's widest
+// text for the widths and sets up printing when finished.
+class Sheet {
+ public:
+  Sheet(lxw_workbook* book, const Formats& f, const std::string& name, const std::string& title,
+        const std::vector<std::string>& header)
+      : f_(f), columns_(header.size()) {
+    ws_ = workbook_add_worksheet(book, name.c_str());
+    worksheet_write_string(ws_, 0, 0, title.c_str(), f.title());
+    widths_.assign(header.size(), 6);
+    for (size_t c = 0; c < header.size(); ++c) {
+      worksheet_write_string(ws_, 1, col(c), header[c].c_str(), f.header());
+      size_t longest = 0;
+      for (size_t start = 0; start <= header[c].size();) {  // the widest line of a wrapped header
+        size_t end = header[c].find('\n', start);
+        if (end == std::string::npos) end = header[c].size();
+        longest = std::max(longest, display_width(header[c].substr(start, end - start)));
+        start = end + 1;
+      }
+      widths_[c] = std::max(widths_[c], longest + 2);
+    }
+  }
+  lxw_worksheet* ws() const { return ws_; }
+  void text(size_t c, const std::string& s, lxw_format* format = nullptr) {
+    worksheet_write_string(ws_, row(), col(c), s.c_str(), format);
+    widths_[c] = std::max(widths_[c], std::min<size_t>(display_width(s) + 2, 60));
+  }
+  void number(size_t c, double v, lxw_format* format, size_t shown_width = 10) {
+    worksheet_write_number(ws_, row(), col(c), v, format);
+    widths_[c] = std::max(widths_[c], shown_width);
+  }
+  void next_row() { ++rows_; }
+  void finish() {
+    for (size_t c = 0; c < columns_; ++c) worksheet_set_column(ws_, col(c), col(c), static_cast<double>(widths_[c]), nullptr);
+    worksheet_freeze_panes(ws_, 2, 0);
+    worksheet_repeat_rows(ws_, 1, 1);
+    if (columns_ > 0) worksheet_autofilter(ws_, 1, 0, static_cast<lxw_row_t>(1 + rows_), col(columns_ - 1));
+    worksheet_set_paper(ws_, 9);  // A4
+    worksheet_set_landscape(ws_);
+    worksheet_fit_to_pages(ws_, 1, 0);
+    worksheet_set_margins(ws_, 0.5, 0.5, 0.6, 0.6);
+    worksheet_set_footer(ws_, "&C第 &P 页，共 &N 页");
+  }
+
+ private:
+  static lxw_col_t col(size_t c) { return static_cast<lxw_col_t>(c); }
+  lxw_row_t row() const { return static_cast<lxw_row_t>(2 + rows_); }
+  const Formats& f_;
+  lxw_worksheet* ws_;
+  size_t columns_;
+  size_t rows_ = 0;
+  std::vector<size_t> widths_;
+};
+
+// Sheet names: at most 31 characters, none of : \ / ? * [ ].
+std::string sheet_name(const std::string& wanted) {
+  std::string out;
+  for (char c : wanted) out += std::string(":\\/?*[]").find(c) == std::string::npos ? c : '_';
+  size_t chars = 0, cut = out.size();
+  for (size_t i = 0; i < out.size(); ++i)
+    if ((static_cast<unsigned char>(out[i]) & 0xC0) != 0x80 && ++chars > 31) {
+      cut = i;
+      break;
+    }
+  return out.substr(0, cut);
+}
+
+void ranking_sheet(lxw_workbook* book, const Formats& f, const Result& r, const RankingView& view, const std::string& name,
+                   const std::string& title) {
+  std::vector<std::string> header = {"名次", "单位", "得分"};
+  if (r.graded) header.push_back("等级");
+  for (size_t c = 0; c < r.category_names.size(); ++c)
+    header.push_back(r.category_names[c] + "\n" + role_word(r.category_roles[c]));
+  header.insert(header.end(), r.indicator_names.begin(), r.indicator_names.end());
+  header.insert(header.end(), r.output_names.begin(), r.output_names.end());
+  header.push_back("否决");
+  Sheet sheet(book, f, name, title, header);
+  for (const Standing& s : standings(r, view.units)) {
+    const auto& u = r.units[s.unit];
+    size_t col = 0;
+    if (u.assessed) sheet.number(col++, static_cast<double>(s.rank), nullptr, 6);
+    else sheet.text(col++, "-");
+    sheet.text(col++, u.unit);
+    if (u.assessed) sheet.number(col++, value(u.score, r.decimals), f.plain());
+    else sheet.text(col++, "不参与考核");
+    if (r.graded) sheet.text(col++, u.grade);
+    for (size_t c = 0; c < u.categories.size(); ++c) {
+      if (u.assessed)
+        sheet.number(col++, value(u.categories[c].second, r.decimals),
+                     f.signed_by(c < r.category_roles.size() ? r.category_roles[c] : ""));
+      else
+        ++col;  // no score, so no category amounts either
+    }
+    for (const auto& [n, v] : u.indicators) sheet.number(col++, value(v, r.decimals), f.plain());
+    for (const auto& [n, v] : u.outputs) sheet.number(col++, value(v, r.decimals), f.plain());
+    std::string vetoes;
+    for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "命中：") + u.veto_items[k];
+    if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
+    sheet.text(col, vetoes);
+    sheet.next_row();
+  }
+  sheet.finish();
 }
 
 }  // namespace
@@ -35,93 +186,85 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
     error = fmt::format("cannot write '{}': cannot create the workbook", path);
     return false;
   }
-  lxw_format* bold = workbook_add_format(book);
-  format_set_bold(bold);
-  lxw_format* decimal = workbook_add_format(book);
-  const std::string shown = r.decimals > 0 ? "0." + std::string(static_cast<size_t>(r.decimals), '0') : "0";
-  format_set_num_format(decimal, shown.c_str());
+  const Formats f(book, r.decimals);
+  const std::string period = r.period_from + " 至 " + r.period_to;
 
-  // 排名: units by score, one column per category.
-  lxw_worksheet* ranking = workbook_add_worksheet(book, "排名");
-  std::vector<std::string> header = {"名次", "单位", "得分"};
-  if (r.graded) header.push_back("等级");
-  header.insert(header.end(), r.category_names.begin(), r.category_names.end());
-  header.insert(header.end(), r.indicator_names.begin(), r.indicator_names.end());
-  header.insert(header.end(), r.output_names.begin(), r.output_names.end());
-  header.push_back("否决");
-  for (size_t c = 0; c < header.size(); ++c)
-    worksheet_write_string(ranking, 0, static_cast<lxw_col_t>(c), header[c].c_str(), bold);
-  std::vector<size_t> order(r.units.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r.units[a].score > r.units[b].score; });
-  size_t rank = 0;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const auto& u = r.units[order[i]];
-    if (i == 0 || !(u.score == r.units[order[i - 1]].score)) rank = i + 1;
-    auto row = static_cast<lxw_row_t>(i + 1);
-    lxw_col_t col = 0;
-    worksheet_write_number(ranking, row, col++, static_cast<double>(rank), nullptr);
-    worksheet_write_string(ranking, row, col++, u.unit.c_str(), nullptr);
-    worksheet_write_number(ranking, row, col++, value(u.score, r.decimals), decimal);
-    if (r.graded) worksheet_write_string(ranking, row, col++, u.grade.c_str(), nullptr);
-    for (const auto& [name, v] : u.categories) worksheet_write_number(ranking, row, col++, value(v, r.decimals), decimal);
-    for (const auto& [name, v] : u.indicators) worksheet_write_number(ranking, row, col++, value(v, r.decimals), decimal);
-    for (const auto& [name, v] : u.outputs) worksheet_write_number(ranking, row, col++, value(v, r.decimals), decimal);
-    std::string vetoes;
-    for (size_t k = 0; k < u.veto_items.size(); ++k) vetoes += (k ? "、" : "") + u.veto_items[k];
-    if (!u.assessed) vetoes = "不参与考核：" + u.not_assessed_reason;
-    worksheet_write_string(ranking, row, col, vetoes.c_str(), nullptr);
+  // 排名, and one per unit group when asked for.
+  const auto views = ranking_views(r, true, meta.by_group);
+  for (size_t v = 0; v < views.size(); ++v) {
+    if (views[v].title.empty()) ranking_sheet(book, f, r, views[v], "排名", fmt::format("{}  排名（{}）", r.title, period));
+    else
+      ranking_sheet(book, f, r, views[v], sheet_name("排名-" + views[v].title),
+                    fmt::format("{}  {}排名（{}，{} 个单位）", r.title, views[v].title, period, views[v].units.size()));
   }
-  worksheet_set_column(ranking, 1, 1, 24, nullptr);
-  worksheet_freeze_panes(ranking, 1, 0);
+
+  // 逐月得分: each unit's score at each month's end.
+  if (meta.monthly) {
+    std::vector<std::string> header = {"单位"};
+    header.insert(header.end(), meta.monthly->months.begin(), meta.monthly->months.end());
+    Sheet sheet(book, f, "逐月得分", fmt::format("{}  逐月得分（每月末截止）", r.title), header);
+    for (const Standing& s : standings(r, views.front().units)) {
+      sheet.text(0, r.units[s.unit].unit);
+      for (size_t k = 0; k < meta.monthly->months.size(); ++k) {
+        const auto& scores = meta.monthly->scores;
+        if (s.unit < scores.size() && k < scores[s.unit].size() && scores[s.unit][k])
+          sheet.number(k + 1, value(*scores[s.unit][k], r.decimals), f.plain());
+        else
+          sheet.text(k + 1, "-");
+      }
+      sheet.next_row();
+    }
+    sheet.finish();
+  }
 
   // 条目: one row per unit and item (and group and category), with the clause and notes.
-  lxw_worksheet* items = workbook_add_worksheet(book, "条目");
-  const char* item_header[] = {"单位", "类别", "条目", "依据", "分值", "说明"};
-  for (lxw_col_t c = 0; c < 6; ++c) worksheet_write_string(items, 0, c, item_header[c], bold);
-  lxw_row_t row = 1;
-  for (size_t u = 0; u < r.units.size() && u < r.traces.size(); ++u) {
-    for (const TraceNode& category : r.traces[u].score.children) {
-      std::vector<const TraceNode*> nodes;
-      items_of(category, nodes);
-      for (const TraceNode* n : nodes) {
-        std::string notes;
-        for (const auto& note : n->notes) notes += (notes.empty() ? "" : "；") + note;
-        worksheet_write_string(items, row, 0, r.units[u].unit.c_str(), nullptr);
-        worksheet_write_string(items, row, 1, category.name.c_str(), nullptr);
-        worksheet_write_string(items, row, 2, n->name.c_str(), n == &category ? bold : nullptr);
-        worksheet_write_string(items, row, 3, n->citation.c_str(), nullptr);
-        worksheet_write_number(items, row, 4, value(n->value, r.decimals), decimal);
-        worksheet_write_string(items, row, 5, notes.c_str(), nullptr);
-        ++row;
+  {
+    Sheet sheet(book, f, "条目", fmt::format("{}  各单位条目得分（{}）", r.title, period),
+                {"单位", "类别", "条目", "依据", "分值", "说明"});
+    for (size_t u = 0; u < r.units.size() && u < r.traces.size(); ++u) {
+      for (const TraceNode& category : r.traces[u].score.children) {
+        std::vector<std::pair<const TraceNode*, std::string>> nodes;
+        items_of(category, "", nodes);
+        for (const auto& [n, role] : nodes) {
+          std::string notes;
+          for (const auto& note : n->notes) notes += (notes.empty() ? "" : "；") + note;
+          sheet.text(0, r.units[u].unit);
+          sheet.text(1, category.name);
+          sheet.text(2, n->name, n == &category ? f.bold() : nullptr);
+          sheet.text(3, n->citation);
+          if (role == "veto") sheet.text(4, n->value.is_zero() ? "未命中" : "命中");
+          else sheet.number(4, value(n->value, r.decimals), f.signed_by(role));
+          sheet.text(5, notes);
+          sheet.next_row();
+        }
       }
     }
+    sheet.finish();
   }
-  worksheet_set_column(items, 0, 2, 20, nullptr);
-  worksheet_set_column(items, 3, 3, 28, nullptr);
-  worksheet_freeze_panes(items, 1, 0);
 
   // 来源: what was scored with what.
-  lxw_worksheet* source = workbook_add_worksheet(book, "来源");
-  auto put = [&](lxw_row_t rr, const std::string& k, const std::string& v) {
-    worksheet_write_string(source, rr, 0, k.c_str(), bold);
-    worksheet_write_string(source, rr, 1, v.c_str(), nullptr);
-  };
-  put(0, "考核", r.title);
-  put(1, "考核期", r.period_from + " 至 " + r.period_to);
-  put(2, "规则文件", meta.rulebook_path);
-  put(3, "编译后哈希 (FNV-1a)", meta.rulebook_hash);
-  put(4, "记录", fmt::format("读取 {} 条，计分 {} 条，考核期外 {} 条，跳过 {} 条", r.summary.records, r.summary.in_period,
-                             r.summary.out_of_period, r.summary.rejected));
-  lxw_row_t rr = 5;
-  for (size_t i = 0; i < meta.inputs.size(); ++i) {
-    const auto& f = meta.inputs[i];
-    RunSummary c = i < r.input_counts.size() ? r.input_counts[i] : RunSummary{};
-    put(rr++, "输入文件", fmt::format("{}  {} 字节  FNV-1a {}  记录 {} 条，计分 {} 条，考核期外 {} 条", f.path, f.bytes,
-                                      f.hash, c.records, c.in_period, c.out_of_period));
+  {
+    Sheet sheet(book, f, "来源", fmt::format("{}  计分来源", r.title), {"项目", "内容"});
+    auto put = [&](const std::string& k, const std::string& v) {
+      sheet.text(0, k, f.bold());
+      sheet.text(1, v);
+      sheet.next_row();
+    };
+    put("考核", r.title);
+    put("考核期", period);
+    put("规则文件", meta.rulebook_path);
+    put("编译后哈希 (FNV-1a)", meta.rulebook_hash);
+    put("记录", fmt::format("读取 {} 条，计分 {} 条，考核期外 {} 条，单位设立前或撤销后 {} 条，跳过 {} 条", r.summary.records,
+                            r.summary.in_period - r.summary.outside_unit_dates, r.summary.out_of_period,
+                            r.summary.outside_unit_dates, r.summary.rejected));
+    for (size_t i = 0; i < meta.inputs.size(); ++i) {
+      const auto& in = meta.inputs[i];
+      RunSummary c = i < r.input_counts.size() ? r.input_counts[i] : RunSummary{};
+      put("输入文件", fmt::format("{}  {} 字节  FNV-1a {}  记录 {} 条，计分 {} 条，考核期外 {} 条", in.path, in.bytes, in.hash,
+                                  c.records, c.in_period - c.outside_unit_dates, c.out_of_period));
+    }
+    sheet.finish();
   }
-  worksheet_set_column(source, 0, 0, 20, nullptr);
-  worksheet_set_column(source, 1, 1, 80, nullptr);
 
   lxw_doc_properties props = {};
   std::string title = r.title;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "runtime/messages.hpp"
+
 namespace rb {
 
 void Diagnostics::error(std::string file, ast::Span span, std::string message, std::string hint) {
@@ -24,11 +26,11 @@ namespace {
 
 const char* severity_word(Severity s) {
   switch (s) {
-    case Severity::Error: return "error";
-    case Severity::Warning: return "warning";
-    case Severity::Note: return "note";
+    case Severity::Error: return text(Msg::severity_error);
+    case Severity::Warning: return text(Msg::severity_warning);
+    case Severity::Note: return text(Msg::severity_note);
   }
-  return "error";
+  return text(Msg::severity_error);
 }
 
 // Display width of a UTF-8 string: CJK and other wide code points take two columns, so
@@ -98,7 +100,7 @@ std::string render(const Diagnostic& d, std::string_view source) {
                          std::string(std::max<size_t>(display_width(line.substr(col, len)), 1), '^'));
     }
   }
-  if (!d.hint.empty()) out += fmt::format("  hint: {}\n", d.hint);
+  if (!d.hint.empty()) out += fmt::format("  {}: {}\n", text(Msg::hint_label), d.hint);
   return out;
 }
 

@@ -33,6 +33,7 @@ struct UnitResult {
   bool assessed = true;                // false: 不参与考核, no score and no rank
   std::string not_assessed_reason;
   std::string grade;                   // 等级, empty when the rulebook grades nothing
+  std::string group;                   // the unit group it is ranked in with 本类 (empty: none)
   std::vector<std::string> veto_items;                   // the veto items that hit
   std::vector<std::pair<std::string, Rational>> categories;  // deduction and bonus categories
   std::vector<NodeValue> items;                          // every item and group, rulebook order
@@ -72,6 +73,8 @@ struct Result {
   };
   std::vector<Param> params;  // the values used in this run
   std::vector<std::string> category_names;               // column order for tables
+  std::vector<std::string> category_roles;               // per category: deduction, bonus or points
+  std::vector<std::string> group_names;  // the unit groups that are classes (本类), rulebook order
   std::vector<std::string> indicator_names;
   std::vector<std::string> output_names;
   bool graded = false;  // the rulebook has 等级

@@ -16,16 +16,22 @@ Session::Session(const Program& program, ReadOptions options, bool trace)
   if (trace_) machine_.enable_trace();
 }
 
+void Session::count_file(const ReadStats& before, uint64_t outside_before) {
+  const ReadStats& after = reader_.stats();
+  counts_.push_back({after.records - before.records, after.in_period - before.in_period,
+                     after.out_of_period - before.out_of_period, after.rejected - before.rejected,
+                     machine_.outside_unit_dates() - outside_before});
+}
+
 bool Session::read(const std::vector<std::string>& files) {
   bool ok = true;
   size_t base = files_.size();
   files_.insert(files_.end(), files.begin(), files.end());
   for (size_t i = 0; i < files.size(); ++i) {
-    ReadStats before = reader_.stats();
+    const ReadStats before = reader_.stats();
+    const uint64_t outside_before = machine_.outside_unit_dates();
     ok = reader_.read_file(files[i], static_cast<uint32_t>(base + i), sink_) && ok;
-    const ReadStats& after = reader_.stats();
-    counts_.push_back({after.records - before.records, after.in_period - before.in_period,
-                       after.out_of_period - before.out_of_period, after.rejected - before.rejected});
+    count_file(before, outside_before);
   }
   return reader_.finish() && ok;
 }
@@ -33,11 +39,10 @@ bool Session::read(const std::vector<std::string>& files) {
 bool Session::read_text(const std::string& name, std::string_view text) {
   auto index = static_cast<uint32_t>(files_.size());
   files_.push_back(name);
-  ReadStats before = reader_.stats();
+  const ReadStats before = reader_.stats();
+  const uint64_t outside_before = machine_.outside_unit_dates();
   bool ok = reader_.read_buffer(text, name, index, sink_);
-  const ReadStats& after = reader_.stats();
-  counts_.push_back({after.records - before.records, after.in_period - before.in_period,
-                     after.out_of_period - before.out_of_period, after.rejected - before.rejected});
+  count_file(before, outside_before);
   return reader_.finish() && ok;
 }
 

@@ -40,6 +40,9 @@ class Session {
     Machine& machine_;
   };
 
+  // Counts what the file just read added (records, scored, ignored) for the summary.
+  void count_file(const ReadStats& before, uint64_t outside_before);
+
   const Program& program_;
   bool trace_;
   std::vector<std::string> files_;

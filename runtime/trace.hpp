@@ -26,6 +26,7 @@ struct TraceEntry {
   int32_t date = 0;
   Rational amount;
   bool flag = false;  // streaks: the condition held
+  uint32_t enums = 0;  // where the record's enum fields are kept (Machine::record_enums)
 };
 
 // A record as it appears in a trace.
@@ -38,9 +39,12 @@ struct TraceRecord {
   Rational amount;
   bool counted = true;
   std::string note;  // why it did not count, or what it stands for (a gap, a streak)
+  // The record's enum fields as people read them (通报级别: 县政府办公室), in field order.
+  std::vector<std::pair<std::string, std::string>> details;
   // Gaps and streaks found by a date-sequence rule in one table row (record fields empty):
   std::string span_from, span_to;  // first and last day of the gap or streak
   int64_t span_days = 0;
+  bool streak = false;  // a streak (连续 …) rather than a gap
 };
 
 // The amounts one accumulator gathered for one unit, and their total.

@@ -1,5 +1,7 @@
 #include "trace_builder.hpp"
 
+#include "messages.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -121,11 +123,9 @@ class Builder {
         t.own_value = values_[step.input][u];
         for (uint32_t v = 0; v < units_; ++v)
           if (!values_[step.condition][v].is_zero()) t.mean_over.push_back(p_.units[v]);
-        t.notes.push_back(fmt::format("substituted: the unit does not satisfy the condition (line {}), so it gets the "
-                                      "mean {} over {} units that do{}",
-                                      p_.nodes[step.condition].source_line, format_decimal(t.mean, 4), t.mean_over.size(),
-                                      t.own_value->is_zero() ? "" : fmt::format("; its own {} is replaced",
-                                                                                format_decimal(*t.own_value, 4))));
+        t.notes.push_back(tr(Msg::tr_substituted, p_.nodes[step.condition].source_line, t.mean_over.size(),
+                             format_decimal(t.mean, 4),
+                             t.own_value->is_zero() ? "" : tr(Msg::tr_substituted_own, format_decimal(*t.own_value, 4))));
       }
     }
     if (d.before_cap >= 0) {
@@ -133,15 +133,15 @@ class Builder {
       const Rational& before = values_[static_cast<size_t>(d.before_cap)][u];
       if (before > d.cap) {
         t.before_cap = before;
-        t.notes.push_back(fmt::format("cap {}: the rule gives {}, cut by {}", format_decimal(d.cap, 4),
-                                      format_decimal(before, 4), format_decimal(before - d.cap, 4)));
+        t.notes.push_back(tr(Msg::tr_item_cap, format_decimal(d.cap, 4), format_decimal(before, 4),
+                             format_decimal(before - d.cap, 4)));
       }
       content = static_cast<uint32_t>(d.before_cap);
     }
     if (d.only >= 0 && !m_.in_unit_set(static_cast<uint32_t>(d.only), u))
-      t.notes.push_back(fmt::format("applies only to the units of {}; not to this unit", p_.unit_sets[static_cast<size_t>(d.only)].name));
+      t.notes.push_back(tr(Msg::tr_only, p_.unit_sets[static_cast<size_t>(d.only)].name));
     if (d.has_full)
-      t.notes.push_back(fmt::format("full marks {}, less what the rule deducts, never below 0", format_decimal(d.full, 4)));
+      t.notes.push_back(tr(Msg::tr_full_marks, format_decimal(d.full, 4)));
     if (d.per_period >= 0) {
       // Scored per sub-period: list each one's value; the records are those of the periodic node.
       const auto pn = static_cast<size_t>(d.per_period);
@@ -149,13 +149,11 @@ class Builder {
       const int32_t count = m_.periods(kind);
       for (int32_t k = 0; k < count; ++k)
         t.periods.emplace_back(period_label(kind, p_.period_from, k), values_[pn][u * static_cast<size_t>(count) + static_cast<size_t>(k)]);
-      static constexpr const char* kCombined[] = {"sum of the sub-periods", "mean of all sub-periods",
-                                                  "mean of the sub-periods with records",
-                                                  "mean of the sub-periods the unit existed in"};
-      t.combined = kCombined[static_cast<size_t>(d.combine) % 4];
-      if (d.has_period_cap)
-        t.notes.push_back(fmt::format("each sub-period is capped at {}", format_decimal(d.period_cap, 4)));
-      t.notes.push_back(fmt::format("the year's value is the {}", t.combined));
+      static constexpr Msg kCombined[] = {Msg::tr_combine_sum, Msg::tr_combine_mean_all, Msg::tr_combine_mean_records,
+                                          Msg::tr_combine_mean_existed};
+      t.combined = text(kCombined[static_cast<size_t>(d.combine) % 4], Lang::En);  // the trace's field is a code
+      if (d.has_period_cap) t.notes.push_back(tr(Msg::tr_period_cap, format_decimal(d.period_cap, 4)));
+      t.notes.push_back(tr(Msg::tr_year_value, text(kCombined[static_cast<size_t>(d.combine) % 4])));
       if (d.kind != NodeKind::Group) content = static_cast<uint32_t>(d.per_period);
     }
     fill(content, n, u, t);
@@ -186,8 +184,8 @@ class Builder {
       }
       if (d.has_cap && sum > d.cap) {
         t.before_cap = sum;
-        t.notes.push_back(fmt::format("cap {}: the members add up to {}, cut by {}", format_decimal(d.cap, 4),
-                                      format_decimal(sum, 4), format_decimal(sum - d.cap, 4)));
+        t.notes.push_back(tr(Msg::tr_group_cap, format_decimal(d.cap, 4), format_decimal(sum, 4),
+                             format_decimal(sum - d.cap, 4)));
       }
       return;
     }
@@ -201,8 +199,7 @@ class Builder {
       if (agg_step_[r] >= 0) {
         t.cross_unit.push_back(cross_unit(r, u));
         const auto& c = t.cross_unit.back();
-        t.notes.push_back(fmt::format("{} = {}, over {} unit{}", c.what, format_decimal(c.value, 4), c.over.size(),
-                                      c.over.size() == 1 ? "" : "s"));
+        t.notes.push_back(tr(Msg::tr_cross_unit, c.what, format_decimal(c.value, 4), c.over.size()));
         continue;
       }
       const NodeKind k = p_.nodes[r].kind;
@@ -219,24 +216,29 @@ class Builder {
       t.ranked_units = m_.ranked_count(r, u);
       for (uint32_t a : reads_[step.input].accumulators) t.accumulators.push_back(accumulator(a, u));
       if (t.rank > 0)
-        t.notes.push_back(fmt::format("ranked {} of {} units by {} ({}; {}), which gives {}", t.rank, t.ranked_units,
-                                      format_decimal(t.rank_value, 4),
-                                      step.descending ? "highest first" : "lowest first",
-                                      step.tie == TieKind::Dense ? "ties share a rank, the next rank follows"
-                                                                 : "ties share a rank, the next ranks are skipped",
-                                      format_decimal(values_[r][u], 4)));
+        t.notes.push_back(tr(Msg::tr_ranked, t.rank, t.ranked_units, format_decimal(t.rank_value, 4),
+                             text(step.descending ? Msg::tr_rank_descending : Msg::tr_rank_ascending),
+                             text(step.tie == TieKind::Dense ? Msg::tr_tie_dense : Msg::tr_tie_skip),
+                             format_decimal(values_[r][u], 4)));
       else
-        t.notes.push_back(fmt::format("not ranked: its value {} is not ranked", format_decimal(t.rank_value, 4)));
+        t.notes.push_back(tr(Msg::tr_not_ranked, format_decimal(t.rank_value, 4)));
     }
     if (t.value.is_zero()) why_not(t, n, u);
   }
 
-  std::string type_name(uint32_t type) const { return p_.events[type].name; }
+  // An event type as people know it: its display name when the rulebook gives one.
+  std::string type_name(uint32_t type) const {
+    return p_.events[type].display.empty() ? p_.events[type].name : p_.events[type].display;
+  }
 
   std::string row_name(uint32_t table, uint32_t row) const {
     std::vector<std::string> keys;
     for (uint32_t k : p_.tables[table].rows[row].keys) keys.push_back(p_.symbols[k]);
-    return fmt::format("({})", fmt::join(keys, ", "));
+    // As a document names an account: 微信订阅号“云和县教育局”, not a tuple.
+    if (keys.size() < 2) return keys.empty() ? std::string() : keys.front();
+    std::string last = keys.back();
+    keys.pop_back();
+    return fmt::format("{}“{}”", fmt::join(keys, ""), last);
   }
 
   TraceRecord record_of(const TraceEntry& e, bool keyed) const {
@@ -245,8 +247,23 @@ class Builder {
     r.line = e.line;
     r.date = format_date(e.date);
     r.type = type_name(e.type);
-    if (keyed) r.key = e.key < symbols_.size() ? symbols_.text(e.key) : "(absent)";
+    if (keyed) r.key = e.key < symbols_.size() ? symbols_.text(e.key) : text(Msg::tr_key_absent);
     r.amount = e.amount;
+    // The record's enum fields, by their display names: who issued a notice, its level, ...
+    const auto& type = p_.events[e.type];
+    const auto& kept = m_.record_enums();
+    size_t at = e.enums;
+    for (const auto& f : type.fields) {
+      if (f.kind != FieldKind::Enum) continue;
+      if (at >= kept.size()) break;
+      const uint32_t sym = kept[at++];
+      if (sym == Machine::kNoSymbol) continue;
+      std::string shown = sym < symbols_.size() ? symbols_.text(sym) : std::string();
+      const EnumDef& en = p_.enums[f.ref];
+      for (size_t m = 0; m < en.members.size() && m < en.displays.size(); ++m)
+        if (en.members[m] == sym && !en.displays[m].empty()) shown = en.displays[m];
+      r.details.emplace_back(f.display.empty() ? f.name : f.display, shown);
+    }
     return r;
   }
 
@@ -292,13 +309,12 @@ class Builder {
           TraceRecord r = record_of(entries[i], true);
           if (auto ex = excluded_by.find(entries[i].key); ex != excluded_by.end()) {
             r.counted = false;
-            r.note = fmt::format("excluded: {} {} has the same {} ({}:{})", type_name(ex->second->type),
-                                 format_date(ex->second->date), r.key, files_.at(ex->second->file), ex->second->line);
+            r.note = tr(Msg::tr_excluded, type_name(ex->second->type), format_date(ex->second->date), r.key,
+                        files_.at(ex->second->file), ex->second->line);
           } else if (def.kind == AccKind::KeyMax && best[entries[i].key] != i) {
             r.counted = false;
             const TraceEntry& b = entries[best[entries[i].key]];
-            r.note = fmt::format("not counted again: {} counts once, at its highest amount {} ({}:{})", r.key,
-                                 format_decimal(b.amount, 4), files_.at(b.file), b.line);
+            r.note = tr(Msg::tr_counted_once, r.key, format_decimal(b.amount, 4), files_.at(b.file), b.line);
           }
           t.records.push_back(std::move(r));
         }
@@ -320,13 +336,13 @@ class Builder {
             r.span_from = format_date(p_.period_from + from);
             r.span_to = r.date;
             r.span_days = to - from;
+            r.streak = def.kind == AccKind::DayStreak;
             if (def.kind == AccKind::DayGaps)
-              r.note = fmt::format("{}: no record from {} to {} ({} days): {} finding{}", r.key,
-                                   format_date(p_.period_from + from), format_date(p_.period_from + to), to - from,
-                                   findings, findings == 1 ? "" : "s");
+              r.note = tr(Msg::tr_gap, r.key, format_date(p_.period_from + from), format_date(p_.period_from + to),
+                          to - from, findings);
             else
-              r.note = fmt::format("{}: {} in a row, {} to {}: 1 finding", r.key, def.times,
-                                   format_date(p_.period_from + from), format_date(p_.period_from + to));
+              r.note = tr(Msg::tr_streak, r.key, def.times, format_date(p_.period_from + from),
+                          format_date(p_.period_from + to));
             t.records.push_back(std::move(r));
           });
         }
@@ -347,11 +363,11 @@ class Builder {
     for (const auto& acc : t.accumulators) {
       bool any_counted = std::any_of(acc.records.begin(), acc.records.end(), [](const TraceRecord& r) { return r.counted; });
       if (!acc.records.empty() && !any_counted) {
-        t.notes.push_back(fmt::format("nothing counted for {}: every record was excluded", acc.description));
+        t.notes.push_back(tr(Msg::tr_all_excluded, acc.description));
         continue;
       }
       if (!acc.total.is_zero() && !t.ranked) {
-        t.notes.push_back(fmt::format("{} is {}; with it the rule gives 0", acc.description, format_decimal(acc.total, 4)));
+        t.notes.push_back(tr(Msg::tr_total_gives_zero, acc.description, format_decimal(acc.total, 4)));
         continue;
       }
     }
@@ -361,19 +377,16 @@ class Builder {
         if (std::find(types.begin(), types.end(), type) == types.end()) types.push_back(type);
     for (uint32_t type : types) {
       uint32_t seen = m_.seen(type, u), ignored = m_.ignored_count(type, u);
-      if (seen == 0 && ignored == 0) t.notes.push_back(fmt::format("no {} records", type_name(type)));
-      else if (seen == 0) t.notes.push_back(fmt::format("{} {} record{}, all outside the period", ignored, type_name(type), ignored == 1 ? "" : "s"));
+      if (seen == 0 && ignored == 0) t.notes.push_back(tr(Msg::tr_no_records, type_name(type)));
+      else if (seen == 0) t.notes.push_back(tr(Msg::tr_all_outside, ignored, type_name(type)));
       else if (std::all_of(t.accumulators.begin(), t.accumulators.end(), [](const TraceAccumulator& x) { return x.records.empty(); })) {
         if (def.has_from && m_.last_date(type, u) < def.from)
-          t.notes.push_back(fmt::format("{} {} record{} in the period, all before the clause's start date {}", seen,
-                                        type_name(type), seen == 1 ? "" : "s", format_date(def.from)));
+          t.notes.push_back(tr(Msg::tr_all_before, seen, type_name(type), format_date(def.from)));
         else if (def.has_until && m_.first_date(type, u) > def.until)
-          t.notes.push_back(fmt::format("{} {} record{} in the period, all after the clause's end date {}", seen,
-                                        type_name(type), seen == 1 ? "" : "s", format_date(def.until)));
+          t.notes.push_back(tr(Msg::tr_all_after, seen, type_name(type), format_date(def.until)));
         else
-          t.notes.push_back(fmt::format("{} {} record{} in the period, none matching the rule's conditions{}", seen,
-                                        type_name(type), seen == 1 ? "" : "s",
-                                        def.has_from || def.has_until ? " or dates" : ""));
+          t.notes.push_back(tr(def.has_from || def.has_until ? Msg::tr_none_matching_dates : Msg::tr_none_matching, seen,
+                               type_name(type)));
       }
     }
   }
@@ -392,12 +405,10 @@ class Builder {
     }
     bool points = std::any_of(p_.categories.begin(), p_.categories.end(),
                               [&](uint32_t c) { return p_.nodes[c].role == CategoryRole::Points; });
-    t.notes.push_back(fmt::format("base {} {}= {}", format_decimal(p_.base_score, 4),
-                                  points ? "+ points - deductions + bonuses " : "- deductions + bonuses ",
-                                  format_decimal(raw, 4)));
-    if (!m_.assessed(u)) t.notes.push_back(fmt::format("not assessed ({}): no score and no rank", p_.not_assessed_reason));
+    t.notes.push_back(tr(points ? Msg::tr_base_points : Msg::tr_base, format_decimal(p_.base_score, 4), format_decimal(raw, 4)));
+    if (!m_.assessed(u)) t.notes.push_back(tr(Msg::tr_not_assessed, p_.not_assessed_reason));
     if (raw < p_.score_low || raw > p_.score_high)
-      t.notes.push_back(fmt::format("clamped to the range {} to {}", format_decimal(p_.score_low, 4), format_decimal(p_.score_high, 4)));
+      t.notes.push_back(tr(Msg::tr_clamped, format_decimal(p_.score_low, 4), format_decimal(p_.score_high, 4)));
     if (!values_[p_.vetoed_node][u].is_zero()) {
       std::vector<std::string> hits;
       for (uint32_t c : p_.categories) {
@@ -405,7 +416,7 @@ class Builder {
         for (uint32_t i = 0; i < p_.nodes.size(); ++i)
           if (p_.nodes[i].parent == static_cast<int32_t>(c) && !values_[i][u].is_zero()) hits.push_back(p_.nodes[i].name);
       }
-      t.notes.push_back(fmt::format("vetoed by {}: the score is 0", fmt::join(hits, ", ")));
+      t.notes.push_back(tr(Msg::tr_vetoed, fmt::format("{}", fmt::join(hits, text(Msg::list_separator)))));
     }
     return t;
   }

@@ -185,6 +185,10 @@ void Machine::accept(const Record& record) {
     ++seen_[at];
     first_date_[at] = std::min(first_date_[at], record.date);
     last_date_[at] = std::max(last_date_[at], record.date);
+    current_enums_ = static_cast<uint32_t>(record_enums_.size());
+    for (size_t f = 0; f < type.fields.size(); ++f)
+      if (type.fields[f].kind == FieldKind::Enum)
+        record_enums_.push_back(record.present & (1u << f) ? static_cast<uint32_t>(record.fields[f].num) : kNoSymbol);
   }
   run(type.handler, &record, record.unit);
 }
@@ -206,7 +210,7 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
   auto s16 = [&]() { return static_cast<int32_t>(static_cast<int16_t>(u16())); };
   auto note = [&](uint32_t a, uint32_t key, const Rational& amount, bool flag) {
     entries_.push_back({a, record->unit, record->row, key, record->type, record->file, record->line, record->date,
-                        amount, flag});
+                        amount, flag, current_enums_});
   };
   auto day_bit = [&](uint32_t a, std::vector<uint64_t>& bits) {
     size_t d = static_cast<size_t>(record->date - program_.period_from);
@@ -708,8 +712,19 @@ Result Machine::finish(const RunSummary& summary) {
   result.period_to = format_date(program_.period_to);
   for (size_t i = 0; i < program_.params.size(); ++i)
     result.params.push_back({program_.params[i].name, params_[i], program_.params[i].is_date});
-  for (uint32_t c : program_.categories)
-    if (program_.nodes[c].role != CategoryRole::Veto) result.category_names.push_back(program_.nodes[c].name);
+  for (uint32_t c : program_.categories) {
+    const CategoryRole role = program_.nodes[c].role;
+    if (role == CategoryRole::Veto) continue;
+    result.category_names.push_back(program_.nodes[c].name);
+    result.category_roles.push_back(role == CategoryRole::Bonus ? "bonus" : role == CategoryRole::Points ? "points" : "deduction");
+  }
+  {
+    std::vector<bool> is_class(program_.unit_sets.size(), false);
+    for (int32_t c : program_.unit_class)
+      if (c >= 0) is_class[static_cast<size_t>(c)] = true;
+    for (size_t s = 0; s < is_class.size(); ++s)
+      if (is_class[s]) result.group_names.push_back(program_.unit_sets[s].name);
+  }
   for (uint32_t o : program_.outputs) result.output_names.push_back(program_.nodes[o].name);
   for (uint32_t o : program_.indicators) result.indicator_names.push_back(program_.nodes[o].name);
   result.graded = !program_.grades.empty();
@@ -738,6 +753,8 @@ Result Machine::finish(const RunSummary& summary) {
     row.score = nodes_[program_.score_node][u];
     row.vetoed = !nodes_[program_.vetoed_node][u].is_zero();
     row.assessed = assessed(u);
+    if (u < program_.unit_class.size() && program_.unit_class[u] >= 0)
+      row.group = program_.unit_sets[static_cast<size_t>(program_.unit_class[u])].name;
     if (!row.assessed) {
       row.not_assessed_reason = program_.not_assessed_reason;
       row.score = Rational(0);

@@ -40,12 +40,18 @@ class Machine {
   // A valid record dated outside the period (counted for traces only).
   void ignored(const Record& record);
   Result finish(const RunSummary& summary);
+  // Records so far dated before their unit was set up or after it closed (and ignored).
+  uint64_t outside_unit_dates() const { return outside_unit_dates_; }
 
   // Provenance. With tracing on, every amount an accumulator receives is kept with its
   // record's file and line; with it off, the only cost is one predictable branch per update.
   void enable_trace();
   bool tracing() const { return trace_; }
   const std::vector<TraceEntry>& trace_entries() const { return entries_; }
+  // With tracing on: each traced record's enum field values (symbols; kNoSymbol when the
+  // field was not given), its type's enum fields in order, from TraceEntry::enums on.
+  static constexpr uint32_t kNoSymbol = 0xFFFFFFFFu;
+  const std::vector<uint32_t>& record_enums() const { return record_enums_; }
   // Records of event type t for unit u: scored in the period / ignored as outside it.
   uint32_t seen(uint32_t type, uint32_t unit) const { return seen_[type * unit_count_ + unit]; }
   uint32_t ignored_count(uint32_t type, uint32_t unit) const { return ignored_[type * unit_count_ + unit]; }
@@ -109,6 +115,8 @@ class Machine {
   std::vector<Rational> stack_;
   bool trace_ = false;
   std::vector<TraceEntry> entries_;
+  std::vector<uint32_t> record_enums_;
+  uint32_t current_enums_ = 0;
   std::vector<uint32_t> seen_, ignored_;
   std::vector<int32_t> first_date_, last_date_;
   std::vector<int32_t> rank_step_of_;              // [node]: the Rank step whose output it is, or -1

@@ -124,16 +124,21 @@ open(tmp("wrong.tests"), "w", encoding="utf-8").write("测试 缺括号 {\n  预
 p = run("test", wrong_rules)
 check("a malformed tests file names its line", p.returncode == 1 and b"wrong.tests:3:" in p.stderr, p.stderr[:300])
 
-# explain: golden derivations of units of the bundled example (paths as given, from SRC).
+# explain: golden derivations and notices of units of the bundled example (paths as given,
+# from SRC), in Chinese (the default) and English: a normal unit (县公安局), one with a
+# capped category and substituted items (县经商局), a vetoed one (县统计局).
 GOLDEN = os.path.join(SRC, "tests", "golden")
 for name, args in [
     ("explain-县教育局-平台建设.txt", ["--unit", "县教育局", "--item", "平台建设"]),
     ("explain-县经商局.txt", ["--unit", "县经商局"]),
+    ("prose-县公安局.txt", ["--unit", "县公安局", "--prose"]),
     ("prose-县经商局.txt", ["--unit", "县经商局", "--prose"]),
     ("prose-县统计局.txt", ["--unit", "县统计局", "--prose"]),
+    ("prose-县经商局.en.txt", ["--unit", "县经商局", "--prose", "--lang", "en"]),
 ]:
-    p = subprocess.run([CLI, "explain", "rules/yunhe-2022.rules", "--events", "examples/yunhe-2022/events.jsonl", *args],
-                       capture_output=True, cwd=SRC)
+    lang = [] if "--lang" in args else ["--lang", "zh"]
+    p = subprocess.run([CLI, "explain", "rules/yunhe-2022.rules", "--events", "examples/yunhe-2022/events.jsonl", *args,
+                        *lang], capture_output=True, cwd=SRC)
     want = open(os.path.join(GOLDEN, name), "rb").read()
     check(f"explain golden {name}", p.returncode == 0 and p.stdout == want, p.stderr[:300] or "output differs")
 p = run("explain", RULES, "--events", EVENTS, "--unit", "县教育")
@@ -220,8 +225,8 @@ if zipfile.is_zipfile(xlsx):
     check("xlsx names every unit and the rulebook", all(u["unit"] in strings for u in doc["units"]) and "yunhe-2022.rules" in strings)
     sheet1 = z.read("xl/worksheets/sheet1.xml").decode()
     top = max(doc["units"], key=lambda u: u["score"])
-    check("xlsx ranking starts with the top score", re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1) is not None
-          and float(re.search(r'<c r="C2"[^>]*><v>([0-9.]+)</v>', sheet1).group(1)) == top["score"])
+    check("xlsx ranking starts with the top score (under the title and header rows)", re.search(r'<c r="C3"[^>]*><v>([0-9.]+)</v>', sheet1) is not None
+          and float(re.search(r'<c r="C3"[^>]*><v>([0-9.]+)</v>', sheet1).group(1)) == top["score"])
 
 # Output files never cost an input, never survive half-written, never leave temporaries.
 safe = tmp("safe")
