@@ -14,6 +14,7 @@
 #include "compiler/rulebook_diff.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/output_file.hpp"
+#include "runtime/platform.hpp"
 
 namespace rb {
 
@@ -31,7 +32,7 @@ std::optional<Loaded> load(const std::string& path) {
     std::cerr << error_line(path, text(Msg::diff_needs_source));
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(native_path(path), std::ios::binary);
   if (!in) {
     std::cerr << error_line(path, text(Msg::cannot_open_rulebook));
     return std::nullopt;

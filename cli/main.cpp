@@ -18,11 +18,13 @@
 #include "cli/report.hpp"
 #include "cli/template_command.hpp"
 #include "cli/test_command.hpp"
+#include "cli/version.hpp"
 #include "compiler/compiler.hpp"
 #include "compiler/formatter.hpp"
 #include "runtime/disasm.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/output_file.hpp"
+#include "runtime/platform.hpp"
 #include "runtime/rbc_file.hpp"
 #include "runtime/session.hpp"
 #include "runtime/sha256.hpp"
@@ -151,7 +153,7 @@ int format_files(const std::vector<std::string>& files, bool check_only) {
   int status = 0;
   size_t rewritten = 0;
   for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(native_path(path), std::ios::binary);
     if (!in) {
       std::cerr << error_line(path, rb::text(Msg::cannot_open_the_file));
       status = 1;
@@ -554,10 +556,16 @@ int parse_failed(CLI::App& app, const CLI::ParseError& e, int argc, char** argv)
 }  // namespace
 
 int main(int argc, char** argv) {
+  init_console(argc, argv);
   set_language(language_of(argc, argv));
   CLI::App app{rb::text(Msg::help_app), "rulebook"};
   localise_before(app);
   app.require_subcommand(1);
+  // Options are written --name on every system: on Windows CLI11 would otherwise take an
+  // argument starting with '/' (a path such as /data/x.rules) for an option.
+  app.allow_windows_style_options(false);
+  app.set_version_flag("--version", fmt::format("rulebook {} (bytecode format {})", kRulebookVersion, kRbcVersion),
+                       rb::text(Msg::help_version));
   app.fallthrough();  // --lang after the subcommand too
   std::string lang_option;
   app.add_option("--lang", lang_option, rb::text(Msg::help_lang))->check(CLI::IsMember({"zh", "en"}))->configurable(false);

@@ -6,6 +6,7 @@
 #include "cli/format.hpp"
 #include "runtime/messages.hpp"
 #include "cli/report.hpp"
+#include "runtime/platform.hpp"
 #include "runtime/rbc_file.hpp"
 #include "runtime/sha256.hpp"
 

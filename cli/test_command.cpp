@@ -16,6 +16,7 @@
 #include "compiler/tests_file.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/output_file.hpp"
+#include "runtime/platform.hpp"
 #include "runtime/session.hpp"
 
 namespace rb {
@@ -23,7 +24,7 @@ namespace rb {
 namespace {
 
 std::optional<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(native_path(path), std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream s;
   s << in.rdbuf();

@@ -9,6 +9,7 @@
 
 #include "parser.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/platform.hpp"
 #include "state.hpp"
 
 namespace rb {
@@ -43,11 +44,11 @@ std::optional<Program> compile_file(const std::string& path, Diagnostics& diags,
   // A directory opens as an empty file on some systems; say what it is rather than report
   // everything an empty rulebook lacks.
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
+  if (std::filesystem::is_directory(native_path(path), ec)) {
     diags.error(path, {}, tr(Msg::compile_rulebook_is_directory), tr(Msg::compile_rulebook_is_directory_hint));
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(native_path(path), std::ios::binary);
   if (!in) {
     diags.error(path, {}, text(std::filesystem::exists(path, ec) ? Msg::compile_cannot_open : Msg::compile_no_such_file));
     return std::nullopt;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "runtime/messages.hpp"
+#include "runtime/platform.hpp"
 #include "state.hpp"
 
 namespace rb {
@@ -411,7 +412,7 @@ class Registry {
   std::vector<ast::Table::Row> read_table_file(const ast::Table& t, const std::string& file) {
     std::vector<ast::Table::Row> rows;
     std::string path = file.empty() || file[0] == '/' ? file : base_dir_ + "/" + file;
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(native_path(path), std::ios::binary);
     if (!in) {
       s_.error(t.source_span, tr(Msg::reg_cannot_open_table_file, path));
       return rows;

@@ -93,8 +93,9 @@ struct sep : star<sor<blank, comment>> {};
 // the failed attempt stopped, mid-token for a half-written date (`2022-1-31`) or a keyword
 // run into a name (`则1`); here the input is rewound first, so the error points at the
 // start of what should have been Rule.
+// (pegtl::raise named in full: the C library's raise() is in the global namespace too.)
 template <typename Rule>
-using required = sor<Rule, raise<Rule>>;
+using required = sor<Rule, tao::pegtl::raise<Rule>>;
 
 // Skips blanks, then requires Rule: the commit point of every construct below.
 template <typename Rule>
@@ -426,7 +427,7 @@ struct in_set_tail : seq<membership, expect<set_open>, opt<sep, set_member, star
 struct comparison_tail : seq<comparison_op, expect<add_expr>> {};
 struct chained_comparison : sor<comparison_op, membership> {};
 struct cmp_expr : seq<add_expr, opt<sep, sor<comparison_tail, in_set_tail>,
-                                    opt<at<sep, chained_comparison>, sep, raise<chained_comparison>>>> {};
+                                    opt<at<sep, chained_comparison>, sep, tao::pegtl::raise<chained_comparison>>>> {};
 
 struct negation : kw_not {};
 struct not_expr : sor<seq<plus<negation, sep>, required<cmp_expr>>, cmp_expr> {};

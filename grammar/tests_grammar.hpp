@@ -24,8 +24,9 @@ using rb::grammar::word;
 template <typename Rule>
 inline constexpr rb::Msg message = no_message;
 
+// (pegtl::raise named in full: the C library's raise() is in the global namespace too.)
 template <typename Rule>
-using required = sor<Rule, raise<Rule>>;
+using required = sor<Rule, tao::pegtl::raise<Rule>>;
 template <typename Rule>
 using expect = seq<sep, required<Rule>>;
 

@@ -32,6 +32,10 @@ std::optional<Lang> parse_language(std::string_view name) {
 }
 
 Lang language_from_environment() {
+  // RULEBOOK_LANG first: it reaches programs where the locale variables do not (Wine, some
+  // Windows shells), and says it for this tool alone.
+  if (const char* own = std::getenv("RULEBOOK_LANG"); own && *own)
+    if (auto lang = parse_language(own)) return *lang;
   for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
     const char* value = std::getenv(var);
     if (!value || !*value) continue;

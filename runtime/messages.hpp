@@ -43,8 +43,8 @@ Lang language();
 // none when it names neither (a "C" or "POSIX" locale names neither).
 std::optional<Lang> parse_language(std::string_view name);
 
-// The language of the environment: LC_ALL, then LC_MESSAGES, then LANG, as POSIX orders
-// them; Chinese when none of them asks for English.
+// The language of the environment: RULEBOOK_LANG, then LC_ALL, LC_MESSAGES and LANG, as
+// POSIX orders them; Chinese when none of them asks for English.
 Lang language_from_environment();
 
 // The whole catalogue, in declaration order (for the test that walks it).

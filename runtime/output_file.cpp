@@ -1,5 +1,7 @@
 #include "output_file.hpp"
 
+#include "platform.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -43,7 +45,7 @@ namespace fs = std::filesystem;
 // name is a folder or the links go round in a circle.
 std::optional<std::string> resolve_target(const std::string& path, std::string& target) {
   constexpr int kMaxLinks = 40;  // as the kernel's own limit on links followed in one name
-  fs::path p(path);
+  fs::path p = native_path(path);
   for (int links = 0; links <= kMaxLinks; ++links) {
     std::error_code ec;
     const fs::file_status st = fs::symlink_status(p, ec);
@@ -54,16 +56,18 @@ std::optional<std::string> resolve_target(const std::string& path, std::string& 
       continue;
     }
     if (st.type() == fs::file_type::directory) return text(Msg::output_is_folder);
-    target = p.string();
+    target = utf8_name(p);
     return std::nullopt;
   }
   return text(Msg::output_link_loop);
 }
 
+#ifdef O_TMPFILE
 std::string folder_of(const std::string& target) {
   const fs::path parent = fs::path(target).parent_path();
   return parent.empty() ? "." : parent.string();
 }
+#endif
 
 // A name beside `target` that no other writer, in this process or another, is using.
 std::string temporary_name(const std::string& target) {
@@ -91,7 +95,7 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
   }
 #endif
   named_temp_ = temporary_name(target_);
-  fd_ = ::open(named_temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  fd_ = create_temporary_file(named_temp_);
   if (fd_ < 0) {
     const int saved = errno;
     named_temp_.clear();
@@ -101,15 +105,25 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
 
 OutputFile::~OutputFile() {
   if (fd_ >= 0) ::close(fd_);
-  if (!named_temp_.empty()) ::unlink(named_temp_.c_str());
+  if (!named_temp_.empty()) remove_file(named_temp_);
 }
 
 void OutputFile::fail(const std::string& what, int error_number) {
   error_ = tr(Msg::cannot_write_file, path_, what + system_message(error_number));
 }
 
-std::string OutputFile::open_name() const {
-  return unnamed_ ? fmt::format("/proc/self/fd/{}", fd_) : named_temp_;
+std::string OutputFile::open_name() {
+  if (unnamed_) return fmt::format("/proc/self/fd/{}", fd_);
+#ifdef _WIN32
+  // Windows lets nobody open the file by name while this descriptor writes to it or while
+  // it is marked for deletion: it is kept and closed, and the library writes it.
+  if (fd_ >= 0 && keep_file(fd_)) {
+    ::close(fd_);
+    fd_ = -1;
+    by_name_ = true;
+  }
+#endif
+  return named_temp_;
 }
 
 bool OutputFile::write(std::string_view bytes) {
@@ -127,9 +141,20 @@ bool OutputFile::write(std::string_view bytes) {
 }
 
 bool OutputFile::commit() {
+  if (!by_name_ && !finish_writing()) return false;
+  if (!replace_file(named_temp_, target_)) {
+    fail("", errno);
+    return false;
+  }
+  named_temp_.clear();
+  return true;
+}
+
+// Flushes and closes the file, which then has a name of its own (named_temp_).
+bool OutputFile::finish_writing() {
   if (fd_ < 0) return false;
   // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
-  if (::fsync(fd_) != 0) {
+  if (flush_to_disk(fd_) != 0) {
     fail("", errno);
     return false;
   }
@@ -146,6 +171,11 @@ bool OutputFile::commit() {
     }
   }
 #endif
+  // A temporary file that the system would delete with the process (Windows) is kept now.
+  if (!keep_file(fd_)) {
+    fail("", errno);
+    return false;
+  }
   // Closed before the rename, which Windows cannot do to an open file.
   const int closed = ::close(fd_);
   fd_ = -1;
@@ -153,11 +183,6 @@ bool OutputFile::commit() {
     fail("", errno);
     return false;
   }
-  if (std::rename(named_temp_.c_str(), target_.c_str()) != 0) {
-    fail("", errno);
-    return false;
-  }
-  named_temp_.clear();
   return true;
 }
 
@@ -172,11 +197,11 @@ std::optional<std::string> output_conflict(const std::string& output, const std:
   std::string target;
   if (auto problem = resolve_target(output, target)) return tr(Msg::cannot_write_file, output, *problem);
   std::error_code ec;
-  if (!fs::exists(target, ec)) return std::nullopt;  // a new file cannot be an input
+  if (!fs::exists(native_path(target), ec)) return std::nullopt;  // a new file cannot be an input
   for (const auto& input : inputs) {
     // The same file under another name or through a hard link (device and file id, on
     // every system).
-    if (fs::equivalent(input, target, ec) && !ec)
+    if (fs::equivalent(native_path(input), native_path(target), ec) && !ec)
       return tr(Msg::output_is_input, output, input);
   }
   return std::nullopt;

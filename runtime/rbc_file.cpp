@@ -1,6 +1,7 @@
 #include "rbc_file.hpp"
 #include "output_file.hpp"
 #include "messages.hpp"
+#include "platform.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -338,7 +339,7 @@ std::string invalid_program_message(const std::vector<std::string>& problems) {
 // ---- files
 
 std::optional<std::string> read_whole_file(const std::string& path, std::vector<uint8_t>& bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = open_for_reading(path);
   if (fd < 0) return tr(Msg::cannot_open_file, path, system_message(errno));
   uint8_t buffer[1 << 16];
   for (;;) {

@@ -13,6 +13,7 @@
 #include <zip.h>
 
 #include "reader_impl.hpp"
+#include "platform.hpp"
 
 namespace rb {
 
@@ -40,7 +41,7 @@ bool has_extension(const std::string& path, std::string_view ext) {
 bool EventReader::Impl::is_input(const std::string& path) const {
   std::error_code ec;
   for (const auto& in : input_paths)
-    if (std::filesystem::equivalent(path, in, ec)) return true;
+    if (std::filesystem::equivalent(native_path(path), native_path(in), ec)) return true;
   return false;
 }
 
@@ -124,8 +125,8 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
       if (is_csv) {
         usable = csv_cut(buffer.data(), filled);
       } else {
-        const char* last = static_cast<const char*>(::memrchr(buffer.data(), '\n', filled));
-        usable = last ? static_cast<size_t>(last - buffer.data()) + 1 : 0;
+        const size_t last = std::string_view(buffer.data(), filled).rfind('\n');
+        usable = last == std::string_view::npos ? 0 : last + 1;
       }
     }
     if (usable > 0 && is_csv) {
@@ -175,7 +176,7 @@ bool EventReader::Impl::finish() {
     // Nothing rejected: no reject file (and none left from an earlier run).
     if (is_input(target)) return true;
     std::error_code ec;
-    std::filesystem::remove(target, ec);
+    std::filesystem::remove(native_path(target), ec);
     return true;
   }
   if (is_input(target)) {
@@ -184,9 +185,9 @@ bool EventReader::Impl::finish() {
   }
   reject_tmp = target + ".tmp";
   std::string error;
-  if (!rejects.write(reject_tmp, target, error) || std::rename(reject_tmp.c_str(), target.c_str()) != 0) {
+  if (!rejects.write(reject_tmp, target, error) || !replace_file(reject_tmp, target)) {
     report_file(target, error.empty() ? tr(Msg::cannot_write_reject_reason, system_message(errno)) : error);
-    std::remove(reject_tmp.c_str());
+    remove_file(reject_tmp);
     return false;
   }
   return true;
@@ -208,7 +209,7 @@ bool EventReader::read_file(const std::string& path, uint32_t file_index, Record
     if (zip == nullptr) return impl_->workbook_unreadable(path, error);
     return impl_->read_xlsx(path, file_index, sink, zip);
   }
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open_for_reading(path);
   if (fd < 0) {
     impl_->report_file(path, tr(Msg::cannot_open_reason, system_message(errno)));
     return false;

@@ -10,6 +10,7 @@
 
 #include "csv.hpp"
 #include "messages.hpp"
+#include "platform.hpp"
 
 namespace rb {
 
@@ -69,7 +70,7 @@ bool RejectFile::write(const std::string& path, const std::string& name, std::st
 }
 
 bool RejectFile::write_csv(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::ofstream out(native_path(path), std::ios::binary | std::ios::trunc);
   out << "\xEF\xBB\xBF";
   std::vector<std::string> last, header, row;
   for (const Entry& e : entries_) {
@@ -85,7 +86,7 @@ bool RejectFile::write_csv(const std::string& path) const {
 }
 
 bool RejectFile::write_jsonl(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::ofstream out(native_path(path), std::ios::binary | std::ios::trunc);
   for (const Entry& e : entries_) {
     nlohmann::ordered_json j;
     if (e.header.empty()) {

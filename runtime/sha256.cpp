@@ -1,5 +1,7 @@
 #include "runtime/sha256.hpp"
 
+#include "runtime/platform.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -80,7 +82,7 @@ std::string sha256_hex(const void* data, size_t size) {
 }
 
 bool sha256_file(const std::string& path, std::string& hex, unsigned long long& bytes) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(native_path(path), std::ios::binary);
   if (!in) return false;
   Sha256 h;
   std::vector<char> buffer(1 << 20);

@@ -7,6 +7,9 @@
 #include <simdjson.h>
 
 #include "messages.hpp"
+#ifdef _WIN32
+#include <windows.h>
+#endif
 
 namespace rb {
 
@@ -50,6 +53,137 @@ bool mostly_utf8(std::string_view s) {
   return good > bad;
 }
 
+#ifdef _WIN32
+// Windows has no iconv: GB18030 and Big5 go through the system's code pages, UTF-16 is
+// decoded here. Each decoder converts the whole characters at the start of its input and
+// stops, as iconv does, at a character cut by the end (kept for the next chunk) or at the
+// first byte that fits no character.
+
+// The length of the character that starts `s` in a multi-byte code page: 0 when its bytes
+// fit no character, -1 when it is cut by the end of `s`.
+using CharLength = int (*)(std::string_view s);
+
+int gb18030_length(std::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  if (b(0) < 0x80) return 1;
+  if (b(0) == 0x80 || b(0) == 0xFF) return 0;
+  if (s.size() < 2) return -1;
+  if ((b(1) >= 0x40 && b(1) <= 0x7E) || (b(1) >= 0x80 && b(1) <= 0xFE)) return 2;
+  if (b(1) < 0x30 || b(1) > 0x39) return 0;  // else four bytes: 81-FE 30-39 81-FE 30-39
+  if (s.size() < 3) return -1;
+  if (b(2) < 0x81 || b(2) > 0xFE) return 0;
+  if (s.size() < 4) return -1;
+  return b(3) >= 0x30 && b(3) <= 0x39 ? 4 : 0;
+}
+
+int big5_length(std::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  if (b(0) < 0x80) return 1;
+  if (b(0) == 0x80 || b(0) == 0xFF) return 0;
+  if (s.size() < 2) return -1;
+  return (b(1) >= 0x40 && b(1) <= 0x7E) || (b(1) >= 0xA1 && b(1) <= 0xFE) ? 2 : 0;
+}
+
+void append_utf8(std::string& out, const wchar_t* text, int size) {
+  if (size == 0) return;
+  const int n = WideCharToMultiByte(CP_UTF8, 0, text, size, nullptr, 0, nullptr, nullptr);
+  const size_t at = out.size();
+  out.resize(at + static_cast<size_t>(n));
+  WideCharToMultiByte(CP_UTF8, 0, text, size, out.data() + at, n, nullptr, nullptr);
+}
+
+bool code_page_converts(UINT code_page, std::string_view s, std::wstring* wide) {
+  if (s.empty()) return true;
+  const int n = MultiByteToWideChar(code_page, MB_ERR_INVALID_CHARS, s.data(), static_cast<int>(s.size()), nullptr, 0);
+  if (n <= 0) return false;
+  if (wide) {
+    wide->resize(static_cast<size_t>(n));
+    MultiByteToWideChar(code_page, MB_ERR_INVALID_CHARS, s.data(), static_cast<int>(s.size()), wide->data(), n);
+  }
+  return true;
+}
+
+// Appends the UTF-8 of the whole characters at the start of `in` to `out` and returns how
+// many bytes they were; `bad` is set when it stopped at a byte that fits no character.
+size_t decode_code_page(UINT code_page, CharLength length, std::string_view in, bool at_end, std::string& out,
+                        bool& bad) {
+  size_t end = 0;
+  while (end < in.size()) {
+    const int n = length(in.substr(end));
+    if (n == 0 || (n < 0 && at_end)) bad = true;
+    if (n <= 0) break;
+    end += static_cast<size_t>(n);
+  }
+  std::wstring wide;
+  if (!code_page_converts(code_page, in.substr(0, end), &wide)) {
+    // A well-formed character the code page does not map: find the first one.
+    bad = true;
+    size_t good = 0;
+    while (good < end) {
+      const auto n = static_cast<size_t>(length(in.substr(good)));
+      if (!code_page_converts(code_page, in.substr(good, n), nullptr)) break;
+      good += n;
+    }
+    end = good;
+    code_page_converts(code_page, in.substr(0, end), &wide);
+  }
+  append_utf8(out, wide.data(), static_cast<int>(wide.size()));
+  return end;
+}
+
+size_t decode_utf16(bool big_endian, std::string_view in, bool at_end, std::string& out, bool& bad) {
+  const auto unit = [&](size_t i) {
+    const auto a = static_cast<unsigned char>(in[i]), b = static_cast<unsigned char>(in[i + 1]);
+    return static_cast<wchar_t>(big_endian ? (a << 8) | b : (b << 8) | a);
+  };
+  std::wstring wide;
+  size_t i = 0;
+  while (i + 1 < in.size()) {
+    const wchar_t u = unit(i);
+    if (u >= 0xDC00 && u <= 0xDFFF) {  // a second half with no first
+      bad = true;
+      break;
+    }
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      if (i + 3 >= in.size()) break;  // cut: the second half is in the next chunk
+      const wchar_t low = unit(i + 2);
+      if (low < 0xDC00 || low > 0xDFFF) {
+        bad = true;
+        break;
+      }
+      wide += u;
+      wide += low;
+      i += 4;
+      continue;
+    }
+    wide += u;
+    i += 2;
+  }
+  if (!bad && at_end && i < in.size()) bad = true;
+  append_utf8(out, wide.data(), static_cast<int>(wide.size()));
+  return i;
+}
+
+// GB18030 is code page 54936 on every Windows; a system without it (Wine) reads GBK, 936.
+UINT gb18030_code_page() {
+  static const UINT code_page = IsValidCodePage(54936) ? 54936 : 936;
+  return code_page;
+}
+
+size_t decode_windows(Encoding e, std::string_view in, bool at_end, std::string& out, bool& bad) {
+  if (e == Encoding::Utf16Le || e == Encoding::Utf16Be) return decode_utf16(e == Encoding::Utf16Be, in, at_end, out, bad);
+  return decode_code_page(gb18030_code_page(), gb18030_length, in, at_end, out, bad);
+}
+
+// Whether all of `s` converts from `from` (a character cut by the end is fine unless at_end).
+bool converts_from(const char* from, std::string_view s, bool at_end = false) {
+  const bool big5 = std::strcmp(from, "BIG5") == 0;
+  std::string out;
+  bool bad = false;
+  decode_code_page(big5 ? 950 : gb18030_code_page(), big5 ? big5_length : gb18030_length, s, at_end, out, bad);
+  return !bad;
+}
+#else
 // Whether all of `s` converts from `from` (a character cut by the end is fine unless at_end).
 bool converts_from(const char* from, std::string_view s, bool at_end = false) {
   iconv_t cd = iconv_open("UTF-8", from);
@@ -85,6 +219,8 @@ const char* iconv_name(Encoding e) {
   }
   return nullptr;
 }
+
+#endif
 
 }  // namespace
 
@@ -140,6 +276,24 @@ std::string detect_failure(std::string_view head) {
   return tr(Msg::encoding_undetected, looks_like(head), rb::text(Msg::save_as_utf8));
 }
 
+#ifdef _WIN32
+TextDecoder::TextDecoder(Encoding e) : encoding_(e) {}
+
+TextDecoder::~TextDecoder() = default;
+
+bool TextDecoder::decode(std::string_view in, bool at_end, std::string& out) {
+  pending_.append(in);
+  bool bad = false;
+  const size_t used = decode_windows(encoding_, pending_, at_end, out, bad);
+  if (bad) {
+    bad_offset_ = consumed_ + used;
+    return false;
+  }
+  consumed_ += used;
+  pending_.erase(0, used);
+  return true;
+}
+#else
 // glibc's iconv has every encoding named here, so iconv_open does not fail.
 TextDecoder::TextDecoder(Encoding e) : encoding_(e), cd_(iconv_open("UTF-8", iconv_name(e))) {}
 
@@ -168,6 +322,7 @@ bool TextDecoder::decode(std::string_view in, bool at_end, std::string& out) {
   pending_.erase(0, used);
   return true;
 }
+#endif
 
 void LineEnds::normalize(char* text, size_t size) {
   if (style_ == Style::Unknown) {

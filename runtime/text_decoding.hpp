@@ -6,14 +6,17 @@
 // Encoding::Detect the first bytes decide: a byte order mark (UTF-8, UTF-16 LE, UTF-16 BE),
 // else UTF-8 when they are valid UTF-8, else GB18030 when they are valid GB18030, else UTF-8
 // when they are mostly UTF-8 (the bad rows are then reported one by one), else the file is
-// refused with detect_failure()'s message. Conversion is glibc's iconv, fed in
-// chunks (a character split between two chunks is carried over).
+// refused with detect_failure()'s message. Conversion is glibc's iconv on Linux and the
+// system's code pages on Windows (UTF-16 decoded here), fed in chunks (a character split
+// between two chunks is carried over).
 //
 // Line ends: a file whose first line break is a lone CR (old Mac style, as some exports
 // still write) has every lone CR turned into LF; files with LF or CRLF are left alone.
 #pragma once
 
+#ifndef _WIN32
 #include <iconv.h>
+#endif
 
 #include <cstddef>
 #include <optional>
@@ -56,7 +59,9 @@ class TextDecoder {
 
  private:
   Encoding encoding_;
+#ifndef _WIN32
   iconv_t cd_;
+#endif
   std::string pending_;
   size_t consumed_ = 0;
   size_t bad_offset_ = 0;

@@ -132,4 +132,34 @@ with open(bad, "w", encoding="utf-8") as f:
 p = run("check", bad)
 check("小数位数 beyond 6 is an error", p.returncode == 1 and b"from 0 to 6" in p.stderr, p.stderr[-200:])
 
+
+# A folder with a Chinese name, as offices name them, and files saved on Windows (CRLF line
+# ends): the rulebook, its bytecode, the records and every output are read and written there.
+folder = os.path.join(TMP, "考核 2022", "细则与记录")
+os.makedirs(folder)
+crlf_rules = os.path.join(folder, "云和细则.rules")
+with open(RULES, "rb") as f, open(crlf_rules, "wb") as out:
+    out.write(f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+crlf_events = os.path.join(folder, "通报记录.csv")
+with open(os.path.join(SRC, "examples", "yunhe-2022", "events.csv"), "rb") as f, open(crlf_events, "wb") as out:
+    out.write(f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+expected = run("run", RULES, "--events", EVENTS, "--format", "json")
+scores = os.path.join(folder, "得分.json")
+p = run("run", crlf_rules, "--events", crlf_events, "--format", "json", "-o", scores)
+check("a Chinese folder: run reads the rulebook and records and writes the scores there",
+      p.returncode == 0 and os.path.exists(scores), p.stderr[-300:])
+if p.returncode == 0:
+    got = json.load(open(scores, encoding="utf-8"))
+    check("...with the scores of the LF files", got["units"] == json.loads(expected.stdout)["units"])
+rbc = os.path.join(folder, "云和细则.rbc")
+p = run("compile", crlf_rules, "-o", rbc)
+check("a Chinese folder: compile writes the bytecode there", p.returncode == 0 and os.path.exists(rbc), p.stderr[-300:])
+p = run("run", rbc, "--events", crlf_events, "--format", "table")
+check("a Chinese folder: run reads the bytecode", p.returncode == 0 and "县教育局" in p.stdout.decode(), p.stderr[-300:])
+report = os.path.join(folder, "报告.xlsx")
+p = run("run", crlf_rules, "--events", crlf_events, "--format", "xlsx", "-o", report)
+check("a Chinese folder: the workbook is written there", p.returncode == 0 and zipfile.is_zipfile(report), p.stderr[-300:])
+p = run("test", crlf_rules, "--tests", os.path.join(SRC, "rules", "yunhe-2022.tests"))
+check("a Chinese folder: test runs the rulebook's tests", p.returncode == 0, p.stdout[-300:] + p.stderr[-300:])
+
 finish()

@@ -9,6 +9,9 @@ import tempfile
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 CLI = os.path.join(BUILD, "rulebook")
+# The binary is rulebook.exe under Wine (packaging/test-windows.sh): Linux's symbolic links
+# are then plain files to it.
+WINDOWS = os.environ.get("RULEBOOK_TEST_WINDOWS") == "1"
 RULES = os.path.join(SRC, "rules", "yunhe-2022.rules")
 EVENTS = os.path.join(SRC, "examples", "yunhe-2022", "events.jsonl")
 TMP = tempfile.mkdtemp(prefix="rulebook-cli-")
@@ -17,9 +20,11 @@ failures = []
 
 def environment(lang="en"):
     """The environment without LANG, LANGUAGE or LC_*; with LC_MESSAGES=en for English."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LANGUAGE") and not k.startswith("LC_")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LANG", "LANGUAGE", "RULEBOOK_LANG") and not k.startswith("LC_")}
     if lang == "en":
         env["LC_MESSAGES"] = "en"
+        env["RULEBOOK_LANG"] = "en"  # what reaches rulebook.exe under Wine
     return env
 
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_support import CLI, EVENTS, RULES, SRC, TMP, check, environment, finish, run, run_zh, tmp  # noqa: E402
+from cli_support import CLI, EVENTS, RULES, SRC, TMP, WINDOWS, check, environment, finish, run, run_zh, tmp  # noqa: E402
 
 
 # A compiled file scores byte for byte like its source.
@@ -269,9 +269,10 @@ check("refusals leave only the files that were there",
 target = os.path.join(safe, "real.json")
 open(target, "w").write("old")
 os.symlink("real.json", os.path.join(safe, "link.json"))
-p = run("run", rules_copy, "--events", ev, "-o", os.path.join(safe, "link.json"))
-check("-o through a symlink writes its target", p.returncode == 0 and os.path.islink(os.path.join(safe, "link.json"))
-      and json.load(open(target))["units"], p.stderr[-300:])
+if not WINDOWS:  # a Linux symbolic link is a plain file to a Windows program under Wine
+    p = run("run", rules_copy, "--events", ev, "-o", os.path.join(safe, "link.json"))
+    check("-o through a symlink writes its target", p.returncode == 0 and os.path.islink(os.path.join(safe, "link.json"))
+          and json.load(open(target))["units"], p.stderr[-300:])
 os.makedirs(os.path.join(safe, "outdir.json"))
 for fmt_name in ["json", "xlsx"]:
     p = run("run", rules_copy, "--events", ev, "--format", fmt_name, "-o", os.path.join(safe, "outdir.json"))
