@@ -26,7 +26,9 @@ std::string system_message(int error_number) {
     case ENOTDIR: return text(Msg::sys_not_directory);
     case ENOSPC: return text(Msg::sys_no_space);
     case EROFS: return text(Msg::sys_read_only);
+#ifdef EDQUOT  // not on Windows
     case EDQUOT: return text(Msg::sys_quota);
+#endif
     case EMFILE:
     case ENFILE: return text(Msg::sys_too_many_files);
     case ENAMETOOLONG: return text(Msg::sys_name_too_long);

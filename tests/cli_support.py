@@ -22,6 +22,8 @@ def environment(lang="en"):
     """The environment without LANG, LANGUAGE or LC_*; with LC_MESSAGES=en for English."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("LANG", "LANGUAGE", "RULEBOOK_LANG") and not k.startswith("LC_")}
+    if WINDOWS:
+        env["LANG"] = "C.UTF-8"  # Wine turns the command line into UTF-16 by the locale's code page
     if lang == "en":
         env["LC_MESSAGES"] = "en"
         env["RULEBOOK_LANG"] = "en"  # what reaches rulebook.exe under Wine
