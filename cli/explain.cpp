@@ -251,14 +251,11 @@ std::string explain_tree(const UnitTrace& trace, const TraceNode& root) {
 }
 
 NoticeHead notice_head(const Result& r, size_t unit) {
-  std::vector<size_t> all(r.units.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  size_t rank = 0, ranked = 0;
-  for (const Standing& s : standings(r, all)) {
+  const auto order = overall_standings(r);
+  size_t rank = 0;
+  for (const Standing& s : order)
     if (s.unit == unit) rank = s.rank;
-    if (s.rank > 0) ++ranked;
-  }
-  return notice_head(r, unit, rank, ranked);
+  return notice_head(r, unit, rank, ranked_units(order));
 }
 
 NoticeHead notice_head(const Result& r, size_t unit, size_t rank, size_t ranked) {

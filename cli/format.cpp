@@ -110,11 +110,21 @@ std::vector<Standing> standings(const Result& r, const std::vector<size_t>& unit
   return out;
 }
 
+std::vector<Standing> overall_standings(const Result& r) {
+  std::vector<size_t> all(r.units.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  return standings(r, all);
+}
+
+size_t ranked_units(const std::vector<Standing>& standings) {
+  return static_cast<size_t>(std::count_if(standings.begin(), standings.end(), [](const Standing& s) { return s.rank > 0; }));
+}
+
 std::vector<RankingView> ranking_views(const Result& r, bool all, bool by_group) {
   std::vector<RankingView> views;
   if (all) {
-    RankingView v{"", {}};
-    for (size_t i = 0; i < r.units.size(); ++i) v.units.push_back(i);
+    RankingView v{"", std::vector<size_t>(r.units.size())};
+    std::iota(v.units.begin(), v.units.end(), size_t{0});
     views.push_back(std::move(v));
   }
   if (!by_group || r.group_names.empty()) return views;

@@ -25,6 +25,9 @@ struct Standing {
   size_t rank;
 };
 std::vector<Standing> standings(const Result& r, const std::vector<size_t>& units);
+// The standings of all units, and how many of them have a rank (the units assessed).
+std::vector<Standing> overall_standings(const Result& r);
+size_t ranked_units(const std::vector<Standing>& standings);
 
 // The rankings a report shows: all units (title empty) when `all`, then, when `by_group`
 // and the rulebook has unit groups that are classes (本类), one per group and one of the

@@ -224,7 +224,7 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
     ranking_table(r, views[v], v == 0 ? std::string("ranking") : fmt::format("ranking-{}", v), out);
   }
   const auto order = standings(r, views.front().units);
-  const size_t ranked = static_cast<size_t>(std::count_if(order.begin(), order.end(), [](const Standing& s) { return s.rank > 0; }));
+  const size_t ranked = ranked_units(order);
   if (meta.monthly) monthly_table(r, *meta.monthly, order, out);
 
   for (const Standing& s : order) {
@@ -256,10 +256,8 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
 }
 
 std::string notices_document(const Result& r, bool html) {
-  std::vector<size_t> all(r.units.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  const auto order = standings(r, all);
-  const size_t ranked = static_cast<size_t>(std::count_if(order.begin(), order.end(), [](const Standing& s) { return s.rank > 0; }));
+  const auto order = overall_standings(r);
+  const size_t ranked = ranked_units(order);
   const std::string title = tr(Msg::pr_all_title, r.title);
   const std::string period = tr(Msg::pr_all_period, r.period_from, r.period_to);
   std::string out;
