@@ -105,6 +105,14 @@ std::optional<Rational> parse_decimal(std::string_view text) {
   }
 }
 
+int decimal_places(std::string_view text) {
+  size_t dot = text.find('.');
+  if (dot == std::string_view::npos) return 0;
+  size_t end = text.size();
+  while (end > dot + 1 && (text[end - 1] == '0' || text[end - 1] == ' ')) --end;  // 3.30, " 1.50 "
+  return static_cast<int>(end - dot - 1);
+}
+
 namespace {
 
 // value * 10^places rounded half away from zero, as an integer.

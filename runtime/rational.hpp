@@ -46,6 +46,14 @@ struct Rational {
 // else (exponents, hex, stray characters, more than 18 fractional digits).
 std::optional<Rational> parse_decimal(std::string_view text);
 
+// Events' numbers carry at most this many decimals: sums of a year's records then stay
+// within the exact range (10^6 as the denominator leaves 9.2 * 10^12 for the whole part), so
+// a value the reader accepts cannot make a run fail far from its record.
+inline constexpr int kMaxInputDecimals = 6;
+
+// The number of digits after the decimal point in `text`, trailing zeros not counted.
+int decimal_places(std::string_view text);
+
 // Rounds half away from zero to `places` decimal places and prints without trailing
 // zeros ("91.5", "3.33", "100"), as the JSON contract and the tables show scores.
 std::string format_decimal(Rational value, int places = 2);

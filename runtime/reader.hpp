@@ -20,7 +20,8 @@
 // A JSON number is accepted where text is expected (its text as written, so {"id": 12}
 // and the CSV cell 12 read the same); booleans, arrays and objects are not. Numbers are
 // parsed exactly from the text as written (parse_decimal), never through a double:
-// exponents, more than 18 decimals or values beyond 64 bits are errors, not roundings.
+// exponents, more than 6 decimals (kMaxInputDecimals) or values beyond 64 bits are errors,
+// not roundings.
 // Fields the record's event type does not declare are ignored.
 //
 // Errors: every problem with a record is reported as one InputError (file, 1-based line,
@@ -48,7 +49,7 @@
 //   unknown unit '县审记局' (did you mean 县审计局?)
 //   field 'score' is not a number: 'one'
 //   field 'score' is not a number: '1e3' (exponents are not accepted)
-//   field 'score' is not a number: '0.1234567890123456789' (more than 18 decimals or beyond 64 bits)
+//   field 'score' has too many decimals: '0.1234567'; numbers in events keep at most 6 decimals, ...
 //   level 'town' is not one of province, city, county
 //   unknown account (微博, 云和公安) (did you mean (微信订阅号, 云和公安)?)
 //   account (x, y) has no unit in table T              (a table row without units)

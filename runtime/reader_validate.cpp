@@ -442,6 +442,13 @@ void EventReader::Impl::validate() {
           break;
         }
         auto number = parse_decimal(v->text);
+        if (json_number_ok(v->text) && v->text.find_first_of("eE") == std::string_view::npos &&
+            decimal_places(v->text) > kMaxInputDecimals) {
+          report_field(line, sp.name, [&] {
+            return tr(Msg::field_too_many_decimals, names[sp.name], show(v->text), kMaxInputDecimals);
+          });
+          break;
+        }
         if (!number) {
           report_field(line, sp.name, [&] {
             bool json_like = json_number_ok(v->text);

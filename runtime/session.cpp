@@ -15,6 +15,7 @@ Session::Session(const Program& program, ReadOptions options, bool trace)
       reader_(program, symbols_, std::move(options)),
       sink_(machine_) {
   if (trace_) machine_.enable_trace();
+  machine_.set_file_names(&files_);
 }
 
 void Session::count_file(const ReadStats& before, uint64_t outside_before) {

@@ -16,6 +16,8 @@ class Session {
  public:
   // With `trace`, the VM records provenance and finish() fills Result::traces.
   Session(const Program& program, ReadOptions options, bool trace = false);
+  Session(const Session&) = delete;  // the machine keeps a pointer to files_
+  Session& operator=(const Session&) = delete;
 
   Machine& machine() { return machine_; }
   // Reads every file in order, scoring valid in-period records as they come. Returns

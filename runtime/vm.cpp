@@ -443,16 +443,20 @@ Rational Machine::run(CodeRange range, const Record* record, uint32_t unit) {
   }
   } catch (const ArithmeticOverflow& e) {
     uint32_t ln = line_of(op_start);
-    if (record || unit >= unit_count_) throw RunError(e.what(), ln);
-    // In per-unit code: name the unit and the rule (the named value declared last at or
-    // before the failing line).
+    if (unit >= unit_count_) throw RunError(e.what(), ln);
+    // Name the unit and the rule (the named value declared last at or before the failing
+    // line), and for a record's handler the record's file and line.
     const NodeDef* rule = nullptr;
     for (const auto& n : program_.nodes)
       if (n.kind != NodeKind::Hidden && n.source_line != 0 && n.source_line <= ln &&
           (!rule || n.source_line >= rule->source_line))
         rule = &n;
-    std::string where = rule ? tr(Msg::run_error_where_rule, program_.units[unit], rule->name)
-                             : tr(Msg::run_error_where_unit, program_.units[unit]);
+    // Code with no rulebook line is the score formula (base, categories, clamps, veto).
+    std::string where = rule      ? tr(Msg::run_error_where_rule, program_.units[unit], rule->name)
+                        : ln == 0 ? tr(Msg::run_error_where_score, program_.units[unit])
+                                  : tr(Msg::run_error_where_unit, program_.units[unit]);
+    if (record && file_names_ && record->file < file_names_->size())
+      where = tr(Msg::run_error_where_record, where, (*file_names_)[record->file], record->line);
     throw RunError(tr(Msg::run_error_with_place, e.what(), where), ln, program_.units[unit]);
   }
 #undef DISPATCH
@@ -701,9 +705,20 @@ Result Machine::finish(const RunSummary& summary) {
           period_ = 0;
         }
         break;
-      case StepKind::Rank: run_rank(step); break;
-      case StepKind::Mean: run_mean(step); break;
-      case StepKind::Aggregate: run_aggregate(step); break;
+      case StepKind::Rank:
+      case StepKind::Mean:
+      case StepKind::Aggregate:
+        try {
+          if (step.kind == StepKind::Rank) run_rank(step);
+          else if (step.kind == StepKind::Mean) run_mean(step);
+          else run_aggregate(step);
+        } catch (const ArithmeticOverflow& e) {
+          // A value across units: name it and its line (no one unit is to blame).
+          const NodeDef& node = program_.nodes[step.output];
+          throw RunError(tr(Msg::run_error_with_place, e.what(), tr(Msg::run_error_where_across, node.name)),
+                         node.source_line);
+        }
+        break;
     }
   }
 

@@ -37,6 +37,8 @@ class Machine {
   bool set_param(const std::string& name, Rational value);
 
   void accept(const Record& record);
+  // The input files' names by Record::file, so that a run error names its record.
+  void set_file_names(const std::vector<std::string>* names) { file_names_ = names; }
   // A valid record dated outside the period (counted for traces only).
   void ignored(const Record& record);
   Result finish(const RunSummary& summary);
@@ -100,6 +102,7 @@ class Machine {
   uint32_t line_of(uint32_t offset) const;
 
   const Program& program_;
+  const std::vector<std::string>* file_names_ = nullptr;
   std::vector<Rational> params_;
   size_t unit_count_;
   int32_t period_days_;

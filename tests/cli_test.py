@@ -363,14 +363,39 @@ for args in commands:
           p.returncode in (1, 2) and (p.stderr.strip() != b"" or json.loads(p.stdout)["errors"] > 0),
           (p.returncode, p.stderr[-300:]))
 
-# A decimal the reader accepts but the exact range cannot add up stops the run with a
-# message, never with a made-up line 0 of the rulebook.
+# A decimal with more places than exact sums can carry (issue #11: 18 places made the whole
+# run fail, blamed on line 0 of the rulebook) is refused at read time, at its file and line.
 many_places = tmp("many-places.jsonl")
-open(many_places, "w", encoding="utf-8").write(open(EVENTS, encoding="utf-8").read().replace(
-    '"unit": "县气象局", "points": "0.5"}', '"unit": "县气象局", "points": "0.123456789012345678"}', 1))
+events_text = open(EVENTS, encoding="utf-8").read()
+target = '"unit": "县气象局", "points": "0.5"}'
+places_line = events_text[:events_text.index(target)].count("\n") + 1
+open(many_places, "w", encoding="utf-8").write(events_text.replace(
+    target, '"unit": "县气象局", "points": "0.123456789012345678"}', 1))
 for trace in [[], ["--trace"]]:
     p = run("run", RULES, "--events", many_places, *trace)
-    check(f"a value beyond the exact range is an error, not a line 0 {trace}",
-          p.returncode == 1 and b"exact range" in p.stderr and b":0:" not in p.stderr, p.stderr[-300:])
+    check(f"a value with 18 decimals is refused at its file and line {trace}",
+          p.returncode == 1 and f"many-places.jsonl:{places_line}:".encode() in p.stderr
+          and b"too many decimals" in p.stderr and b":0:" not in p.stderr and p.stdout == b"", p.stderr[-300:])
+p = run_zh("run", RULES, "--events", many_places)
+check("the decimals message in Chinese", "最多保留 6 位小数".encode() in p.stderr, p.stderr[-300:])
+
+# Integers the reader accepts whose sum leaves 64 bits: the error names the rulebook line,
+# the unit, the rule and the record (not line 0, not the unit alone).
+huge = tmp("huge.jsonl")
+huge_record = '"unit": "县气象局", "points": 9000000000000000000}'
+open(huge, "w", encoding="utf-8").write(events_text.replace(target, huge_record, 1) + "\n".join(
+    ['{"type": "prev_year_eval", "date": "2022-03-04", ' + huge_record]) + "\n")
+huge_line = events_text.count("\n") + 1
+rule_line = next(i for i, l in enumerate(open(RULES, encoding="utf-8"), 1) if "每条 prev_year_eval 扣 points" in l)
+p = run("run", RULES, "--events", huge)
+check("an overflow while reading names the rule's line, the unit, the rule and the record",
+      p.returncode == 1 and f"yunhe-2022.rules:{rule_line}: error while scoring".encode() in p.stderr
+      and "unit 县气象局, 第三方评估扣分, record ".encode() in p.stderr and f"huge.jsonl:{huge_line})".encode() in p.stderr
+      and p.stdout == b"", p.stderr[-400:])
+one_huge = tmp("one-huge.jsonl")
+open(one_huge, "w", encoding="utf-8").write(events_text.replace(target, huge_record, 1))
+p = run("run", RULES, "--events", one_huge)
+check("an overflow in the score formula says so and names the unit",
+      p.returncode == 1 and "unit 县气象局, in the score formula".encode() in p.stderr and p.stdout == b"", p.stderr[-400:])
 
 finish()

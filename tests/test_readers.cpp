@@ -328,13 +328,15 @@ TEST_CASE("reader: numbers are exact, from the text as written", "[reader]") {
   Run run;
   run.read(lines({
       R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": 0.1})",
-      R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": 123456789.000000001})",
+      R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": 123456789.000001})",
       R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": " 3.30 "})",
+      R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": 2.5000000000})",
   }));
   INFO(run.all_errors());
-  REQUIRE(run.sink.records.size() == 3);
+  REQUIRE(run.sink.records.size() == 4);
   CHECK(run.sink.records[0].fields[1] == rb::Rational::make(1, 10));
-  CHECK(run.sink.records[1].fields[1] == rb::Rational::make(123456789000000001LL, 1000000000));
+  CHECK(run.sink.records[1].fields[1] == rb::Rational::make(123456789000001LL, 1000000));
+  CHECK(run.sink.records[3].fields[1] == rb::Rational::make(5, 2));  // trailing zeros are no decimals
   CHECK(run.sink.records[2].fields[1] == rb::Rational::make(33, 10));
 }
 
@@ -399,7 +401,11 @@ TEST_CASE("reader: each kind of bad record names its line and problem", "[reader
       {R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": 1e3})",
        "field 'points' is not a number: '1e3' (exponents are not accepted)"},
       {R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": 99999999999999999999})",
-       "field 'points' is not a number: '99999999999999999999' (more than 18 decimals or beyond 64 bits)"},
+       "field 'points' is not a number: '99999999999999999999' (beyond the range of 64-bit integers)"},
+      {R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": "0.123456789012345678"})",
+       "field 'points' has too many decimals: '0.123456789012345678'; numbers in events keep at most 6 decimals, round them in the source data"},
+      {R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": 0.1234567})",
+       "field 'points' has too many decimals: '0.1234567'; numbers in events keep at most 6 decimals, round them in the source data"},
       {R"({"type": "prev_year_eval", "date": "2022-03-01", "unit": "县审计局", "points": 1, "due": "2022-13-01"})",
        "field 'due' is not a calendar date: '2022-13-01'"},
       {R"({"type": "nm_weekly_score", "date": "2022-04-03", "platform": "微信订阅号", "account": "云和公", "score": 1})",
