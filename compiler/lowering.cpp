@@ -183,7 +183,9 @@ class Lowering {
     ResolvedStream rs;
     if (auto e = s_.event_index.find(ref.base.text); e != s_.event_index.end()) {
       rs.type = e->second;
-      rs.description = ref.base.text;
+      // Explanations name the records as people know them (上年度第三方评估), not by code.
+      const auto& type = s_.program.events[e->second];
+      rs.description = type.display.empty() ? ref.base.text : type.display;
     } else if (auto n = s_.streams.find(ref.base.text); n != s_.streams.end()) {
       auto inner = resolve(n->second->stream, depth + 1);
       if (!inner) return std::nullopt;
@@ -895,7 +897,8 @@ class Lowering {
     if (!slot) return;
     AccumulatorDef acc;
     acc.kind = AccKind::KeyMax;
-    acc.description = tr(Msg::desc_per_distinct, key.text, rs->description);
+    const FieldDef& field = s_.program.events[rs->type].fields[*slot];
+    acc.description = tr(Msg::desc_per_distinct, field.display.empty() ? key.text : field.display, rs->description);
     if (rs->exclusion) {
       if (rs->exclusion_slot != *slot) {
         s_.error(key.span, tr(Msg::low_distinct_excluded, rs->description, rs->exclusion->field.text, key.text),
@@ -920,7 +923,11 @@ class Lowering {
     AccumulatorDef acc;
     acc.kind = AccKind::KeyMax;
     std::vector<std::string> names;
-    for (const auto& arm : n.arms) names.push_back(arm.stream.base.text);
+    for (const auto& arm : n.arms) {
+      auto e = s_.event_index.find(arm.stream.base.text);
+      const std::string* display = e != s_.event_index.end() ? &s_.program.events[e->second].display : nullptr;
+      names.push_back(display && !display->empty() ? *display : arm.stream.base.text);
+    }
     acc.description = tr(Msg::desc_highest_per, n.key.text, fmt::join(names, "/"));
     uint32_t a = add_periodic_accumulator(acc);
     for (const auto& arm : n.arms) {

@@ -12,6 +12,8 @@
 #include <expat.h>
 #include <zip.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -23,6 +25,19 @@
 namespace rb {
 
 namespace {
+
+// A number cell as Excel shows it: 15 significant digits. The file keeps the double's
+// round-trip form (0.1 + 0.2 is stored as 0.30000000000000004, a typed 83.4 computed by a
+// formula as 83.40000000000001); Excel and WPS show, and people mean, 0.3 and 83.4. A value
+// whose 15 digits need an exponent is left as stored (the reader then says why it refuses it).
+std::string excel_number_text(const std::string& stored) {
+  double value = 0;
+  const char* end = stored.data() + stored.size();
+  auto [ptr, ec] = std::from_chars(stored.data(), end, value);
+  if (ec != std::errc() || ptr != end || !std::isfinite(value)) return stored;
+  std::string shown = fmt::format("{:.15g}", value);
+  return shown.find_first_of("eE") == std::string::npos ? shown : stored;
+}
 
 // "B14" -> column 1 (0-based) and row 14; false for anything else.
 bool parse_cell_ref(std::string_view ref, uint32_t& column, uint32_t& row) {
@@ -355,7 +370,7 @@ bool EventReader::Impl::read_xlsx(const std::string& name, uint32_t file_index, 
         } else if (c.type == 'e') {
           cell_problems[c.column] = tr(Msg::cell_holds_error, show(c.value));
         } else {
-          text = c.value;
+          text = c.type == 'n' ? excel_number_text(c.value) : c.value;
           if (c.type == 'n') kinds[c.column] = VKind::CellNumber;
         }
         if (c.formula && !c.has_value)

@@ -128,7 +128,7 @@ open(tmp("wrong.tests"), "w", encoding="utf-8").write(
 p = run("test", wrong_rules)
 out = p.stdout.decode()
 check("rulebook test reports expected vs got with the trace",
-      p.returncode == 1 and "expected 3, got 5" in out and "interp_substandard" in out and "0 passed, 1 failed" in out, out[:600])
+      p.returncode == 1 and "expected 3, got 5" in out and "amounts of 政策解读不规范通报: 5" in out and "0 passed, 1 failed" in out, out[:600])
 open(tmp("wrong.tests"), "w", encoding="utf-8").write("测试 缺括号 {\n  预期 县教育局 得分 = \n")
 p = run("test", wrong_rules)
 check("a malformed tests file names its line", p.returncode == 1 and b"wrong.tests:3:" in p.stderr, p.stderr[:300])
