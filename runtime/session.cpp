@@ -53,7 +53,8 @@ UnitTrace Session::trace_of(uint32_t unit) {
     if (!traces_) traces_ = std::make_unique<TraceSource>(program_, machine_, symbols_, files_);
     return traces_->unit(unit);
   } catch (const ArithmeticOverflow& e) {
-    throw RunError(e.what(), 0);
+    const std::string& name = program_.units[unit];
+    throw RunError(tr(Msg::run_error_with_place, e.what(), tr(Msg::run_error_where_trace, name)), 0, name);
   }
 }
 
@@ -66,7 +67,8 @@ Result Session::finish(bool with_traces) {
     if (trace_ && with_traces) result.traces = build_traces(program_, machine_, symbols_, files_);
     return result;
   } catch (const ArithmeticOverflow& e) {
-    throw RunError(e.what(), 0);
+    // The VM names the unit and rule itself; what is left is the trace's own arithmetic.
+    throw RunError(tr(Msg::run_error_with_place, e.what(), rb::text(Msg::run_error_where_traces)), 0);
   }
 }
 

@@ -480,7 +480,13 @@ void Machine::finish_accumulators() {
           uint64_t unit_key = (((key >> 32) / per) << 32) | (key & 0xFFFFFFFFu);
           if (excluded && excluded->find(unit_key)) return;
           auto& slot = out[key >> 32];
-          slot = slot + v;
+          try {
+            slot = slot + v;
+          } catch (const ArithmeticOverflow& e) {
+            const std::string& unit = program_.units[(key >> 32) / per];
+            throw RunError(tr(Msg::run_error_with_place, e.what(), tr(Msg::run_error_where_rule, unit, acc.description)),
+                           0, unit);
+          }
         });
         break;
       }
