@@ -15,6 +15,10 @@ cmake --build "$build"
 
 reports=$(mktemp -d)
 export ASAN_OPTIONS="detect_leaks=1:exitcode=86:log_path=$reports/asan:strict_string_checks=1:detect_stack_use_after_return=1"
+# Slow unwinding on malloc: whole stacks through the system libraries (built without frame
+# pointers), so that the one suppression in tests/lsan.supp matches its own frame only.
+export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87:log_path=$reports/ubsan"
 status=0
 ctest --test-dir "$build" --output-on-failure -j2 || status=1
