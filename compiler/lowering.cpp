@@ -1108,7 +1108,7 @@ class Lowering {
         case ast::Rank::Place::Bottom: a.kind = AwardKind::Bottom; a.n = award.count; break;
         case ast::Rank::Place::BottomPercent: a.kind = AwardKind::BottomPercent; a.n = award.count; break;
       }
-      if (a.kind != AwardKind::Rank && (a.n < 1 || (a.kind == AwardKind::BottomPercent ? a.n > 100 : a.n > 100000))) {
+      if (a.kind != AwardKind::Rank && (a.n < 1 || (a.kind == AwardKind::BottomPercent ? a.n > 100 : a.n > kMaxAwardPlaces))) {
         s_.error(award.span, text(a.kind == AwardKind::BottomPercent ? Msg::low_award_percent : Msg::low_award_places));
         continue;
       }

@@ -96,12 +96,21 @@ debian_headers() {
   done
 }
 
+# Boost's headers (header-only Boost.Multiprecision needs many of them), as Debian's
+# libboost-dev installs them, copied into $PREFIX as one tree.
+debian_boost_headers() {
+  mkdir -p "$PREFIX/include"
+  rm -rf "$PREFIX/include/boost"
+  cp -r /usr/include/boost "$PREFIX/include/boost"
+}
+
 build_windows_libraries() {
   ensure_deb_src
   local started=$SECONDS
   debian_headers tao-pegtl-dev
   debian_headers libcli11-dev
   debian_headers nlohmann-json3-dev
+  debian_boost_headers
   debian_source_cmake fmtlib -DFMT_TEST=OFF -DFMT_DOC=OFF
   debian_source_cmake simdjson -DSIMDJSON_DEVELOPER_MODE=OFF -DSIMDJSON_ENABLE_THREADS=OFF
   debian_source_cmake expat expat -DEXPAT_BUILD_TOOLS=OFF -DEXPAT_BUILD_EXAMPLES=OFF -DEXPAT_BUILD_TESTS=OFF \

@@ -55,6 +55,8 @@ inline constexpr uint32_t kMaxRoundPlaces = 6;
 
 // Limits that follow from the encoding: operands are 16-bit.
 inline constexpr uint32_t kMaxIndex = 0xFFFF;
+// Awards by rank name at most this many places (前 N 名, 后 N 名, 第 N 名).
+inline constexpr int64_t kMaxAwardPlaces = 100000;
 // A record carries at most this many declared fields (besides type and date).
 inline constexpr uint32_t kMaxFields = 32;
 

@@ -634,6 +634,13 @@ class Verifier {
     if (!std::is_sorted(items.begin(), items.end())) report("{}: the members are not in ascending order", where);
   }
 
+  // Days are printed as dates, so they must lie within 0001-01-01..9999-12-31.
+  bool check_day(std::string_view what, int32_t day) {
+    if (day_in_range(day)) return true;
+    report("{} (day {}) is not a date from 0001-01-01 to 9999-12-31", what, day);
+    return false;
+  }
+
   void check_settings() {
     bool dates_ok = true;
     for (auto [what, day] : {std::pair{"start", p_.period_from}, std::pair{"end", p_.period_to}}) {
@@ -653,7 +660,12 @@ class Verifier {
   }
 
   void check_params() {
-    for (const ParamDef& d : p_.params) check_rational(fmt::format("parameter \"{}\"", d.name), d.value);
+    for (const ParamDef& d : p_.params) {
+      const std::string where = fmt::format("parameter \"{}\"", d.name);
+      if (!check_rational(where, d.value) || !d.is_date) continue;
+      if (d.value.den != 1 || d.value.num < INT32_MIN || d.value.num > INT32_MAX || !day_in_range(static_cast<int32_t>(d.value.num)))
+        report("{}: its date (day {}) is not a date from 0001-01-01 to 9999-12-31", where, format_decimal(d.value));
+    }
   }
 
   void check_aliases() {
@@ -766,6 +778,18 @@ class Verifier {
         check_index(where + " value before its cap", "node", static_cast<uint32_t>(n.before_cap), p_.nodes.size());
       check_rational(where + " cap", n.cap);
       check_rational(where + " full marks", n.full);
+      check_rational(where + " cap per sub-period", n.period_cap);
+      // Traces print an item's time bounds as dates.
+      if (n.has_from) check_day(where + " start (自)", n.from);
+      if (n.has_until) check_day(where + " end (至)", n.until);
+      if (n.per_period >= 0 &&
+          check_index(where + " values per sub-period", "node", static_cast<uint32_t>(n.per_period), p_.nodes.size())) {
+        // The node holds the year's value; the one it names holds a value per sub-period.
+        const NodeDef& per = p_.nodes[static_cast<size_t>(n.per_period)];
+        if (n.period != PeriodKind::None || per.period == PeriodKind::None)
+          report("{}: its values per sub-period must be those of a periodic node (\"{}\"), for a node of the whole period",
+                 where, per.name);
+      }
     }
     check_parent_cycles();
   }
@@ -815,7 +839,11 @@ class Verifier {
       static constexpr const char* kPlaces[] = {"rank", "the top", "the bottom", "the bottom percent"};
       for (const auto& a : s.awards) {
         if (static_cast<size_t>(a.kind) >= std::size(kPlaces)) continue;  // the reader refuses unknown kinds
-        check_rational(fmt::format("{} award for {} {}", where, kPlaces[static_cast<size_t>(a.kind)], a.n), a.amount);
+        const std::string award = fmt::format("{} award for {} {}", where, kPlaces[static_cast<size_t>(a.kind)], a.n);
+        check_rational(award, a.amount);
+        // The compiler's own limits; they also keep the VM's rank arithmetic far from overflow.
+        const int64_t most = a.kind == AwardKind::BottomPercent ? 100 : kMaxAwardPlaces;
+        if (a.n < 1 || a.n > most) report("{}: the number must be from 1 to {}", award, most);
       }
     }
   }
@@ -857,6 +885,26 @@ class Verifier {
         (p_.unit_from.size() != p_.units.size() || p_.unit_until.size() != p_.units.size()))
       report("the units' dates: {} and {} for {}", count_of(p_.unit_from.size(), "start"),
              count_of(p_.unit_until.size(), "end"), count_of(p_.units.size(), "unit"));
+    for (size_t u = 0; u < p_.unit_from.size() && u < p_.unit_until.size(); ++u) {
+      // Sub-period means count the periods a unit existed in, from these days.
+      // A unit with no 设立 (撤销) date holds the lowest (highest) day number there is.
+      const int32_t from = p_.unit_from[u], until = p_.unit_until[u];
+      const std::string unit = fmt::format("unit \"{}\"", u < p_.units.size() ? p_.units[u] : std::string("?"));
+      const bool from_ok = from == INT32_MIN || check_day(unit + " set up (设立)", from);
+      const bool until_ok = until == INT32_MAX || check_day(unit + " closed (撤销)", until);
+      if (from_ok && until_ok && from > until)
+        report("{}: it is set up after it is closed", unit);
+    }
+    for (size_t g = 0; g < p_.grades.size(); ++g) {
+      // Bands are tried in order, highest first; only the last may have no lower bound.
+      const GradeBand& band = p_.grades[g];
+      if (!band.has_low && g + 1 < p_.grades.size())
+        report("grade {}: a band without a lower bound must be the last", band.name);
+      const bool comparable = band.low.den > 0 && g > 0 && p_.grades[g - 1].low.den > 0;  // else reported above
+      if (comparable && band.has_low && p_.grades[g - 1].has_low && !(band.low < p_.grades[g - 1].low))
+        report("grade {}: its lower bound {} is not below the previous band's ({})", band.name, format_decimal(band.low),
+               format_decimal(p_.grades[g - 1].low));
+    }
     // Cross-unit steps read per-unit values only.
     for (size_t i = 0; i < p_.steps.size(); ++i) {
       const Step& st = p_.steps[i];

@@ -23,25 +23,7 @@ Rational truth(bool b) { return Rational(b ? 1 : 0); }
 
 // The value rounded to `places` decimals (the verifier bounds places to kMaxRoundPlaces).
 Rational round_to(Rational v, RoundMode mode, int places) {
-  int64_t scale = 1;
-  for (int i = 0; i < places; ++i) scale *= 10;
-  Rational scaled = v * Rational(scale);
-  int64_t low = scaled.floor();
-  int64_t q = low;
-  if (!scaled.is_integer()) {
-    switch (mode) {
-      case RoundMode::HalfAway: {
-        // Half away from zero: compare the fraction part with one half.
-        Rational frac = scaled - Rational(low);
-        int c = compare(frac, Rational::make(1, 2));
-        q = c > 0 || (c == 0 && v.num > 0) ? low + 1 : low;
-        break;
-      }
-      case RoundMode::Up: q = low + 1; break;
-      case RoundMode::Down: q = low; break;
-    }
-  }
-  return Rational::make(q, scale);
+  return round_decimals(v, static_cast<int>(mode), places);
 }
 
 // Findings from the gaps between neighbouring dates: the day before the period and the

@@ -233,7 +233,7 @@ TEST_CASE("a run error names the rule that failed") {
   }
 }
 
-TEST_CASE("limits: numbers beyond the exact range are errors, not wrong answers") {
+TEST_CASE("limits: literals beyond 64 bits are refused; sums beyond them stay exact") {
   Diagnostics diags;
   auto p = compile_text(R"(考核 "big"
 考核期 2022-01-01 至 2022-12-31
@@ -249,7 +249,7 @@ TEST_CASE("limits: numbers beyond the exact range are errors, not wrong answers"
   CHECK(diags.all()[0].span.line == 6);
   CHECK(diags.all()[0].message.find("can hold exactly") != std::string::npos);
 
-  SECTION("sums that overflow while scoring are run errors") {
+  SECTION("sums beyond 64-bit fractions while scoring are exact, not run errors") {
     Diagnostics d2;
     auto q = compile_text(R"(考核 "overflow"
 考核期 2022-01-01 至 2022-12-31
@@ -258,14 +258,75 @@ TEST_CASE("limits: numbers beyond the exact range are errors, not wrong answers"
 扣分 类 不设上限 {
   条目 和 引用 "1" { 每条 x 扣 v * v }
 }
+输出 和的一半 = 和 / 2
+输出 和减去自身 = 和 - 和 + 1 / 3
 )",
                           d2);
     REQUIRE(q.has_value());
     std::string path = write_temp("rulebook-overflow.jsonl",
-                                  "{\"type\":\"x\",\"date\":\"2022-01-01\",\"unit\":\"甲\",\"v\":\"9000000000000000000\"}\n");
-    Session session(*q, {});
-    CHECK_THROWS_AS(session.read({path}), RunError);
+                                  "{\"type\":\"x\",\"date\":\"2022-01-01\",\"unit\":\"甲\",\"v\":\"9000000000000000000\"}\n"
+                                  "{\"type\":\"x\",\"date\":\"2022-01-02\",\"unit\":\"甲\",\"v\":\"0.000001\"}\n");
+    for (bool trace : {false, true}) {
+      Session session(*q, {}, trace);
+      REQUIRE(session.read({path}));
+      Result r = session.finish();
+      REQUIRE(r.units.size() == 1);
+      // 9·10^18 squared plus 10^-12: 81·10^36 + 10^-12, exactly.
+      const Rational sum = *value_of(r.units[0], "和");
+      CHECK(sum.is_wide());
+      CHECK(format_decimal(sum, 12) == "81000000000000000000000000000000000000.000000000001");
+      CHECK(format_decimal(*value_of(r.units[0], "和的一半"), 13) == "40500000000000000000000000000000000000.0000000000005");
+      // Back within 64 bits, the value is an ordinary fraction again.
+      const Rational back = *value_of(r.units[0], "和减去自身");
+      CHECK_FALSE(back.is_wide());
+      CHECK(back == Rational::make(1, 3));
+      CHECK(r.units[0].score == Rational(0));  // 100 minus the deduction, at the lowest score
+      if (trace) CHECK(r.traces.size() == 1);
+    }
   }
+}
+
+TEST_CASE("exact fractions widen beyond 64 bits and narrow back") {
+  // Means over groups of different sizes multiply denominators: 1/p for the primes up to
+  // 113 sum to a fraction whose denominator has 30 primes, far beyond 64 bits.
+  const int primes[] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47,
+                        53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113};
+  Rational sum = 0;
+  for (int p : primes) sum = sum + Rational::make(1, p);
+  CHECK(sum.is_wide());
+  CHECK(sum > Rational(1));
+  CHECK(sum < Rational(2));
+  CHECK(format_decimal(sum, 6) == "1.849797");  // sum of 1/p, p <= 113
+  CHECK_FALSE(sum.is_integer());
+  CHECK(sum.floor() == 1);
+  CHECK((-sum).floor() == -2);
+  Rational back = sum;
+  for (int p : primes) back = back - Rational::make(1, p);
+  CHECK_FALSE(back.is_wide());
+  CHECK(back.is_zero());
+  // Equal wide values made apart compare equal.
+  Rational again = 0;
+  for (int i = 29; i >= 0; --i) again = again + Rational::make(1, primes[i]);
+  CHECK(again == sum);
+  CHECK(compare(again, sum) == 0);
+  // Products beyond 64 bits, and a wide integer.
+  const Rational big = Rational(INT64_MAX) * Rational(INT64_MAX);
+  CHECK(big.is_wide());
+  CHECK(big.is_integer());
+  CHECK(format_decimal(big, 2) == "85070591730234615847396907784232501249");
+  CHECK(big.floor() == INT64_MAX);  // clamped
+  CHECK(big / Rational(INT64_MAX) == Rational(INT64_MAX));
+  CHECK_FALSE((big / Rational(INT64_MAX)).is_wide());
+  CHECK_THROWS_AS(big / Rational(0), ArithmeticOverflow);
+  // Rounding a wide value, each way.
+  CHECK(round_decimals(sum, 0, 2) == Rational::make(185, 100));
+  CHECK(round_decimals(sum, 2, 2) == Rational::make(184, 100));
+  CHECK(round_decimals(-sum, 1, 2) == Rational::make(-184, 100));
+  CHECK(round_decimals(-sum, 2, 0) == Rational(-2));
+  CHECK(round_decimals(Rational::make(-5, 2), 0, 0) == Rational(-3));  // half away from zero
+  CHECK(round_decimals(Rational::make(5, 2), 0, 0) == Rational(3));
+  CHECK(fraction_text(big) == "85070591730234615847396907784232501249");
+  CHECK(fraction_text(Rational::make(-1, 3)) == "-1/3");
 }
 
 TEST_CASE("JSON Lines are read in chunks: line numbers and results do not depend on chunk boundaries") {

@@ -703,6 +703,65 @@ TEST_CASE("rbc: verify catches bad numbers and dates") {
         Problems{"the period's end (day 5000000) is not a date from 0001-01-01 to 9999-12-31"});
   CHECK(problems_after([](Program& p) { p.score_low = 101; }) ==
         Problems{"the score range is empty (lowest 101 above highest 100)"});
+  // Days that traces and notices print as dates.
+  CHECK(problems_after([](Program& p) {
+          p.nodes[3].has_from = true;
+          p.nodes[3].from = INT32_MIN;
+        }) == Problems{"node \"inspection findings\" start (自) (day -2147483648) is not a date from 0001-01-01 to 9999-12-31"});
+  CHECK(problems_after([](Program& p) {
+          p.nodes[4].has_until = true;
+          p.nodes[4].until = 3'000'000;
+        }) == Problems{"node \"posting\" end (至) (day 3000000) is not a date from 0001-01-01 to 9999-12-31"});
+  CHECK(problems_after([](Program& p) {
+          p.params[0].is_date = true;
+        }) == Problems{"parameter \"weight\": its date (day 1.5) is not a date from 0001-01-01 to 9999-12-31"});
+  CHECK(problems_after([](Program& p) { p.nodes[4].period_cap.den = 0; }) ==
+        Problems{"node \"posting\" cap per sub-period is not a valid fraction (denominator 0)"});
+  // Units' 设立 / 撤销 days: the lowest and highest day numbers stand for none.
+  const auto dated = [](Program& p) {
+    p.unit_from = {INT32_MIN, days_from_civil(2022, 7, 1), INT32_MIN};
+    p.unit_until = {INT32_MAX, INT32_MAX, days_from_civil(2022, 3, 31)};
+  };
+  CHECK(problems_after(dated).empty());
+  CHECK(problems_after([&](Program& p) {
+          dated(p);
+          p.unit_from[0] = -5'000'000;
+        }) == Problems{"unit \"north\" set up (设立) (day -5000000) is not a date from 0001-01-01 to 9999-12-31"});
+  CHECK(problems_after([&](Program& p) {
+          dated(p);
+          p.unit_from[2] = days_from_civil(2022, 4, 1);
+        }) == Problems{"unit \"east\": it is set up after it is closed"});
+}
+
+TEST_CASE("rbc: verify catches bad awards, grades and values per sub-period") {
+  using Problems = std::vector<std::string>;
+  // Rank arithmetic multiplies the places by the units ranked: the compiler's bounds hold.
+  CHECK(problems_after([](Program& p) { p.steps[2].awards[0].n = 0; }) ==
+        Problems{"step 2 award for rank 0: the number must be from 1 to 100000"});
+  CHECK(problems_after([](Program& p) { p.steps[2].awards[1].n = INT64_MAX; }) ==
+        Problems{"step 2 award for rank 9223372036854775807: the number must be from 1 to 100000"});
+  CHECK(problems_after([](Program& p) {
+          p.steps[2].awards[1].kind = AwardKind::BottomPercent;
+          p.steps[2].awards[1].n = 101;
+        }) == Problems{"step 2 award for the bottom percent 101: the number must be from 1 to 100"});
+  const auto graded = [](Program& p) {
+    p.grades = {{true, 90, "优秀", 70}, {true, 60, "合格", 70}, {false, 0, "不合格", 70}};
+  };
+  CHECK(problems_after(graded).empty());
+  CHECK(problems_after([&](Program& p) {
+          graded(p);
+          std::swap(p.grades[0], p.grades[1]);
+        }) == Problems{"grade 优秀: its lower bound 90 is not below the previous band's (60)"});
+  CHECK(problems_after([&](Program& p) {
+          graded(p);
+          std::swap(p.grades[1], p.grades[2]);
+        }) == Problems{"grade 不合格: a band without a lower bound must be the last"});
+  // per_period names the node holding an item's values per sub-period.
+  CHECK(problems_after([](Program& p) { p.nodes[3].per_period = 9; }) ==
+        Problems{"node \"inspection findings\" values per sub-period: node 9 is out of range (9 nodes)"});
+  CHECK(problems_after([](Program& p) { p.nodes[3].per_period = 4; }) ==
+        Problems{"node \"inspection findings\": its values per sub-period must be those of a periodic node "
+                 "(\"posting\"), for a node of the whole period"});
 }
 
 TEST_CASE("rbc: a checksum-valid file with bad code is rejected by the verifier") {
