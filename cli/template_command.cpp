@@ -68,13 +68,13 @@ int template_command(const std::string& rules, const std::string& output) {
   Symbols symbols(p.symbols);
 
   Lists lists;
-  const int units = lists.add("单位名录", p.units);
+  const int units = lists.add(text(Msg::template_units_list), p.units);
   std::vector<int> enum_lists;
   for (const auto& e : p.enums) {
     std::vector<std::string> items;
     for (size_t m = 0; m < e.members.size(); ++m)
       items.push_back(shown(m < e.displays.size() ? e.displays[m] : "", symbols.text(e.members[m])));
-    enum_lists.push_back(lists.add(e.name + "名录", items));
+    enum_lists.push_back(lists.add(tr(Msg::template_list_of, e.name), items));
   }
   std::vector<std::vector<int>> key_lists;  // per table, per key column
   for (const auto& t : p.tables) {
@@ -84,7 +84,7 @@ int template_command(const std::string& rules, const std::string& output) {
       for (const auto& row : t.rows)
         if (c < row.keys.size() && std::find(items.begin(), items.end(), symbols.text(row.keys[c])) == items.end())
           items.push_back(symbols.text(row.keys[c]));
-      key_lists.back().push_back(lists.add(t.name + ":" + t.columns[c] + "名录", items));
+      key_lists.back().push_back(lists.add(tr(Msg::template_list_of, t.name + ":" + t.columns[c]), items));
     }
   }
 
@@ -105,9 +105,15 @@ int template_command(const std::string& rules, const std::string& output) {
   lxw_format* date = workbook_add_format(book);
   format_set_num_format(date, "yyyy-mm-dd");
 
-  lxw_worksheet* about = workbook_add_worksheet(book, "说明");
-  const char* about_header[] = {"事件类型", "代码", "用于条款", "填写说明"};
-  for (lxw_col_t c = 0; c < 4; ++c) worksheet_write_string(about, 0, c, about_header[c], bold);
+  const std::string about_name = text(Msg::template_sheet_about), lists_name = text(Msg::template_sheet_lists);
+  lxw_worksheet* about = workbook_add_worksheet(book, about_name.c_str());
+  const Msg about_header[] = {Msg::template_head_type, Msg::template_head_code, Msg::template_head_items,
+                              Msg::template_head_how};
+  for (lxw_col_t c = 0; c < 4; ++c) worksheet_write_string(about, 0, c, text(about_header[c]), bold);
+  // Texts a validation keeps a pointer to, alive until the workbook is closed.
+  const std::string not_in_list_title = text(Msg::template_not_in_list_title), not_in_list = text(Msg::template_not_in_list),
+                    date_hint = text(Msg::template_date_hint), number_hint = text(Msg::template_number_hint);
+  const std::string separator = text(Msg::list_separator);
   worksheet_set_column(about, 0, 0, 26, nullptr);
   worksheet_set_column(about, 1, 1, 30, nullptr);
   worksheet_set_column(about, 2, 2, 40, nullptr);
@@ -116,7 +122,7 @@ int template_command(const std::string& rules, const std::string& output) {
 
   for (size_t t = 0; t < p.events.size(); ++t) {
     const EventTypeDef& ev = p.events[t];
-    std::vector<FormColumn> columns{{"日期", true, true, false, -1}};
+    std::vector<FormColumn> columns{{text(Msg::template_date_column), true, true, false, -1}};
     for (const FieldDef& f : ev.fields) {
       if (f.kind == FieldKind::TableKey && f.ref < p.tables.size()) {
         const TableDef& table = p.tables[f.ref];
@@ -145,29 +151,29 @@ int template_command(const std::string& rules, const std::string& output) {
       const auto lc = static_cast<lxw_col_t>(c);
       worksheet_write_string(ws, 0, lc, col.header.c_str(), col.required ? required : optional);
       worksheet_set_column(ws, lc, lc, std::max<double>(12, static_cast<double>(col.header.size())), col.date ? date : nullptr);
-      if (col.required) required_names += (required_names.empty() ? "" : "、") + col.header;
+      if (col.required) required_names += (required_names.empty() ? "" : separator) + col.header;
       lxw_data_validation validation{};
       std::string formula;
       if (col.list >= 0) {
         const auto& items = lists.values[static_cast<size_t>(col.list)];
-        formula = fmt::format("='名录'!${}$2:${}${}", column_name(static_cast<size_t>(col.list)),
+        formula = fmt::format("='{}'!${}$2:${}${}", lists_name, column_name(static_cast<size_t>(col.list)),
                               column_name(static_cast<size_t>(col.list)), items.size() + 1);
         validation.validate = LXW_VALIDATION_TYPE_LIST_FORMULA;
         validation.value_formula = formula.data();
-        validation.error_title = const_cast<char*>("不在名录中");
-        validation.error_message = const_cast<char*>("请从下拉列表中选择");
+        validation.error_title = const_cast<char*>(not_in_list_title.c_str());
+        validation.error_message = const_cast<char*>(not_in_list.c_str());
       } else if (col.date) {
         validation.validate = LXW_VALIDATION_TYPE_DATE;
         validation.criteria = LXW_VALIDATION_CRITERIA_BETWEEN;
         validation.minimum_datetime = {1900, 1, 1, 0, 0, 0};
         validation.maximum_datetime = {9999, 12, 31, 0, 0, 0};
-        validation.error_message = const_cast<char*>("请填写日期，例如 2022-03-05");
+        validation.error_message = const_cast<char*>(date_hint.c_str());
       } else if (col.number) {
         validation.validate = LXW_VALIDATION_TYPE_DECIMAL;
         validation.criteria = LXW_VALIDATION_CRITERIA_BETWEEN;
         validation.minimum_number = -1e15;
         validation.maximum_number = 1e15;
-        validation.error_message = const_cast<char*>("请填写数值");
+        validation.error_message = const_cast<char*>(number_hint.c_str());
       } else {
         continue;
       }
@@ -176,15 +182,15 @@ int template_command(const std::string& rules, const std::string& output) {
     }
     const auto row = static_cast<lxw_row_t>(t + 1);
     std::string items;
-    for (const auto& item : uses[t]) items += (items.empty() ? "" : "、") + item;
+    for (const auto& item : uses[t]) items += (items.empty() ? "" : separator) + item;
     worksheet_write_string(about, row, 0, sheet_name.c_str(), nullptr);
     worksheet_write_string(about, row, 1, ev.name.c_str(), nullptr);
-    worksheet_write_string(about, row, 2, items.empty() ? "（没有条款使用）" : items.c_str(), nullptr);
-    const std::string how = fmt::format("在工作表“{}”中每行填一条记录；红色列必填：{}", sheet_name, required_names);
+    worksheet_write_string(about, row, 2, items.empty() ? text(Msg::template_no_item) : items.c_str(), nullptr);
+    const std::string how = tr(Msg::template_how, sheet_name, required_names);
     worksheet_write_string(about, row, 3, how.c_str(), nullptr);
   }
 
-  lxw_worksheet* registry = workbook_add_worksheet(book, "名录");
+  lxw_worksheet* registry = workbook_add_worksheet(book, lists_name.c_str());
   for (size_t l = 0; l < lists.titles.size(); ++l) {
     const auto lc = static_cast<lxw_col_t>(l);
     worksheet_write_string(registry, 0, lc, lists.titles[l].c_str(), bold);

@@ -81,7 +81,7 @@ check("GBK read as UTF-8: one message with the advice, one line for the rest",
 
 # A template made now, filled in by another program (openpyxl), scores like JSON Lines.
 template = tmp("记录模板.xlsx")
-p = run("template", RULES, "-o", template)
+p = run("template", RULES, "-o", template, lang="zh")  # as an office makes it: in Chinese
 check("rulebook template writes the workbook", p.returncode == 0 and os.path.getsize(template) > 1000, p.stderr)
 filled = tmp("filled.xlsx")
 filler = subprocess.run([sys.executable, os.path.join(EXAMPLE, "fill_template.py"), RULES, template,
@@ -121,6 +121,29 @@ check("说明 says which items read each event type", rows.get("portal_warning",
 nm = book["新媒体周考核评分"]
 check("a table key's columns are headed by the table's column names",
       [c.value for c in nm[1]][:3] == ["日期", "新媒体类型", "新媒体名称"], str([c.value for c in nm[1]]))
+
+# In English the workbook's own words are English; the rulebook's names stay as written,
+# and a record entered on it still reads (the date column is "date").
+english = tmp("template-en.xlsx")
+p = run("template", RULES, "-o", english)
+book_en = openpyxl.load_workbook(english)
+check("an English template names its sheets in English", {"About", "Lists"} <= set(book_en.sheetnames)
+      and "说明" not in book_en.sheetnames, str(book_en.sheetnames))
+form_en = book_en["政策解读不规范通报"]
+check("its form heads the date column 'date' and keeps the display names",
+      [c.value for c in form_en[1]] == ["date", "单位", "通报级别"], str([c.value for c in form_en[1]]))
+dv_en = {str(dv.sqref): dv for dv in form_en.data_validations.dataValidation}
+check("its drop-downs point at the Lists sheet and explain in English",
+      dv_en["B2:B5001"].formula1 == "'Lists'!$A$2:$A$44" and dv_en["B2:B5001"].error == "Choose a value from the drop-down list"
+      and dv_en["A2:A5001"].error == "Enter a date, for example 2022-03-05", str({k: (v.formula1, v.error) for k, v in dv_en.items()}))
+form_en.append([datetime.date(2022, 3, 5), "县教育局", "县政府办公室"])
+filled_en = tmp("template-en-filled.xlsx")
+book_en.save(filled_en)
+code, got, err = scores(filled_en)
+check("a record entered on the English template is read", code == 0 and "1 records read, 1 scored" in err, err[:300])
+zh_dv = {str(dv.sqref): dv for dv in form.data_validations.dataValidation}
+check("the Chinese template explains refused cells in Chinese", zh_dv["B2:B5001"].error == "请从下拉列表中选择"
+      and zh_dv["B2:B5001"].errorTitle == "不在名录中", str(zh_dv["B2:B5001"].error))
 
 # The example workbook, made from `rulebook template`.
 code, got, err = scores(os.path.join(EXAMPLE, "events.xlsx"))

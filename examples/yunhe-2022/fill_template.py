@@ -38,7 +38,7 @@ def display_names(rules_path):
                 for code, column in zip([k.strip() for k in key_fields.split(",")], tables.get(table, [])):
                     keys[code] = column
     fields.update(keys)
-    fields["date"] = "日期"
+    fields["date"] = "日期"  # the date column of a template made in Chinese (in English: "date")
     return types, fields, members
 
 
