@@ -1,8 +1,11 @@
 #!/bin/sh
 # Runs the benchmark on generated streams of 1M and 4M records (and 10M with --large), all
 # with a registry of 3000 units (plus the ten towns) and 6000 new-media accounts, and prints
-# a markdown table. Builds nothing: give it a build directory that has rulebook_bench
-# (cmake -S . -B build -G Ninja && ninja -C build rulebook_bench, a Release build).
+# a markdown table; then times `rulebook run` end to end on the same records as JSON Lines
+# and as CSV against the floor (rulebook_floor: simdjson over the JSON Lines, every field
+# touched, nothing else) and prints a second table with the ratios of their CPU times.
+# Builds nothing: give it a build directory that has rulebook_bench, rulebook_floor and
+# rulebook (cmake -S . -B build -G Ninja && ninja -C build, a Release build).
 #
 #   bench/run.sh BUILD_DIR [--large] [--repeat K] [--id-pool P] [--csv] [--rules FILE] [--clean]
 #
@@ -11,17 +14,18 @@
 #   --repeat K    run each phase K times and keep the fastest (default 3)
 #   --id-pool P   case ids are drawn from P ids per unit (default 20); 0 gives every case
 #                 record a fresh id, so the number of distinct ids grows with the records
-#   --csv         benchmark events.csv instead of events.jsonl
+#   --csv         rulebook_bench reads events.csv instead of events.jsonl (the second table
+#                 always has both)
 #   --rules FILE  the rulebook whose registries are scaled (default rules/yunhe-2022.rules)
 #   --clean       delete the generated streams afterwards
 #
-# Streams go to /tmp/rulebook-bench-<records>[-pool<P>][-csv]/ and are reused when they were
-# generated with the same arguments. Each run's full report is kept next to the stream
-# (bench.txt).
+# Streams (events.jsonl and events.csv, the same records) go to
+# /tmp/rulebook-bench-<records>[-pool<P>]/ and are reused when they were generated with the
+# same arguments. Each run's full report is kept next to the stream (bench.txt, floor.txt).
 set -eu
 
 usage() {
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -45,22 +49,21 @@ done
 
 suffix=""
 if [ "$pool" != 20 ]; then suffix="-pool$pool"; fi
-bench=$build/rulebook_bench
-if [ ! -x "$bench" ]; then
-  echo "run.sh: $bench not found; build it first: cmake -S . -B $build -G Ninja && ninja -C $build rulebook_bench" >&2
-  exit 1
-fi
+bench=$build/rulebook_bench floor=$build/rulebook_floor rulebook=$build/rulebook
+for exe in "$bench" "$floor" "$rulebook"; do
+  if [ ! -x "$exe" ]; then
+    echo "run.sh: $exe not found; build first: cmake -S . -B $build -G Ninja && ninja -C $build" >&2
+    exit 1
+  fi
+done
 units=3000 accounts=6000
 sizes="1000000 4000000"
 if [ $large -eq 1 ]; then sizes="$sizes 10000000"; fi
 
-csv_flag=""
-if [ "$events" = events.csv ]; then csv_flag="--csv" suffix="$suffix-csv"; fi
-
-rows=""
+rows="" end_rows=""
 for n in $sizes; do
   dir=/tmp/rulebook-bench-$n$suffix
-  args="--units $units --accounts $accounts --records $n --id-pool $pool $csv_flag"
+  args="--units $units --accounts $accounts --records $n --id-pool $pool --csv"
   stamp="$args $(cat "$rules" "$here/generate.py" | cksum)"
   if [ ! -f "$dir/$events" ] || [ "$(cat "$dir/args.txt" 2>/dev/null)" != "$stamp" ]; then
     echo "generating $n records into $dir ..." >&2
@@ -80,6 +83,22 @@ for n in $sizes; do
     "$(get records)" "$(get file_mb)" "$(rate read_rps read_cpu_rps)" "$(rate vm_rps vm_cpu_rps)" \
     "$(get read_peak_mb)" "$(get stream_peak_mb)" "$(get read_end_mb)" "$(get vm_state_mb)")
 "
+  echo "timing rulebook run against the floor on $dir ..." >&2
+  "$floor" "$dir/events.jsonl" --repeat "$repeat" > "$dir/floor.txt"
+  for f in events.jsonl events.csv; do
+    echo "rulebook run --events $f:" >> "$dir/floor.txt"
+    "$floor" --time "$repeat" -- "$rulebook" run "$dir/bench.rules" --events "$dir/$f" >> "$dir/floor.txt"
+  done
+  cat "$dir/floor.txt" >&2
+  echo >&2
+  end_rows="$end_rows$(awk -v n="$n" '
+    /^FLOOR / { for (i = 2; i <= NF; ++i) { split($i, kv, "="); fl[kv[1]] = kv[2] } }
+    /^TIME / { ++t; for (i = 2; i <= NF; ++i) { split($i, kv, "="); if (kv[1] == "cpu") cpu[t] = kv[2]; else wall[t] = kv[2] } }
+    END {
+      printf "| %s | %.3f / %.3f | %.3f / %.3f | %.1f | %.3f / %.3f | %.1f | %.2f / %.2f |\n", n, fl["wall"], fl["cpu"],
+             wall[1], cpu[1], cpu[1] / fl["cpu"], wall[2], cpu[2], cpu[2] / fl["cpu"], n / cpu[1] / 1e6, n / cpu[2] / 1e6
+    }' "$dir/floor.txt")
+"
   if [ $clean -eq 1 ]; then rm -rf "$dir"; fi
 done
 
@@ -89,3 +108,9 @@ echo
 echo "| records | file MB | read+score M rec/s (wall / CPU) | VM-only M rec/s (wall / CPU) | peak RSS MB, read+score | peak RSS MB, streamed in 16 MB chunks | RSS MB after read+score | VM state MB |"
 echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s' "$rows"
+echo
+echo "\`rulebook run\` end to end (compile, read, score, JSON to /dev/null) against the floor (rulebook_floor: simdjson over events.jsonl, every field touched, nothing else), seconds wall / CPU, fastest of $repeat:"
+echo
+echo "| records | floor, JSON Lines | rulebook run, JSON Lines | CPU ratio to floor | rulebook run, CSV | CPU ratio to floor | M rec/s of CPU, JSON Lines / CSV |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+printf '%s' "$end_rows"

@@ -11,6 +11,8 @@
 // - Cells are views into the buffer, or into a reused scratch buffer for quoted cells with
 //   doubled quotes; they stay valid until the next call of next(). Nothing is allocated per
 //   record once the internal vectors have grown to the widest record.
+// - A line without quotes (nearly all of them) is found with memchr and split at its commas
+//   in one pass; only a line with a quote takes the general path.
 // - After an error the splitter resumes at the next line (after the line on which the
 //   problem was found); an unterminated quote consumes the rest of the data.
 #pragma once
@@ -44,6 +46,7 @@ class CsvSplitter {
                         : std::string_view(data_.data() + c.begin, c.size);
   }
   bool quoted(size_t i) const { return cells_[i].quoted; }
+  bool cell_empty(size_t i) const { return cells_[i].size == 0; }
   // An empty line: a single unquoted empty cell.
   bool blank() const { return cells_.size() == 1 && !cells_[0].quoted && cells_[0].size == 0; }
 
@@ -65,6 +68,7 @@ class CsvSplitter {
   };
 
   Status fail(const char* message, uint32_t line, size_t at);
+  Status split_line(size_t line_end);
   void set_raw(size_t end);
 
   std::string_view data_;

@@ -6,16 +6,22 @@
 
 namespace rb {
 
-// Where a CSV chunk can end: after its last line break outside a quoted field (quotes
-// toggle the state; a doubled quote toggles it twice). 0 when there is none.
+// Where a CSV chunk can end: after its last line break outside a quoted field, that is one
+// with an even number of quotes before it (a doubled quote counts twice). 0 when there is
+// none. The quotes are counted once over the chunk, then the line breaks are tried from the
+// end, each taking off the quotes after it.
 size_t EventReader::Impl::csv_cut(const char* data, size_t size) {
-  bool quoted = false;
-  size_t cut = 0;
-  for (size_t i = 0; i < size; ++i) {
-    if (data[i] == '"') quoted = !quoted;
-    else if (data[i] == '\n' && !quoted) cut = i + 1;
+  const std::string_view text(data, size);
+  auto quotes = static_cast<size_t>(std::count(data, data + size, '"'));
+  size_t end = size;
+  while (end > 0) {
+    const size_t nl = text.rfind('\n', end - 1);
+    if (nl == std::string_view::npos) return 0;
+    quotes -= static_cast<size_t>(std::count(data + nl, data + end, '"'));
+    if (quotes % 2 == 0) return nl + 1;
+    end = nl;
   }
-  return cut;
+  return 0;
 }
 
 void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink& sink, CsvState& st) {
@@ -77,8 +83,9 @@ void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink
         return tr(Msg::csv_row_cells, csv.size(), columns.size());
       });
     } else {
+      // An empty cell is no value: it is left unset, which reads the same as absent.
       for (size_t i = 0; i < columns.size(); ++i)
-        if (columns[i] >= 0) set_value(static_cast<uint32_t>(columns[i]), VKind::String, csv.cell(i));
+        if (columns[i] >= 0 && !csv.cell_empty(i)) set_value(static_cast<uint32_t>(columns[i]), VKind::String, csv.cell(i));
       validate();
     }
     finish_record(csv.raw(), ctx, sink);

@@ -27,6 +27,7 @@
 #include <simdjson.h>
 
 #include "csv.hpp"
+#include "flat_map.hpp"
 #include <fmt/format.h>
 
 #include "messages.hpp"
@@ -41,85 +42,39 @@ namespace od = simdjson::ondemand;
 
 constexpr int64_t kAbsentWord = INT64_MIN;
 
-inline uint64_t fast_hash(std::string_view s) {
-  const char* p = s.data();
-  size_t n = s.size();
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xFF51AFD7ED558CCDULL);
-  while (n >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 31;
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {  // 1..7 bytes left: two overlapping loads instead of a variable-size copy
-    uint64_t w;
-    if (n >= 4) {
-      uint32_t a, b;
-      std::memcpy(&a, p, 4);
-      std::memcpy(&b, p + n - 4, 4);
-      w = (static_cast<uint64_t>(a) << 32) | b;
-    } else {
-      w = (static_cast<uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
-          (static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) | static_cast<unsigned char>(p[n - 1]);
-    }
-    h = (h ^ w) * 0x94D049BB133111EBULL;
-    h ^= h >> 29;
-  }
-  return h ^ (h >> 32);
-}
-
 // Text -> number, for the fixed vocabularies (field names, type names, units and aliases,
-// table key texts): open addressing with a cheap hash, looked up by string_view.
+// table key texts, enum members): the texts back to back in one arena, indexed by TextSlots.
 class StrIndex {
  public:
   // Keeps the first value given for a text; false when the text was already there.
   bool insert(std::string_view key, uint32_t value) {
-    if (find(key) >= 0) return false;
-    if ((keys_.size() + 1) * 2 > slots_.size()) grow();
-    keys_.emplace_back(key);
+    const uint64_t h = text_hash(key);
+    if (slots_.find(key, h, text_of()) >= 0) return false;
+    starts_.push_back(static_cast<uint32_t>(arena_.size()));
+    arena_.append(key);
+    ends_.push_back(static_cast<uint32_t>(arena_.size()));
     values_.push_back(value);
-    place(fast_hash(key), static_cast<uint32_t>(keys_.size()));
+    slots_.add(h, static_cast<uint32_t>(values_.size() - 1));
     return true;
   }
   int64_t find(std::string_view key) const {
-    if (slots_.empty()) return -1;
-    const uint64_t h = fast_hash(key);
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      const Slot& slot = slots_[i];
-      if (slot.entry == 0) return -1;
-      if (slot.hash == h) {
-        const std::string& k = keys_[slot.entry - 1];
-        if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0)
-          return values_[slot.entry - 1];
-      }
-    }
+    const int64_t e = slots_.find(key, text_hash(key), text_of());
+    return e < 0 ? int64_t{-1} : int64_t{values_[static_cast<size_t>(e)]};
   }
 
  private:
-  struct Slot {
-    uint64_t hash = 0;
-    uint32_t entry = 0;  // index + 1 into keys_, 0 = empty
-  };
-  void place(uint64_t h, uint32_t entry) {
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      if (slots_[i].entry == 0) {
-        slots_[i] = Slot{h, entry};
-        return;
-      }
+  struct TextOf {
+    const StrIndex* index;
+    std::string_view operator()(uint32_t e) const {
+      return std::string_view(index->arena_.data() + index->starts_[e], index->ends_[e] - index->starts_[e]);
     }
-  }
-  void grow() {
-    slots_.assign(std::max<size_t>(16, slots_.size() * 2), Slot{});
-    for (uint32_t e = 1; e <= keys_.size(); ++e) place(fast_hash(keys_[e - 1]), e);
-  }
+  };
+  TextOf text_of() const { return TextOf{this}; }
 
-  std::vector<std::string> keys_;
+  std::string arena_;
+  std::vector<uint32_t> starts_, ends_;
   std::vector<uint32_t> values_;
-  std::vector<Slot> slots_;
+  TextSlots slots_;
 };
 
 // Trims ASCII space, tab and U+3000 (E3 80 80) from both ends.
@@ -301,8 +256,7 @@ struct TypePlan {
 };
 
 struct EnumPlan {
-  std::vector<std::string> texts;
-  std::vector<uint32_t> symbols;
+  StrIndex members;     // codes, then display names -> the member's symbol
   std::string listing;  // "province, city, county"
 };
 

@@ -20,6 +20,18 @@ bool is_blank_line(std::string_view s) {
   return true;
 }
 
+// A key or string as written, from just after its opening quote (in the line itself, which
+// outlives the record), when it has no escape to undo; false when it has one.
+bool unescaped_in_place(const char* p, std::string_view& out) {
+  const char* q = p;
+  while (*q != '"') {
+    if (*q == '\\') return false;
+    ++q;
+  }
+  out = std::string_view(p, static_cast<size_t>(q - p));
+  return true;
+}
+
 // What is wrong with the JSON: simdjson's words in English, ours in Chinese.
 std::string json_problem(simdjson::error_code err) {
   if (language() == Lang::En) return simdjson::error_message(err);
@@ -69,8 +81,10 @@ bool EventReader::Impl::fill_json(const char* p, size_t len, size_t capacity) {
     return simdjson::INCORRECT_TYPE;
   };
   auto one_field = [&](od::field& field) -> simdjson::error_code {
+    // Keys without escapes (all of them, in practice) are not copied out.
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return e;
+    if (!unescaped_in_place(field.key().raw(), key))
+      if (auto e = field.unescaped_key().get(key)) return e;
     od::value v = field.value();
     od::json_type t;
     if (auto e = v.type().get(t)) return e;
@@ -80,8 +94,10 @@ bool EventReader::Impl::fill_json(const char* p, size_t len, size_t capacity) {
     switch (t) {
       case od::json_type::string: {
         if (id == UINT32_MAX) break;  // an ignored string is skipped unread
-        std::string_view s;
-        if (auto e = v.get_string().get(s)) return e;
+        // As written between its quotes unless it has escapes (then simdjson undoes them).
+        std::string_view s = trim_json_ws(v.raw_json_token());
+        if (!unescaped_in_place(s.data() + 1, s))
+          if (auto e = v.get_string().get(s)) return e;
         fresh = set_value(id, VKind::String, s);
         break;
       }

@@ -248,16 +248,14 @@ void EventReader::Impl::build() {
     EnumPlan plan;
     for (uint32_t sym : en.members) {
       if (sym >= symbols.size()) continue;
-      plan.texts.push_back(symbols.text(sym));
-      plan.symbols.push_back(sym);
+      plan.members.insert(symbols.text(sym), sym);
       if (!plan.listing.empty()) plan.listing += rb::text(Msg::list_separator);
       plan.listing += symbols.text(sym);
     }
     // A member may also be given by its display name (after every code, so a code wins).
     for (size_t m = 0; m < en.displays.size() && m < en.members.size(); ++m) {
       if (en.displays[m].empty() || en.members[m] >= symbols.size()) continue;
-      plan.texts.push_back(en.displays[m]);
-      plan.symbols.push_back(en.members[m]);
+      plan.members.insert(en.displays[m], en.members[m]);
     }
     enums.push_back(std::move(plan));
   }
@@ -491,19 +489,15 @@ void EventReader::Impl::validate() {
           break;
         }
         const EnumPlan& en = enums[sp.ref];
-        bool found = false;
-        for (size_t m = 0; m < en.texts.size(); ++m) {
-          if (en.texts[m] == text) {
-            rec.fields[s] = Rational(en.symbols[m]);
-            rec.present |= bit;
-            found = true;
-            break;
-          }
-        }
-        if (!found)
+        const int64_t member = en.members.find(text);
+        if (member >= 0) {
+          rec.fields[s] = Rational(member);
+          rec.present |= bit;
+        } else {
           report_field(line, sp.name, [&] {
             return tr(Msg::enum_not_member, names[sp.name], show(text), en.listing);
           });
+        }
         break;
       }
       case FieldKind::TableKey:

@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "bytecode.hpp"
+#include "flat_map.hpp"
 #include "rational.hpp"
 
 namespace rb {
@@ -29,7 +29,8 @@ struct Record {
 };
 
 // The run's symbol table: the program's compile-time symbols first (so their numbers match
-// the constants in the bytecode), then every new text read from the input.
+// the constants in the bytecode), then every new text read from the input. Looked up by
+// string_view in an open-addressing index (no copy of the text, no allocation unless new).
 class Symbols {
  public:
   explicit Symbols(const std::vector<std::string>& compiled);
@@ -40,8 +41,10 @@ class Symbols {
   size_t size() const { return texts_.size(); }
 
  private:
+  int64_t find(std::string_view text, uint64_t h) const;
+
   std::vector<std::string> texts_;
-  std::unordered_map<std::string, uint32_t> ids_;
+  TextSlots ids_;
 };
 
 }  // namespace rb

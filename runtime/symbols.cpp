@@ -6,43 +6,31 @@
 
 namespace rb {
 
-namespace {
-
-// The map in record.hpp is keyed by std::string and has no transparent hash, so a lookup by
-// string_view needs a std::string key. A per-thread scratch string keeps its capacity, so
-// after warm-up a lookup copies bytes but never allocates, even for texts longer than the
-// small-string buffer (most Chinese names are).
-std::string& scratch_key(std::string_view text) {
-  thread_local std::string key;
-  key.assign(text.data(), text.size());
-  return key;
-}
-
-}  // namespace
-
 Symbols::Symbols(const std::vector<std::string>& compiled) {
   texts_.reserve(compiled.size());
-  ids_.reserve(compiled.size() * 2 + 16);
+  ids_.reserve(compiled.size() + 16);
   for (const std::string& text : compiled) {
     // A repeated compiled text keeps its first number; the later slot still exists so the
     // numbering matches the bytecode constants.
-    ids_.emplace(text, static_cast<uint32_t>(texts_.size()));
+    const uint64_t h = text_hash(text);
+    const auto id = static_cast<uint32_t>(texts_.size());
     texts_.push_back(text);
+    if (find(text, h) < 0) ids_.add(h, id);
   }
 }
 
-int64_t Symbols::find(std::string_view text) const {
-  auto it = ids_.find(scratch_key(text));
-  return it == ids_.end() ? -1 : static_cast<int64_t>(it->second);
+int64_t Symbols::find(std::string_view text, uint64_t h) const {
+  return ids_.find(text, h, [this](uint32_t id) { return std::string_view(texts_[id]); });
 }
 
+int64_t Symbols::find(std::string_view text) const { return find(text, text_hash(text)); }
+
 uint32_t Symbols::intern(std::string_view text) {
-  std::string& key = scratch_key(text);
-  auto it = ids_.find(key);
-  if (it != ids_.end()) return it->second;
-  auto id = static_cast<uint32_t>(texts_.size());
+  const uint64_t h = text_hash(text);
+  if (const int64_t found = find(text, h); found >= 0) return static_cast<uint32_t>(found);
+  const auto id = static_cast<uint32_t>(texts_.size());
   texts_.emplace_back(text);
-  ids_.emplace(texts_.back(), id);
+  ids_.add(h, id);
   return id;
 }
 
