@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "cli/console.hpp"
@@ -26,8 +27,9 @@ struct Loaded {
 };
 
 // Reads, parses and compiles one rulebook source, printing its diagnostics (warnings
-// too); nullopt when it has an error. The diff needs the source, so `.rbc` is refused.
-std::optional<Loaded> load(const std::string& path) {
+// too) unless `shown` already has them (the same file given twice prints them once);
+// nullopt when it has an error. The diff needs the source, so `.rbc` is refused.
+std::optional<Loaded> load(const std::string& path, std::set<std::string>& shown) {
   if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".rbc") == 0) {
     std::cerr << error_line(path, text(Msg::diff_needs_source));
     return std::nullopt;
@@ -46,7 +48,8 @@ std::optional<Loaded> load(const std::string& path) {
     auto slash = path.find_last_of('/');
     program = compile(*parsed, slash == std::string::npos ? "." : path.substr(0, slash), diags);
   }
-  for (const auto& d : diags.all()) std::cerr << paint(render(d, buffer.str()));
+  for (const auto& d : diags.all())
+    if (std::string shown_text = render(d, buffer.str()); shown.insert(shown_text).second) std::cerr << paint(shown_text);
   if (size_t errors = diags.error_count())
     std::cerr << tr(errors == 1 ? Msg::error_count_one : Msg::error_count_many, errors) << "\n";
   if (!parsed || !program) return std::nullopt;
@@ -56,8 +59,9 @@ std::optional<Loaded> load(const std::string& path) {
 }  // namespace
 
 int diff_command(const DiffArgs& a) {
-  auto old_book = load(a.old_rules);
-  auto new_book = load(a.new_rules);
+  std::set<std::string> shown;
+  auto old_book = load(a.old_rules, shown);
+  auto new_book = load(a.new_rules, shown);
   if (!old_book || !new_book) return 1;
   RulebookDiff diff = diff_rulebooks(old_book->ast, new_book->ast, &old_book->program, &new_book->program);
   std::optional<ImpactRun> run;

@@ -45,16 +45,36 @@ struct Coverage {
   std::set<std::string> items_reached, caps_reached, substituted, kept_own, ranks_awarded;
   std::set<std::string> grades;   // the grade bands some assessed unit got
   bool assessed = false, not_assessed = false;
+  std::set<std::string> period_caps_reached;              // a sub-period's value reached its cap
+  std::set<std::pair<std::string, int32_t>> ranked_in;    // (ranked item, unit class) with a rank
+  std::set<std::string> only_outside;                     // 仅 items with records of a unit outside
+  std::map<std::string, const NodeDef*> defs;             // nodes by name (the trace names them)
 
-  void add(const TraceNode& n) {
-    bool counted = false;
+  void add(const Program& p, const TraceNode& n, uint32_t unit) {
+    bool counted = false, records = false;
     for (const auto& a : n.accumulators)
-      for (const auto& r : a.records) counted = counted || (r.counted && !r.amount.is_zero());
+      for (const auto& r : a.records) {
+        counted = counted || (r.counted && !r.amount.is_zero());
+        records = true;
+      }
     if ((n.kind == "item" || n.kind == "veto") && (!n.value.is_zero() || counted)) items_reached.insert(n.name);
     if (n.before_cap) caps_reached.insert(n.name);
     (n.substituted ? substituted : kept_own).insert(n.name);
-    if (n.ranked && n.rank > 0) ranks_awarded.insert(n.name);
-    for (const auto& c : n.children) add(c);
+    if (n.ranked && n.rank > 0) {
+      ranks_awarded.insert(n.name);
+      ranked_in.insert({n.name, unit < p.unit_class.size() ? p.unit_class[unit] : -1});
+    }
+    if (auto d = defs.find(n.name); d != defs.end()) {
+      const NodeDef& def = *d->second;
+      if (def.has_period_cap)
+        for (const auto& period : n.periods)
+          if (period.second >= def.period_cap) period_caps_reached.insert(n.name);
+      if (def.only >= 0 && records) {
+        const auto& members = p.unit_sets[static_cast<size_t>(def.only)].units;
+        if (std::find(members.begin(), members.end(), unit) == members.end()) only_outside.insert(n.name);
+      }
+    }
+    for (const auto& c : n.children) add(p, c, unit);
   }
 };
 
@@ -70,6 +90,7 @@ struct CoverageReport {
   std::vector<Row> rows;
   size_t items = 0, items_ok = 0, points = 0, points_ok = 0, caps = 0, caps_ok = 0;
   size_t substitutions = 0, substitutions_ok = 0, ranks = 0, ranks_ok = 0, others = 0, others_ok = 0;
+  size_t periods = 0, periods_ok = 0, groups = 0, groups_ok = 0;  // sub-period caps; per-group ranks and 仅
 
   double item_percent() const { return percent(items_ok, items); }
   bool below(double threshold) const { return threshold >= 0 && item_percent() < threshold; }
@@ -86,6 +107,8 @@ class Runner {
  public:
   Runner(const Program& p, std::string tests_path) : p_(p), tests_path_(std::move(tests_path)) {
     coverage_.points.assign(p.coverage.size(), 0);
+    for (const auto& n : p.nodes)
+      if (n.has_period_cap || n.only >= 0) coverage_.defs[n.name] = &n;
   }
 
   bool run(const RulebookTest& t) {
@@ -141,8 +164,10 @@ class Runner {
     const auto& covered = session.machine().covered();
     for (size_t i = 0; i < covered.size() && i < coverage_.points.size(); ++i) coverage_.points[i] |= covered[i];
     for (const auto& tr : result.traces) {
-      coverage_.add(tr.score);
-      for (const auto& ind : tr.indicators) coverage_.add(ind);
+      auto u = std::find(p_.units.begin(), p_.units.end(), tr.unit);
+      const auto unit = static_cast<uint32_t>(u - p_.units.begin());
+      coverage_.add(p_, tr.score, unit);
+      for (const auto& ind : tr.indicators) coverage_.add(p_, ind, unit);
     }
     for (const auto& u : result.units) {
       (u.assessed ? coverage_.assessed : coverage_.not_assessed) = true;
@@ -233,6 +258,34 @@ class Runner {
         bool ok = coverage_.ranks_awarded.count(item) > 0;
         c.ranks_ok += ok;
         rows.push_back({out.source_line, tr(Msg::coverage_rank, item), ok});
+        if (s.scope == ScopeKind::OwnClass) {
+          // Ranked within each unit group: each group with units has a rank awarded.
+          std::set<int32_t> classes(p_.unit_class.begin(), p_.unit_class.end());
+          for (int32_t k : classes) {
+            ++c.groups;
+            bool in = coverage_.ranked_in.count({item, k}) > 0;
+            c.groups_ok += in;
+            const std::string group = k >= 0 && static_cast<size_t>(k) < p_.unit_sets.size()
+                                          ? p_.unit_sets[static_cast<size_t>(k)].name
+                                          : rb::text(Msg::coverage_no_group);
+            rows.push_back({out.source_line, tr(Msg::coverage_rank_in, item, group), in});
+          }
+        }
+      }
+    }
+    // Caps per sub-period, and items for one unit group only (仅).
+    for (const auto& n : p_.nodes) {
+      if (n.has_period_cap) {
+        ++c.periods;
+        bool ok = coverage_.period_caps_reached.count(n.name) > 0;
+        c.periods_ok += ok;
+        rows.push_back({n.source_line, tr(Msg::coverage_period_cap, n.name, format_decimal(n.period_cap, 4)), ok});
+      }
+      if (n.only >= 0 && n.kind == NodeKind::Item) {
+        ++c.groups;
+        bool ok = coverage_.only_outside.count(n.name) > 0;
+        c.groups_ok += ok;
+        rows.push_back({n.source_line, tr(Msg::coverage_only_outside, n.name, p_.unit_sets[static_cast<size_t>(n.only)].name), ok});
       }
     }
     // Grade bands, and who is assessed: each side exercised by some test.
@@ -287,7 +340,10 @@ std::string text_report(const std::vector<TestOutcome>& outcomes, const std::str
     auto of = [](size_t a, size_t b) { return fmt::format("{}/{}", a, b); };
     out += tr(Msg::coverage_summary, of(c.items_ok, c.items), one_decimal(c.item_percent()), of(c.points_ok, c.points),
               one_decimal(percent(c.points_ok, c.points)), of(c.caps_ok, c.caps), of(c.substitutions_ok, c.substitutions),
-              of(c.ranks_ok, c.ranks), c.others ? tr(Msg::coverage_summary_others, of(c.others_ok, c.others)) : "") +
+              of(c.ranks_ok, c.ranks),
+              (c.periods ? tr(Msg::coverage_summary_periods, of(c.periods_ok, c.periods)) : "") +
+                  (c.groups ? tr(Msg::coverage_summary_groups, of(c.groups_ok, c.groups)) : "") +
+                  (c.others ? tr(Msg::coverage_summary_others, of(c.others_ok, c.others)) : "")) +
            "\n";
     if (c.below(threshold)) out += tr(Msg::coverage_below, one_decimal(c.item_percent()), threshold) + "\n";
   }
@@ -317,6 +373,8 @@ std::string json_report(const std::vector<TestOutcome>& outcomes, const std::str
     cov["caps"] = {{"covered", c.caps_ok}, {"total", c.caps}};
     cov["substitutions"] = {{"covered", c.substitutions_ok}, {"total", c.substitutions}};
     cov["rankings"] = {{"covered", c.ranks_ok}, {"total", c.ranks}};
+    cov["period_caps"] = {{"covered", c.periods_ok}, {"total", c.periods}};
+    cov["groups"] = {{"covered", c.groups_ok}, {"total", c.groups}};
     cov["grades_and_assessed"] = {{"covered", c.others_ok}, {"total", c.others}};
     cov["item_percent"] = c.item_percent();
     if (threshold >= 0) cov["threshold"] = threshold;

@@ -162,4 +162,57 @@ check("a Chinese folder: the workbook is written there", p.returncode == 0 and z
 p = run("test", crlf_rules, "--tests", os.path.join(SRC, "rules", "yunhe-2022.tests"))
 check("a Chinese folder: test runs the rulebook's tests", p.returncode == 0, p.stdout[-300:] + p.stderr[-300:])
 
+# Coverage of caps per sub-period, ranks within each unit group and items for one group only
+# (仅): all reached by the 信访 example's tests, and not reached by its first test alone.
+xf = os.path.join(SRC, "examples", "xinfang-2022", "xinfang-2022.rules")
+xf_tests = os.path.join(SRC, "examples", "xinfang-2022", "xinfang-2022.tests")
+p = run("test", xf, "--coverage", "--format", "json")
+check("test --coverage on the 信访 example", p.returncode == 0, p.stdout[-300:] + p.stderr[-300:])
+if p.returncode == 0:
+    cov = json.loads(p.stdout)["coverage"]
+    check("...counts the caps per sub-period and the groups", cov["period_caps"] == {"covered": 2, "total": 2}
+          and cov["groups"] == {"covered": 3, "total": 3}, cov)
+    lines = [r["what"] for r in cov["lines"]]
+    check("...one line per group a ranking runs within", "重复信访排名: a rank is awarded within 乡镇" in lines
+          and "重复信访排名: a rank is awarded within 县直部门" in lines, lines)
+    check("...and a line for the records of units outside 仅",
+          "越级上访 (仅 乡镇): a unit outside it has records, which do not count" in lines, lines)
+with open(xf_tests, encoding="utf-8") as f:
+    first = f.read().split("\n测试 ")[1]
+one = os.path.join(TMP, "xinfang-first.tests")
+with open(one, "w", encoding="utf-8") as f:
+    f.write("测试 " + first)
+p = run("test", xf, "--tests", one, "--coverage", "--format", "json")
+check("test --coverage with the first test only", p.returncode == 0, p.stdout[-300:] + p.stderr[-300:])
+if p.returncode == 0:
+    cov = json.loads(p.stdout)["coverage"]
+    check("...reaches no cap per sub-period and not every group", cov["period_caps"] == {"covered": 0, "total": 2}
+          and cov["groups"]["covered"] < 3, cov)
+    missed = [r["what"] for r in cov["lines"] if not r["covered"]]
+    check("...and lists them as not covered", "重复信访: a sub-period reaches its cap 3" in missed, missed)
+p = run_zh("test", xf, "--tests", one, "--coverage")
+check("...in Chinese by default", "重复信访：有一期达到每期上限 3" in p.stdout.decode() and "每期上限 0/2" in p.stdout.decode(),
+      p.stdout.decode()[-600:])
+
+# Each warning is printed once by run, test and diff (also when diff is given one file twice
+# or records to measure the impact with).
+warned = os.path.join(TMP, "warned.rules")
+with open(os.path.join(LANG, "30_check_warnings.rules"), encoding="utf-8") as f:
+    warned_text = f.read()
+with open(warned, "w", encoding="utf-8") as f:
+    f.write(warned_text)
+with open(os.path.join(TMP, "warned.tests"), "w", encoding="utf-8") as f:
+    f.write('测试 一条 {\n  记录 {"type": "a", "date": "2022-02-01", "unit": "甲"}\n  预期 甲 乙 = 1\n}\n')
+warned_events = os.path.join(TMP, "warned.jsonl")
+with open(warned_events, "w", encoding="utf-8") as f:
+    f.write('{"type": "a", "date": "2022-02-01", "unit": "甲"}\n')
+for name, args in [("run", ["run", warned, "--events", warned_events, "-o", os.path.join(TMP, "warned.json")]),
+                   ("test", ["test", warned]),
+                   ("diff of one file with itself", ["diff", warned, warned]),
+                   ("diff with records", ["diff", warned, warned, "--events", warned_events])]:
+    p = run(*args)
+    lines = [l for l in p.stderr.decode().splitlines() if ": warning: " in l]
+    check(f"{name} prints each warning once", p.returncode == 0 and len(lines) >= 6 and len(lines) == len(set(lines)),
+          p.stderr.decode()[-800:])
+
 finish()
