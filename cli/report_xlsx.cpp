@@ -16,6 +16,7 @@
 #include "runtime/bytecode.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/output_file.hpp"
+#include "runtime/xlsx_error.hpp"
 
 namespace rb {
 
@@ -181,7 +182,7 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
   }
   lxw_workbook* book = workbook_new(out.open_name().c_str());
   if (!book) {
-    error = fmt::format("cannot write '{}': cannot create the workbook", path);
+    error = tr(Msg::cannot_write_file, path, text(Msg::template_cannot_create));
     return false;
   }
   const Formats f(book, r.decimals);
@@ -277,7 +278,7 @@ bool write_xlsx(const Result& r, const ReportMeta& meta, const std::string& path
   workbook_set_properties(book, &props);
   lxw_error status = workbook_close(book);
   if (status != LXW_NO_ERROR) {
-    error = fmt::format("cannot write '{}': {}", path, lxw_strerror(status));
+    error = tr(Msg::cannot_write_file, path, xlsx_error_text(status));
     return false;
   }
   if (!out.commit()) {

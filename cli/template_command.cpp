@@ -19,7 +19,9 @@
 #include "compiler/compiler.hpp"
 #include "compiler/parser.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/output_file.hpp"
 #include "runtime/record.hpp"
+#include "runtime/xlsx_error.hpp"
 
 namespace rb {
 
@@ -88,8 +90,13 @@ int template_command(const std::string& rules, const std::string& output) {
     }
   }
 
-  const std::string tmp = output + ".tmp.xlsx";
-  lxw_workbook* book = workbook_new(tmp.c_str());
+  // Written whole or not at all (as every output: runtime/output_file.hpp).
+  OutputFile out(output);
+  if (!out.ok()) {
+    std::cerr << error_line("", out.error());
+    return 1;
+  }
+  lxw_workbook* book = workbook_new(out.open_name().c_str());
   if (book == nullptr) {
     std::cerr << error_line(output, rb::text(Msg::template_cannot_create));
     return 1;
@@ -141,7 +148,6 @@ int template_command(const std::string& rules, const std::string& output) {
     if (ws == nullptr) {
       std::cerr << error_line(rules, tr(Msg::template_bad_sheet_name, sheet_name));
       workbook_close(book);
-      std::remove(tmp.c_str());
       return 1;
     }
     worksheet_freeze_panes(ws, 1, 0);
@@ -200,10 +206,12 @@ int template_command(const std::string& rules, const std::string& output) {
   }
 
   const lxw_error status = workbook_close(book);
-  if (status != LXW_NO_ERROR || std::rename(tmp.c_str(), output.c_str()) != 0) {
-    std::cerr << error_line(output, tr(Msg::template_cannot_write,
-                                       status != LXW_NO_ERROR ? lxw_strerror(status) : rb::text(Msg::template_cannot_move)));
-    std::remove(tmp.c_str());
+  if (status != LXW_NO_ERROR) {
+    std::cerr << error_line(output, tr(Msg::template_cannot_write, xlsx_error_text(status)));
+    return 1;
+  }
+  if (!out.commit()) {
+    std::cerr << error_line("", out.error());
     return 1;
   }
   std::cerr << tr(Msg::template_wrote, output, p.events.size()) << "\n";

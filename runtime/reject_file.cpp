@@ -11,6 +11,7 @@
 #include "csv.hpp"
 #include "messages.hpp"
 #include "platform.hpp"
+#include "xlsx_error.hpp"
 
 namespace rb {
 
@@ -128,7 +129,7 @@ bool RejectFile::write_xlsx(const std::string& path, std::string& error) const {
       worksheet_write_string(sheet, at, static_cast<lxw_col_t>(c), row[c].c_str(), nullptr);
   }
   const lxw_error status = workbook_close(book);
-  if (status != LXW_NO_ERROR) error = tr(Msg::cannot_write_reject_reason, lxw_strerror(status));
+  if (status != LXW_NO_ERROR) error = tr(Msg::cannot_write_reject_reason, xlsx_error_text(status));
   return status == LXW_NO_ERROR;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "runtime/messages.hpp"
+#include "runtime/xlsx_error.hpp"
 
 namespace {
 
@@ -77,5 +78,19 @@ TEST_CASE("the language comes from --lang or the environment, Chinese by default
   rb::set_language(rb::Lang::Zh);
   CHECK(std::string(rb::text(rb::Msg::severity_error)) == "错误");
   CHECK(rb::tr(rb::Msg::error_count_many, 3) == "共 3 个错误");
+  rb::set_language(before);
+}
+
+TEST_CASE("libxlsxwriter's failures are told in the chosen language") {
+  const auto before = rb::language();
+  // 2: LXW_ERROR_CREATING_XLSX_FILE, 3: LXW_ERROR_CREATING_TMPFILE (libxlsxwriter's enum).
+  rb::set_language(rb::Lang::Zh);
+  CHECK(rb::xlsx_error_text(2).find("无法创建文件") == 0);
+  CHECK(rb::xlsx_error_text(3).find("临时文件") != std::string::npos);
+  CHECK(rb::xlsx_error_text(2).find("Error") == std::string::npos);
+  // A status without a message of its own keeps the library's text after ours.
+  CHECK(rb::xlsx_error_text(11).find("写入工作簿时出错（libxlsxwriter 错误 11：") == 0);
+  rb::set_language(rb::Lang::En);
+  CHECK(rb::xlsx_error_text(2).find("cannot create the file") == 0);
   rb::set_language(before);
 }
