@@ -263,7 +263,15 @@ class Lowering {
     }
     AccumulatorDef acc;
     acc.kind = AccKind::KeySet;
-    acc.description = tr(Msg::desc_keys_of, ex.field.text, ex.other.text);
+    // Display names where the rulebook gives them: the excluding event type's and its key's.
+    std::string field_name = ex.field.text, other_name = ex.other.text;
+    if (auto e = s_.event_index.find(ex.other.text); e != s_.event_index.end()) {
+      const EventTypeDef& type = s_.program.events[e->second];
+      if (!type.display.empty()) other_name = type.display;
+      for (const auto& field : type.fields)
+        if (field.name == ex.field.text && !field.display.empty()) field_name = field.display;
+    }
+    acc.description = tr(Msg::desc_keys_of, field_name, other_name);
     uint32_t a = s_.add_accumulator(acc);
     s_.keyset_index[key] = a;
     if (!ors) return a;
@@ -923,12 +931,16 @@ class Lowering {
     AccumulatorDef acc;
     acc.kind = AccKind::KeyMax;
     std::vector<std::string> names;
+    std::string key = n.key.text;  // the key's display name where the first event type gives one
     for (const auto& arm : n.arms) {
       auto e = s_.event_index.find(arm.stream.base.text);
-      const std::string* display = e != s_.event_index.end() ? &s_.program.events[e->second].display : nullptr;
-      names.push_back(display && !display->empty() ? *display : arm.stream.base.text);
+      const EventTypeDef* type = e != s_.event_index.end() ? &s_.program.events[e->second] : nullptr;
+      names.push_back(type && !type->display.empty() ? type->display : arm.stream.base.text);
+      if (type && &arm == &n.arms.front())
+        for (const auto& field : type->fields)
+          if (field.name == n.key.text && !field.display.empty()) key = field.display;
     }
-    acc.description = tr(Msg::desc_highest_per, n.key.text, fmt::join(names, "/"));
+    acc.description = tr(Msg::desc_highest_per, key, fmt::join(names, "/"));
     uint32_t a = add_periodic_accumulator(acc);
     for (const auto& arm : n.arms) {
       auto rs = resolve(arm.stream);
