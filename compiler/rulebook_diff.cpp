@@ -1869,12 +1869,6 @@ ImpactRun run_impact(const Program& old_program, const Program& new_program, con
     std::vector<std::string> problems;
     std::map<std::string, uint64_t> unknown_types, unknown_units;
   };
-  auto quoted_name = [](const std::string& message, const std::string& lead) -> std::optional<std::string> {
-    if (message.compare(0, lead.size(), lead) != 0) return std::nullopt;
-    size_t end = message.find('\'', lead.size());
-    if (end == std::string::npos) return std::nullopt;
-    return message.substr(lead.size(), end - lead.size());
-  };
   auto score = [&](const Program& self, const Program& other) {
     Side side;
     ReadOptions options;
@@ -1889,20 +1883,20 @@ ImpactRun run_impact(const Program& old_program, const Program& new_program, con
       return side;
     }
     for (const auto& e : session.reader().errors()) {
-      if (auto type = quoted_name(e.message, "unknown event type '")) {
+      if (!e.unknown_type.empty()) {
         bool known = std::any_of(other.events.begin(), other.events.end(),
-                                 [&](const EventTypeDef& d) { return d.name == *type; });
+                                 [&](const EventTypeDef& d) { return d.name == e.unknown_type; });
         if (known) {
-          ++side.unknown_types[*type];
+          ++side.unknown_types[e.unknown_type];
           continue;
         }
       }
-      if (auto unit = quoted_name(e.message, "unknown unit '")) {
-        bool known = std::find(other.units.begin(), other.units.end(), *unit) != other.units.end() ||
-                     std::any_of(other.aliases.begin(), other.aliases.end(),
-                                 [&](const auto& a) { return a.first == *unit; });
+      if (!e.unknown_unit.empty()) {
+        const std::string& unit = e.unknown_unit;
+        bool known = std::find(other.units.begin(), other.units.end(), unit) != other.units.end() ||
+                     std::any_of(other.aliases.begin(), other.aliases.end(), [&](const auto& a) { return a.first == unit; });
         if (known) {
-          ++side.unknown_units[*unit];
+          ++side.unknown_units[unit];
           continue;
         }
       }

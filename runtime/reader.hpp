@@ -104,6 +104,9 @@ struct InputError {
   uint32_t line = 0;  // 0: the whole file (e.g. cannot open); in a workbook, the sheet's row
   std::string message;
   std::string place;  // in a workbook, the sheet and cell: "政策解读!C14"
+  // Set when the problem is an unknown event type or unit name: the name as written (for
+  // `rulebook diff`, which leaves out records only the other rulebook knows).
+  std::string unknown_type, unknown_unit;
 };
 
 // "file:line: message", "file:place: message" in a workbook, or "file: message" for line 0.

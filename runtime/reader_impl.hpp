@@ -339,7 +339,7 @@ struct EventReader::Impl {
     ++error_count;
     const bool kept = errors.size() < options.max_errors;
     if (!kept && !rejecting()) return;  // the message is not needed: build nothing
-    InputError e{*file, at_line, build_message(), place(at_line, name)};
+    InputError e{*file, at_line, build_message(), place(at_line, name), {}, {}};
     if (rejecting()) {
       if (reasons.empty()) reason_where = e.place.empty() ? fmt::format("{}:{}", e.file, e.line) : fmt::format("{}:{}", e.file, e.place);
       reasons.push_back(e.message);
@@ -362,7 +362,7 @@ struct EventReader::Impl {
 
   void report_file(const std::string& name, std::string message) {
     ++error_count;
-    if (errors.size() < options.max_errors) errors.push_back(InputError{name, 0, std::move(message), {}});
+    if (errors.size() < options.max_errors) errors.push_back(InputError{name, 0, std::move(message), {}, {}, {}});
   }
 
   // --- values ----------------------------------------------------------------------------
@@ -406,6 +406,8 @@ struct EventReader::Impl {
 
   bool resolve_unit(std::string_view text, uint32_t& unit);
 
+  // Reports an unknown unit name in field `name`, marked as such for `rulebook diff`.
+  void report_unknown_unit(uint32_t name, std::string_view text);
   std::string unknown_unit_message(std::string_view text);
 
   std::string row_key_text(const TableDef& table, uint32_t row) const;
@@ -475,7 +477,7 @@ struct EventReader::Impl {
   void report_file_line(uint32_t at_line, std::string message) {
     ++error_count;
     if (errors.size() < options.max_errors)
-      errors.push_back(InputError{*file, at_line, std::move(message), place(at_line, UINT32_MAX)});
+      errors.push_back(InputError{*file, at_line, std::move(message), place(at_line, UINT32_MAX), {}, {}});
   }
 
   bool read_header(const CsvSplitter& csv, std::vector<int64_t>& columns, uint32_t base);

@@ -337,6 +337,12 @@ std::string EventReader::Impl::unknown_unit_message(std::string_view text) {
   return tr(Msg::unknown_unit, show(text), near.hint());
 }
 
+void EventReader::Impl::report_unknown_unit(uint32_t name, std::string_view text) {
+  const size_t kept = errors.size();
+  report_field(line, name, [&] { return unknown_unit_message(text); });
+  if (errors.size() > kept) errors.back().unknown_unit = std::string(text);
+}
+
 std::string EventReader::Impl::row_key_text(const TableDef& table, uint32_t row) const {
   std::string out;
   for (uint32_t sym : table.rows[row].keys) {
@@ -372,6 +378,7 @@ void EventReader::Impl::validate() {
     if (text_of(*tv, name_type, text)) {
       type = type_ids.find(text);
       if (type < 0) {
+        const size_t kept = errors.size();
         report_field(line, name_type, [&] {
           Nearest near(text);
           for (const auto& ev : program.events) {
@@ -380,6 +387,7 @@ void EventReader::Impl::validate() {
           }
           return tr(Msg::unknown_event_type, show(text), near.hint());
         });
+        if (errors.size() > kept) errors.back().unknown_type = std::string(text);
       }
     }
   }
@@ -467,7 +475,7 @@ void EventReader::Impl::validate() {
         if (!text_of(*v, sp.name, text)) break;
         uint32_t unit = 0;
         if (!resolve_unit(text, unit)) {
-          report_field(line, sp.name, [&] { return unknown_unit_message(text); });
+          report_unknown_unit(sp.name, text);
           break;
         }
         rec.fields[s] = Rational(unit);
@@ -541,7 +549,7 @@ void EventReader::Impl::validate() {
       if (!text_of(*v, un, text)) continue;
       uint32_t unit = 0;
       if (!resolve_unit(text, unit)) {
-        report_field(line, un, [&] { return unknown_unit_message(text); });
+        report_unknown_unit(un, text);
       } else if (unit != row_unit) {
         mismatch(un, text);
       }
