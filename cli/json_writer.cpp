@@ -49,43 +49,38 @@ void append_escaped_control(std::string& out, unsigned char c) {
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   const size_t n = s.size();
-  size_t i = 0;
+  size_t i = 0, run = 0;  // s[run, i) is text to copy as it is
   while (i < n) {
-    const size_t start = i;
-    while (i < n) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++i;
-    }
-    out.append(s.data() + start, i - start);
-    if (i == n) break;
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      append_escaped_control(out, c);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
       ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out.append(s.data() + run, i - run);
+      append_escaped_control(out, c);
+      run = ++i;
       continue;
     }
     unsigned char lo, hi;
     const int len = sequence_length(c, lo, hi);
-    if (len == 0) {  // a byte that leads nothing: replaced
-      out += kReplacement;
-      ++i;
-      continue;
-    }
-    size_t k = 1;
-    for (; k < static_cast<size_t>(len) && i + k < n; ++k) {
+    size_t k = len == 0 ? 0 : 1;
+    for (; k > 0 && k < static_cast<size_t>(len) && i + k < n; ++k) {
       const auto b = static_cast<unsigned char>(s[i + k]);
       if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) break;
     }
-    if (k == static_cast<size_t>(len)) {
-      out.append(s.data() + i, k);
-    } else {
-      // A sequence cut short: one U+FFFD for it; the byte that broke it is read again as
-      // the start of what follows (at the end of the text there is none).
-      out += kReplacement;
+    if (len != 0 && k == static_cast<size_t>(len)) {
+      i += k;
+      continue;
     }
-    i += k;
+    // A byte that leads nothing is replaced; so is a sequence cut short, and the byte that
+    // broke it is read again as the start of what follows (at the end there is none).
+    out.append(s.data() + run, i - run);
+    out += kReplacement;
+    i += len == 0 ? 1 : k;
+    run = i;
   }
+  out.append(s.data() + run, n - run);
   out += '"';
 }
 
