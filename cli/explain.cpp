@@ -12,8 +12,6 @@ namespace rb {
 
 namespace {
 
-using ordered_json = nlohmann::ordered_json;
-
 std::string num(const Rational& v) { return format_decimal(v, 4); }
 
 std::string where(const TraceRecord& r) { return r.file.empty() ? std::string() : fmt::format("{}:{}", r.file, r.line); }
@@ -169,76 +167,92 @@ void vetoes(const TraceNode& n, const std::string& unit, std::string& out) {
 
 }  // namespace
 
-ordered_json trace_json(const TraceNode& n) {
-  ordered_json j;
-  j["name"] = n.name;
-  j["kind"] = n.kind;
-  if (!n.role.empty()) j["role"] = n.role;
-  if (!n.citation.empty()) j["citation"] = n.citation;
-  if (n.line) j["line"] = n.line;
-  j["value"] = to_double_rounded(n.value, 6);
-  if (n.cap) j["cap"] = to_double_rounded(*n.cap, 6);
-  if (n.before_cap) j["before_cap"] = to_double_rounded(*n.before_cap, 6);
+void trace_json(JsonWriter& w, const TraceNode& n) {
+  w.begin_object();
+  w.key("name").value(n.name);
+  w.key("kind").value(n.kind);
+  if (!n.role.empty()) w.key("role").value(n.role);
+  if (!n.citation.empty()) w.key("citation").value(n.citation);
+  if (n.line) w.key("line").value(n.line);
+  w.key("value").value(to_double_rounded(n.value, 6));
+  if (n.cap) w.key("cap").value(to_double_rounded(*n.cap, 6));
+  if (n.before_cap) w.key("before_cap").value(to_double_rounded(*n.before_cap, 6));
   if (n.substituted) {
-    j["substitution"] = {{"mean", to_double_rounded(n.mean, 6)},
-                         {"own_value", to_double_rounded(n.own_value.value_or(Rational(0)), 6)},
-                         {"over", n.mean_over}};
+    w.key("substitution").begin_object();
+    w.key("mean").value(to_double_rounded(n.mean, 6));
+    w.key("own_value").value(to_double_rounded(n.own_value.value_or(Rational(0)), 6));
+    w.key("over").strings(n.mean_over);
+    w.end_object();
   }
-  if (n.ranked)
-    j["ranking"] = {{"value", to_double_rounded(n.rank_value, 6)}, {"rank", n.rank}, {"ranked_units", n.ranked_units}};
+  if (n.ranked) {
+    w.key("ranking").begin_object();
+    w.key("value").value(to_double_rounded(n.rank_value, 6));
+    w.key("rank").value(n.rank);
+    w.key("ranked_units").value(n.ranked_units);
+    w.end_object();
+  }
   if (!n.accumulators.empty()) {
-    ordered_json accs = ordered_json::array();
+    w.key("accumulators").begin_array();
     for (const auto& a : n.accumulators) {
-      ordered_json ja;
-      ja["description"] = a.description;
-      ja["total"] = to_double_rounded(a.total, 6);
-      ordered_json recs = ordered_json::array();
+      w.begin_object();
+      w.key("description").value(a.description);
+      w.key("total").value(to_double_rounded(a.total, 6));
+      w.key("records").begin_array();
       for (const auto& r : a.records) {
-        ordered_json jr;
+        w.begin_object();
         if (!r.file.empty()) {
-          jr["file"] = r.file;
-          jr["line"] = r.line;
-          jr["type"] = r.type;
+          w.key("file").value(r.file);
+          w.key("line").value(r.line);
+          w.key("type").value(r.type);
         }
-        jr["date"] = r.date;
-        if (!r.key.empty()) jr["key"] = r.key;
-        jr["amount"] = to_double_rounded(r.amount, 6);
-        jr["counted"] = r.counted;
-        if (!r.note.empty()) jr["note"] = r.note;
-        recs.push_back(jr);
+        w.key("date").value(r.date);
+        if (!r.key.empty()) w.key("key").value(r.key);
+        w.key("amount").value(to_double_rounded(r.amount, 6));
+        w.key("counted").value(r.counted);
+        if (!r.note.empty()) w.key("note").value(r.note);
+        w.end_object();
       }
-      ja["records"] = recs;
-      accs.push_back(ja);
+      w.end_array();
+      w.end_object();
     }
-    j["accumulators"] = accs;
+    w.end_array();
   }
+  // Objects keyed by names: written as ordered_json's obj[name] = value filled them.
+  auto numbers = [&w](const std::vector<std::pair<std::string, Rational>>& pairs) {
+    w.begin_object();
+    write_members(
+        w, pairs.size(), [&](size_t i) { return std::string_view(pairs[i].first); },
+        [&](size_t i) { w.value(to_double_rounded(pairs[i].second, 6)); });
+    w.end_object();
+  };
   if (!n.cross_unit.empty()) {
-    ordered_json cs = ordered_json::array();
+    w.key("across_units").begin_array();
     for (const auto& c : n.cross_unit) {
-      ordered_json over = ordered_json::object();
-      for (const auto& [unit, v] : c.over) over[unit] = to_double_rounded(v, 6);
-      cs.push_back({{"what", c.what}, {"value", to_double_rounded(c.value, 6)}, {"over", over}});
+      w.begin_object();
+      w.key("what").value(c.what);
+      w.key("value").value(to_double_rounded(c.value, 6));
+      w.key("over");
+      numbers(c.over);
+      w.end_object();
     }
-    j["across_units"] = cs;
+    w.end_array();
   }
   if (!n.periods.empty()) {
-    ordered_json periods = ordered_json::object();
-    for (const auto& [label, v] : n.periods) periods[label] = to_double_rounded(v, 6);
-    j["periods"] = periods;
-    j["combined"] = n.combined;
+    w.key("periods");
+    numbers(n.periods);
+    w.key("combined").value(n.combined);
   }
   if (!n.uses.empty()) {
-    ordered_json uses = ordered_json::object();
-    for (const auto& [name, v] : n.uses) uses[name] = to_double_rounded(v, 6);
-    j["uses"] = uses;
+    w.key("uses");
+    numbers(n.uses);
   }
-  if (!n.notes.empty()) j["notes"] = n.notes;
+  if (!n.notes.empty()) w.key("notes").strings(n.notes);
   if (!n.children.empty()) {
-    ordered_json children = ordered_json::array();
-    for (const auto& c : n.children) children.push_back(trace_json(c));
-    j["children"] = children;
+    w.key("children").begin_array();
+    for (const auto& c : n.children) trace_json(w, c);
+    w.end_array();
   }
-  return j;
+  w.end_object();
 }
 
 std::string explain_tree(const UnitTrace& trace, const TraceNode& root) {

@@ -2,14 +2,16 @@
 // `rulebook explain` prints, and the prose an office would put in its notice.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include "cli/json_writer.hpp"
 
 #include "runtime/result.hpp"
 
 namespace rb {
 
-nlohmann::ordered_json trace_json(const TraceNode& node);
+// The trace of a node as JSON (docs/trace.md), written as the value `w` expects next.
+void trace_json(JsonWriter& w, const TraceNode& node);
 
 // The derivation of one unit's score as an indented tree; `item` narrows it to the node of
 // that name (empty: the whole score).

@@ -1,6 +1,7 @@
 #include "cli/format.hpp"
 
 #include "cli/explain.hpp"
+#include "cli/json_writer.hpp"
 #include "runtime/bytecode.hpp"
 #include "runtime/csv.hpp"
 #include "runtime/messages.hpp"
@@ -10,14 +11,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <numeric>
 
 namespace rb {
 
 namespace {
-
-using ordered_json = nlohmann::ordered_json;
 
 uint32_t next_code_point(const std::string& s, size_t& i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
@@ -211,66 +209,102 @@ size_t display_width(const std::string& text) {
   return width;
 }
 
+namespace {
+
+// A rulebook's numbers as the JSON has them: rounded to `decimals`.
+template <class Pairs>
+void number_members(JsonWriter& w, const Pairs& pairs, int decimals) {
+  w.begin_object();
+  write_members(
+      w, pairs.size(), [&](size_t i) { return std::string_view(pairs[i].first); },
+      [&](size_t i) { w.value(to_double_rounded(pairs[i].second, decimals)); });
+  w.end_object();
+}
+
+void unit_json(JsonWriter& w, const Result& r, size_t index) {
+  const UnitResult& u = r.units[index];
+  w.begin_object();
+  w.key("unit").value(u.unit);
+  if (u.assessed) {
+    w.key("score").value(to_double_rounded(u.score, r.decimals));
+  } else {
+    w.key("score").null();
+    w.key("assessed").value(false);
+    w.key("not_assessed_reason").value(u.not_assessed_reason);
+  }
+  w.key("vetoed").value(u.vetoed);
+  if (r.graded) w.key("grade").value(u.grade);
+  w.key("categories");
+  number_members(w, u.categories, r.decimals);
+  w.key("vetoes").strings(u.veto_items);
+  std::vector<const NodeValue*> scored, ranked;
+  for (const auto& it : u.items) {
+    if (it.kind != "veto" && it.applies) scored.push_back(&it);
+    if (it.has_rank) ranked.push_back(&it);
+  }
+  w.key("items").begin_object();
+  write_members(
+      w, scored.size(), [&](size_t i) { return std::string_view(scored[i]->name); },
+      [&](size_t i) { w.value(to_double_rounded(scored[i]->value, r.decimals)); });
+  w.end_object();
+  if (!ranked.empty()) {
+    w.key("ranks").begin_object();
+    write_members(
+        w, ranked.size(), [&](size_t i) { return std::string_view(ranked[i]->name); },
+        [&](size_t i) {
+          const NodeValue& it = *ranked[i];
+          w.begin_object();
+          w.key("rank").value(it.rank);
+          w.key("of").value(it.ranked);
+          if (!it.rank_class.empty()) w.key("within").value(it.rank_class);
+          w.end_object();
+        });
+    w.end_object();
+  }
+  if (!r.indicator_names.empty()) {
+    w.key("indicators");
+    number_members(w, u.indicators, 6);
+  }
+  w.key("outputs");
+  number_members(w, u.outputs, r.decimals);
+  if (index < r.traces.size()) {
+    w.key("trace");
+    trace_json(w, r.traces[index].score);
+    if (!r.traces[index].indicators.empty()) {
+      w.key("indicator_traces").begin_array();
+      for (const auto& t : r.traces[index].indicators) trace_json(w, t);
+      w.end_array();
+    }
+  }
+  w.end_object();
+}
+
+}  // namespace
+
 std::string format_json(const Result& r) {
-  ordered_json doc;
-  doc["rulebook"] = r.title;
-  doc["period"] = {{"from", r.period_from}, {"to", r.period_to}};
-  ordered_json params = ordered_json::object();
-  for (const auto& p : r.params) {
-    if (p.is_date) params[p.name] = format_date(static_cast<int32_t>(p.value.num));
-    else params[p.name] = to_double_rounded(p.value, 6);
-  }
-  doc["params"] = params;
-  ordered_json units = ordered_json::array();
-  for (const auto& u : r.units) {
-    ordered_json j;
-    j["unit"] = u.unit;
-    if (u.assessed) {
-      j["score"] = to_double_rounded(u.score, r.decimals);
-    } else {
-      j["score"] = nullptr;
-      j["assessed"] = false;
-      j["not_assessed_reason"] = u.not_assessed_reason;
-    }
-    j["vetoed"] = u.vetoed;
-    if (r.graded) j["grade"] = u.grade;
-    ordered_json cats = ordered_json::object();
-    for (const auto& [name, v] : u.categories) cats[name] = to_double_rounded(v, r.decimals);
-    j["categories"] = cats;
-    j["vetoes"] = u.veto_items;
-    ordered_json items = ordered_json::object();
-    for (const auto& it : u.items)
-      if (it.kind != "veto" && it.applies) items[it.name] = to_double_rounded(it.value, r.decimals);
-    j["items"] = items;
-    ordered_json item_ranks = ordered_json::object();
-    for (const auto& it : u.items) {
-      if (!it.has_rank) continue;
-      ordered_json jr = {{"rank", it.rank}, {"of", it.ranked}};
-      if (!it.rank_class.empty()) jr["within"] = it.rank_class;
-      item_ranks[it.name] = jr;
-    }
-    if (!item_ranks.empty()) j["ranks"] = item_ranks;
-    if (!r.indicator_names.empty()) {
-      ordered_json indicators = ordered_json::object();
-      for (const auto& [name, v] : u.indicators) indicators[name] = to_double_rounded(v, 6);
-      j["indicators"] = indicators;
-    }
-    ordered_json outputs = ordered_json::object();
-    for (const auto& [name, v] : u.outputs) outputs[name] = to_double_rounded(v, r.decimals);
-    j["outputs"] = outputs;
-    size_t index = units.size();
-    if (index < r.traces.size()) {
-      j["trace"] = trace_json(r.traces[index].score);
-      if (!r.traces[index].indicators.empty()) {
-        ordered_json ind = ordered_json::array();
-        for (const auto& t : r.traces[index].indicators) ind.push_back(trace_json(t));
-        j["indicator_traces"] = ind;
-      }
-    }
-    units.push_back(j);
-  }
-  doc["units"] = units;
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("rulebook").value(r.title);
+  w.key("period").begin_object();
+  w.key("from").value(r.period_from);
+  w.key("to").value(r.period_to);
+  w.end_object();
+  w.key("params").begin_object();
+  write_members(
+      w, r.params.size(), [&](size_t i) { return std::string_view(r.params[i].name); },
+      [&](size_t i) {
+        const auto& p = r.params[i];
+        if (p.is_date) w.value(format_date(static_cast<int32_t>(p.value.num)));
+        else w.value(to_double_rounded(p.value, 6));
+      });
+  w.end_object();
+  w.key("units").begin_array();
+  for (size_t i = 0; i < r.units.size(); ++i) unit_json(w, r, i);
+  w.end_array();
+  w.end_object();
+  out += '\n';
+  return out;
 }
 
 std::string format_table(const Result& r, bool by_group) {
