@@ -224,6 +224,13 @@ class Lowering {
     return it == s_.streams.end() ? nullptr : &it->second->stream;
   }
 
+  // A field's display name where the rulebook gives one, else its name.
+  static std::string shown_field(const EventTypeDef& type, const std::string& name) {
+    for (const auto& field : type.fields)
+      if (field.name == name) return field.display.empty() ? name : field.display;
+    return name;
+  }
+
   std::optional<int32_t> field_slot(uint32_t type, const ast::Name& field) {
     const auto& def = s_.program.events[type];
     for (size_t i = 0; i < def.fields.size(); ++i)
@@ -268,8 +275,7 @@ class Lowering {
     if (auto e = s_.event_index.find(ex.other.text); e != s_.event_index.end()) {
       const EventTypeDef& type = s_.program.events[e->second];
       if (!type.display.empty()) other_name = type.display;
-      for (const auto& field : type.fields)
-        if (field.name == ex.field.text && !field.display.empty()) field_name = field.display;
+      field_name = shown_field(type, ex.field.text);
     }
     acc.description = tr(Msg::desc_keys_of, field_name, other_name);
     uint32_t a = s_.add_accumulator(acc);
@@ -936,9 +942,7 @@ class Lowering {
       auto e = s_.event_index.find(arm.stream.base.text);
       const EventTypeDef* type = e != s_.event_index.end() ? &s_.program.events[e->second] : nullptr;
       names.push_back(type && !type->display.empty() ? type->display : arm.stream.base.text);
-      if (type && &arm == &n.arms.front())
-        for (const auto& field : type->fields)
-          if (field.name == n.key.text && !field.display.empty()) key = field.display;
+      if (type && &arm == &n.arms.front()) key = shown_field(*type, n.key.text);
     }
     acc.description = tr(Msg::desc_highest_per, key, fmt::join(names, "/"));
     uint32_t a = add_periodic_accumulator(acc);
