@@ -337,7 +337,7 @@ class Printer {
       return std::string("单位 ") + (u->negated ? "不属于 " : "属于 ") + source_name(u->registry.text);
     if (const auto* by = std::get_if<ByValue>(&e.node)) {
       int group = next_group_++;
-      std::string label_text = "按 " + field_name(by->field.text) + " 的分值";
+      std::string label_text = tr(Msg::diff_by_amounts, field_name(by->field.text));
       std::string s = "按 " + field_name(by->field.text) + " {";
       for (const auto& arm : by->arms) {
         std::string key = source_name(arm.key.text);
@@ -483,11 +483,11 @@ bool leaf_equal(const Leaf& a, const Leaf& b) {
 
 std::string param_note(const Leaf& a, const Leaf& b) {
   std::vector<std::string> notes;
-  if (!a.param.empty()) notes.push_back("原为参数 " + a.param);
-  if (!b.param.empty()) notes.push_back("现为参数 " + b.param);
+  if (!a.param.empty()) notes.push_back(tr(Msg::diff_was_param, a.param));
+  if (!b.param.empty()) notes.push_back(tr(Msg::diff_now_param, b.param));
   if (notes.empty()) return "";
-  if (same_value(a, b)) notes.push_back("值不变");
-  return "（" + join(notes, "，") + "）";
+  if (same_value(a, b)) notes.push_back(rb::text(Msg::diff_same_value));
+  return tr(Msg::diff_paren, join(notes, rb::text(Msg::diff_comma)));
 }
 
 // Phrases for the values that differ between two rules of the same shape:
@@ -546,7 +546,15 @@ std::string number_text(const ast::Expr* e, const std::string& fallback) {
   return print_expr(*e);
 }
 
-std::string line_note(uint32_t line) { return line ? fmt::format("（第 {} 行）", line) : ""; }
+std::string line_note(uint32_t line) { return line ? tr(Msg::diff_line_note, line) : ""; }
+
+// "（附件1 …）" after a name, nothing when there is no citation.
+std::string citation_note(const std::string& citation) { return citation.empty() ? "" : tr(Msg::diff_paren, citation); }
+
+// Phrases joined into one clause: "…；…".
+std::string clauses(const std::vector<std::string>& parts) { return join(parts, rb::text(Msg::diff_clause_separator)); }
+
+std::string list_text(const std::vector<std::string>& parts) { return join(parts, rb::text(Msg::list_separator)); }
 
 // ======================================================================== one rulebook
 
@@ -694,28 +702,36 @@ struct Book {
   }
   std::string text(const ast::StreamRef& s) const { return print_stream(s, source); }
 
+  // As the rulebook writes it ("2022-01-01 至 2022-12-31"), and as the report says it.
   std::string period_text() const {
     return period ? date_text(period->from) + " 至 " + date_text(period->to) : "";
   }
+  std::string period_shown() const { return period ? tr(Msg::diff_from_to, date_text(period->from), date_text(period->to)) : ""; }
 };
 
 std::string category_label(const ast::Category& c) {
   switch (c.kind) {
-    case ast::CategoryKind::Veto: return "否决项 " + c.name.text;
-    case ast::CategoryKind::Deduction: return "扣分类 " + c.name.text;
-    case ast::CategoryKind::Bonus: return "加分类 " + c.name.text;
-    case ast::CategoryKind::Points: return "计分类 " + c.name.text;
+    case ast::CategoryKind::Veto: return tr(Msg::diff_category_veto, c.name.text);
+    case ast::CategoryKind::Deduction: return tr(Msg::diff_category_deduction, c.name.text);
+    case ast::CategoryKind::Bonus: return tr(Msg::diff_category_bonus, c.name.text);
+    case ast::CategoryKind::Points: return tr(Msg::diff_category_points, c.name.text);
   }
   return c.name.text;
 }
 
+// A category's kind as the rulebook writes it (the JSON's values), and as the report says it.
 const char* kind_word(ast::CategoryKind k) {
   return k == ast::CategoryKind::Veto ? "否决项" : k == ast::CategoryKind::Deduction ? "扣分" : k == ast::CategoryKind::Points ? "计分" : "加分";
 }
 
-std::string node_label(const NodeInfo& n) {
-  return std::string(n.is_item ? "条目 " : "分组 ") + n.name + (n.citation.empty() ? "" : "（" + n.citation + "）");
+const char* kind_shown(ast::CategoryKind k) {
+  return rb::text(k == ast::CategoryKind::Veto        ? Msg::diff_kind_veto
+                  : k == ast::CategoryKind::Deduction ? Msg::diff_kind_deduction
+                  : k == ast::CategoryKind::Points    ? Msg::diff_kind_points
+                                                      : Msg::diff_kind_bonus);
 }
+
+std::string node_label(const NodeInfo& n) { return tr(n.is_item ? Msg::diff_item : Msg::diff_group, n.name, citation_note(n.citation)); }
 
 std::string cap_text(const ast::Expr* cap) { return cap ? number_text(cap, "") : "不设上限"; }
 
@@ -755,6 +771,11 @@ std::string names_text(const std::vector<ast::Name>& names) {
 
 // ======================================================================== the diff
 
+// Where a table's rows come from: the rulebook itself or a file.
+std::string table_source(const std::string& file) {
+  return file.empty() ? std::string(rb::text(Msg::diff_table_inline)) : tr(Msg::diff_table_from_file, file);
+}
+
 class Differ {
  public:
   Differ(const Book& o, const Book& n, RulebookDiff& out) : o_(o), n_(n), out_(out) {}
@@ -777,9 +798,9 @@ class Differ {
                        const std::string& value_separator, uint32_t old_line, uint32_t new_line) {
     if (added.empty() && removed.empty()) return;
     std::vector<std::string> parts;
-    if (!added.empty()) parts.push_back("新增 " + join(added, "、"));
-    if (!removed.empty()) parts.push_back("删除 " + join(removed, "、"));
-    auto& c = add(section, "changed", what, name, label + " " + name + ": " + join(parts, "；"));
+    if (!added.empty()) parts.push_back(tr(Msg::diff_added, list_text(added)));
+    if (!removed.empty()) parts.push_back(tr(Msg::diff_removed, list_text(removed)));
+    auto& c = add(section, "changed", what, name, label + " " + name + ": " + clauses(parts));
     c.aspect = "members";
     c.old_value = join(removed, value_separator);
     c.new_value = join(added, value_separator);
@@ -791,8 +812,8 @@ class Differ {
   void display_changed(DiffSection section, const std::string& what, const std::string& label, const std::string& name,
                        const std::string& was, const std::string& now, uint32_t old_line, uint32_t new_line) {
     if (was == now) return;
-    auto quoted = [](const std::string& d) { return d.empty() ? std::string("（无）") : "\"" + d + "\""; };
-    auto& c = add(section, "changed", what, name, label + " " + name + " 的显示名 " + quoted(was) + " → " + quoted(now));
+    auto quoted = [](const std::string& d) { return d.empty() ? std::string(rb::text(Msg::diff_none)) : "\"" + d + "\""; };
+    auto& c = add(section, "changed", what, name, tr(Msg::diff_display, label, name, quoted(was), quoted(now)));
     c.aspect = "display";
     c.old_value = was;
     c.new_value = now;
@@ -821,7 +842,7 @@ class Differ {
   void header() {
     std::string ot = o_.title ? o_.title->text : "", nt = n_.title ? n_.title->text : "";
     if (ot != nt) {
-      auto& c = add(DiffSection::Header, "changed", "title", "考核", "标题: “" + ot + "” → “" + nt + "”");
+      auto& c = add(DiffSection::Header, "changed", "title", "考核", tr(Msg::diff_title, ot, nt));
       c.aspect = "title";
       c.old_value = ot;
       c.new_value = nt;
@@ -830,7 +851,7 @@ class Differ {
     }
     std::string op = o_.period_text(), np = n_.period_text();
     if (op != np) {
-      auto& c = add(DiffSection::Header, "changed", "period", "考核期", "考核期: " + op + " → " + np);
+      auto& c = add(DiffSection::Header, "changed", "period", "考核期", tr(Msg::diff_period, o_.period_shown(), n_.period_shown()));
       c.aspect = "period";
       c.old_value = op;
       c.new_value = np;
@@ -841,21 +862,24 @@ class Differ {
     const ast::Expr* nb = n_.base ? n_.base->value.get() : nullptr;
     std::string obt = number_text(ob, "100"), nbt = number_text(nb, "100");
     if (number_of(ob).value_or(100) != number_of(nb).value_or(100) || (!number_of(ob) && obt != nbt)) {
-      auto& c = add(DiffSection::Header, "changed", "base_score", "基础分", "基础分: " + obt + " → " + nbt);
+      auto& c = add(DiffSection::Header, "changed", "base_score", "基础分", tr(Msg::diff_base, obt, nbt));
       c.aspect = "base";
       c.old_value = obt;
       c.new_value = nbt;
     }
-    auto range = [](const Book& b) {
-      if (!b.range) return std::string("0 至 100");
-      return number_text(b.range->low.get(), "0") + " 至 " + number_text(b.range->high.get(), "100");
+    // As written (the JSON's values) or as the report says it.
+    auto range = [](const Book& b, bool shown = false) {
+      std::string low = b.range ? number_text(b.range->low.get(), "0") : "0";
+      std::string high = b.range ? number_text(b.range->high.get(), "100") : "100";
+      return shown ? tr(Msg::diff_from_to, low, high) : low + " 至 " + high;
     };
     auto range_values = [](const Book& b) {
       if (!b.range) return std::make_pair(Rational(0), Rational(100));
       return std::make_pair(number_of(b.range->low.get()).value_or(0), number_of(b.range->high.get()).value_or(100));
     };
     if (range_values(o_) != range_values(n_)) {
-      auto& c = add(DiffSection::Header, "changed", "score_range", "得分范围", "得分范围: " + range(o_) + " → " + range(n_));
+      auto& c = add(DiffSection::Header, "changed", "score_range", "得分范围",
+                    tr(Msg::diff_range, range(o_, true), range(n_, true)));
       c.aspect = "range";
       c.old_value = range(o_);
       c.new_value = range(n_);
@@ -869,7 +893,7 @@ class Differ {
       const auto* old = Book::find(o_.params, p->name.text);
       std::string value = number_text(p->value.get(), "");
       if (!old) {
-        auto& c = add(DiffSection::Params, "added", "param", p->name.text, "新增参数 " + p->name.text + " = " + value);
+        auto& c = add(DiffSection::Params, "added", "param", p->name.text, tr(Msg::diff_param_added, p->name.text, value));
         c.new_value = value;
         c.new_line = p->span.line;
         continue;
@@ -883,7 +907,7 @@ class Differ {
                                                     : ov->second.days == nv->second.days;
       if (!same) {
         auto& c = add(DiffSection::Params, "changed", "param", p->name.text,
-                      "参数 " + p->name.text + ": " + before + " → " + value);
+                      tr(Msg::diff_param_changed, p->name.text, before, value));
         c.aspect = "default";
         c.old_value = before;
         c.new_value = value;
@@ -895,7 +919,7 @@ class Differ {
       if (Book::find(n_.params, p->name.text)) continue;
       std::string value = number_text(p->value.get(), "");
       auto& c = add(DiffSection::Params, "removed", "param", p->name.text,
-                    "删除参数 " + p->name.text + "（原为 " + value + "）");
+                    tr(Msg::diff_param_removed, p->name.text, value));
       c.old_value = value;
       c.old_line = p->span.line;
     }
@@ -917,8 +941,7 @@ class Differ {
       out_.renamed_units[u] = target;
       bool merger = old_units.count(target) > 0;
       auto& c = add(DiffSection::Units, "renamed", "unit", target,
-                    merger ? u + " 并入 " + target + "（旧名作为别名保留）"
-                           : u + " 更名为 " + target + "（旧名作为别名保留）");
+                    tr(merger ? Msg::diff_unit_merged : Msg::diff_unit_renamed, u, target));
       c.old_name = u;
       if (merger) c.aspect = "merged";
       c.old_line = o_.unit_line.at(u);
@@ -929,12 +952,12 @@ class Differ {
       if (!old_units.count(to)) rename_targets.insert(to);
     for (const auto& u : n_.units) {
       if (old_units.count(u) || rename_targets.count(u)) continue;
-      auto& c = add(DiffSection::Units, "added", "unit", u, "新增单位 " + u);
+      auto& c = add(DiffSection::Units, "added", "unit", u, tr(Msg::diff_unit_added, u));
       c.new_line = n_.unit_line.at(u);
     }
     for (const auto& u : o_.units) {
       if (new_units.count(u) || out_.renamed_units.count(u)) continue;
-      auto& c = add(DiffSection::Units, "removed", "unit", u, "删除单位 " + u);
+      auto& c = add(DiffSection::Units, "removed", "unit", u, tr(Msg::diff_unit_removed, u));
       c.old_line = o_.unit_line.at(u);
     }
     // Unit groups, with the old members under their new names.
@@ -944,7 +967,7 @@ class Differ {
       for (const auto& m : g->members) members.push_back(m.text);
       if (!old) {
         auto& c = add(DiffSection::Units, "added", "unit_group", g->name.text,
-                      "新增单位组 " + g->name.text + "（" + join(members, "、") + "）");
+                      tr(Msg::diff_unit_group_added, g->name.text, list_text(members)));
         c.new_line = g->span.line;
         continue;
       }
@@ -955,12 +978,12 @@ class Differ {
         if (!before.count(m)) added.push_back(m);
       for (const auto& m : old->members)
         if (!after.count(renamed(m.text))) removed.push_back(m.text);
-      members_changed(DiffSection::Units, "unit_group", "单位组", g->name.text, added, removed, "、", old->span.line,
+      members_changed(DiffSection::Units, "unit_group", rb::text(Msg::diff_unit_group), g->name.text, added, removed, "、", old->span.line,
                       g->span.line);
     }
     for (const auto* g : o_.unit_groups) {
       if (Book::find(n_.unit_groups, g->name.text)) continue;
-      auto& c = add(DiffSection::Units, "removed", "unit_group", g->name.text, "删除单位组 " + g->name.text);
+      auto& c = add(DiffSection::Units, "removed", "unit_group", g->name.text, tr(Msg::diff_unit_group_removed, g->name.text));
       c.old_line = g->span.line;
     }
     // Aliases, except those that keep a renamed unit's old name.
@@ -969,12 +992,12 @@ class Differ {
       auto old = o_.alias_target.find(a->alias.text);
       if (old == o_.alias_target.end()) {
         auto& c = add(DiffSection::Units, "added", "alias", a->alias.text,
-                      "新增别名 " + a->alias.text + " = " + a->target.text);
+                      tr(Msg::diff_alias_added, a->alias.text, a->target.text));
         c.new_value = a->target.text;
         c.new_line = a->span.line;
       } else if (renamed(old->second) != a->target.text) {
         auto& c = add(DiffSection::Units, "changed", "alias", a->alias.text,
-                      "别名 " + a->alias.text + ": 指向 " + old->second + " → " + a->target.text);
+                      tr(Msg::diff_alias_changed, a->alias.text, old->second, a->target.text));
         c.aspect = "alias_target";
         c.old_value = old->second;
         c.new_value = a->target.text;
@@ -984,7 +1007,7 @@ class Differ {
     for (const auto* a : o_.aliases) {
       if (n_.alias_target.count(a->alias.text)) continue;
       auto& c = add(DiffSection::Units, "removed", "alias", a->alias.text,
-                    "删除别名 " + a->alias.text + "（原指 " + a->target.text + "）");
+                    tr(Msg::diff_alias_removed, a->alias.text, a->target.text));
       c.old_value = a->target.text;
       c.old_line = a->span.line;
     }
@@ -1033,7 +1056,7 @@ class Differ {
       const auto* old = Book::find(o_.enums, e->name.text);
       if (!old) {
         auto& c = add(DiffSection::Registries, "added", "enum", e->name.text,
-                      "新增枚举 " + e->name.text + " { " + names_text(e->members) + " }");
+                      tr(Msg::diff_enum_added, e->name.text, names_text(e->members)));
         c.new_line = e->span.line;
         continue;
       }
@@ -1045,17 +1068,17 @@ class Differ {
         if (!before.count(m.text)) added.push_back(m.text);
       for (const auto& m : old->members)
         if (!after.count(m.text)) removed.push_back(m.text);
-      members_changed(DiffSection::Registries, "enum", "枚举", e->name.text, added, removed, " ", old->span.line,
+      members_changed(DiffSection::Registries, "enum", rb::text(Msg::diff_enum), e->name.text, added, removed, " ", old->span.line,
                       e->span.line);
       for (size_t i = 0; i < e->members.size(); ++i)
         for (size_t j = 0; j < old->members.size(); ++j)
           if (old->members[j].text == e->members[i].text)
-            display_changed(DiffSection::Registries, "enum_member", "枚举 " + e->name.text + " 的成员",
+            display_changed(DiffSection::Registries, "enum_member", tr(Msg::diff_enum_member, e->name.text),
                             e->members[i].text, old->displays[j], e->displays[i], old->span.line, e->span.line);
     }
     for (const auto* e : o_.enums) {
       if (Book::find(n_.enums, e->name.text)) continue;
-      auto& c = add(DiffSection::Registries, "removed", "enum", e->name.text, "删除枚举 " + e->name.text);
+      auto& c = add(DiffSection::Registries, "removed", "enum", e->name.text, tr(Msg::diff_enum_removed, e->name.text));
       c.old_line = e->span.line;
     }
     for (const auto* t : n_.tables) {
@@ -1063,14 +1086,14 @@ class Differ {
       auto rows = rows_of(n_, *t, false);
       if (!old) {
         auto& c = add(DiffSection::Registries, "added", "table", t->name.text,
-                      fmt::format("新增表 {} ({}) -> 单位，{} 行", t->name.text, names_text(t->key_columns), rows.size()));
+                      tr(Msg::diff_table_added, t->name.text, names_text(t->key_columns), rows.size()));
         c.new_line = t->span.line;
         continue;
       }
       std::string oc = names_text(old->key_columns), nc = names_text(t->key_columns);
       if (oc != nc) {
         auto& c = add(DiffSection::Registries, "changed", "table", t->name.text,
-                      "表 " + t->name.text + " 的键列: (" + oc + ") → (" + nc + ")");
+                      tr(Msg::diff_table_keys, t->name.text, oc, nc));
         c.aspect = "key_columns";
         c.old_value = oc;
         c.new_value = nc;
@@ -1080,8 +1103,7 @@ class Differ {
       std::string os = old->source_file.value_or(""), ns = t->source_file.value_or("");
       if (os != ns) {
         auto& c = add(DiffSection::Registries, "changed", "table", t->name.text,
-                      "表 " + t->name.text + " 的来源: " + (os.empty() ? "规则文件内" : "来自 " + os) + " → " +
-                          (ns.empty() ? "规则文件内" : "来自 " + ns));
+                      tr(Msg::diff_table_source, t->name.text, table_source(os), table_source(ns)));
         c.aspect = "source";
         c.old_value = os;
         c.new_value = ns;
@@ -1095,13 +1117,13 @@ class Differ {
         std::string units = join(r.units, ", ");
         if (it == before.end()) {
           auto& c = add(DiffSection::Registries, "added", "table_row", t->name.text + ": " + r.key,
-                        "表 " + t->name.text + ": 新增行 " + r.key + " -> " + units);
+                        tr(Msg::diff_row_added, t->name.text, r.key, units));
           c.new_value = units;
           c.new_line = r.line;
         } else if (it->second->units != r.units) {
           std::string was = join(it->second->units, ", ");
           auto& c = add(DiffSection::Registries, "changed", "table_row", t->name.text + ": " + r.key,
-                        "表 " + t->name.text + ": 行 " + r.key + " 的单位 " + was + " → " + units);
+                        tr(Msg::diff_row_changed, t->name.text, r.key, was, units));
           c.aspect = "units";
           c.old_value = was;
           c.new_value = units;
@@ -1113,14 +1135,14 @@ class Differ {
         if (after.count(r.key)) continue;
         std::string units = join(r.units, ", ");
         auto& c = add(DiffSection::Registries, "removed", "table_row", t->name.text + ": " + r.key,
-                      "表 " + t->name.text + ": 删除行 " + r.key + " -> " + units);
+                      tr(Msg::diff_row_removed, t->name.text, r.key, units));
         c.old_value = units;
         c.old_line = r.line;
       }
     }
     for (const auto* t : o_.tables) {
       if (Book::find(n_.tables, t->name.text)) continue;
-      auto& c = add(DiffSection::Registries, "removed", "table", t->name.text, "删除表 " + t->name.text);
+      auto& c = add(DiffSection::Registries, "removed", "table", t->name.text, tr(Msg::diff_table_removed, t->name.text));
       c.old_line = t->span.line;
     }
   }
@@ -1131,13 +1153,13 @@ class Differ {
     for (const auto* e : n_.events) {
       const auto* old = Book::find(o_.events, e->name.text);
       if (!old) {
-        auto& c = add(DiffSection::Events, "added", "event_type", e->name.text, "新增事件类型 " + event_text(*e).substr(std::string("事件 ").size()));
+        auto& c = add(DiffSection::Events, "added", "event_type", e->name.text, tr(Msg::diff_event_added, event_text(*e).substr(std::string("事件 ").size())));
         c.new_value = event_text(*e);
         c.new_line = e->span.line;
         continue;
       }
       const std::string& en = e->name.text;
-      display_changed(DiffSection::Events, "event_type", "事件类型", en, old->display, e->display, old->span.line,
+      display_changed(DiffSection::Events, "event_type", rb::text(Msg::diff_event_type), en, old->display, e->display, old->span.line,
                       e->span.line);
       for (const auto& f : e->fields) {
         const ast::Field* of = nullptr;
@@ -1146,18 +1168,18 @@ class Differ {
         std::string name = en + "." + f.name.text;
         if (!of) {
           auto& c = add(DiffSection::Events, "added", "field", name,
-                        "事件类型 " + en + ": 新增字段 " + f.name.text + ": " + field_text(f));
+                        tr(Msg::diff_field_added, en, f.name.text, field_text(f)));
           c.new_value = field_text(f);
           c.new_line = f.span.line;
           continue;
         }
-        display_changed(DiffSection::Events, "field", "事件类型 " + en + ": 字段", f.name.text, of->display, f.display,
+        display_changed(DiffSection::Events, "field", tr(Msg::diff_field, en), f.name.text, of->display, f.display,
                         of->span.line, f.span.line);
         ast::Field a = {of->name, of->type, of->key_fields, false, {}, {}},
                    b = {f.name, f.type, f.key_fields, false, {}, {}};
         if (field_text(a) != field_text(b)) {
           auto& c = add(DiffSection::Events, "changed", "field", name,
-                        "事件类型 " + en + ": 字段 " + f.name.text + " 的类型 " + field_text(a) + " → " + field_text(b));
+                        tr(Msg::diff_field_type, en, f.name.text, field_text(a), field_text(b)));
           c.aspect = "type";
           c.old_value = field_text(a);
           c.new_value = field_text(b);
@@ -1166,7 +1188,7 @@ class Differ {
         }
         if (of->optional != f.optional) {
           auto& c = add(DiffSection::Events, "changed", "field", name,
-                        "事件类型 " + en + ": 字段 " + f.name.text + (f.optional ? " 改为可选" : " 改为必填"));
+                        tr(f.optional ? Msg::diff_field_optional : Msg::diff_field_required, en, f.name.text));
           c.aspect = "optional";
           c.old_value = of->optional ? "可选" : "必填";
           c.new_value = f.optional ? "可选" : "必填";
@@ -1178,7 +1200,7 @@ class Differ {
         bool kept = std::any_of(e->fields.begin(), e->fields.end(), [&](const ast::Field& x) { return x.name.text == f.name.text; });
         if (kept) continue;
         auto& c = add(DiffSection::Events, "removed", "field", en + "." + f.name.text,
-                      "事件类型 " + en + ": 删除字段 " + f.name.text + "（原为 " + field_text(f) + "）");
+                      tr(Msg::diff_field_removed, en, f.name.text, field_text(f)));
         c.old_value = field_text(f);
         c.old_line = f.span.line;
       }
@@ -1187,20 +1209,20 @@ class Differ {
       for (const auto& u : e->unique) nu.insert(unique_text(u));
       for (const auto& u : nu)
         if (!ou.count(u)) {
-          auto& c = add(DiffSection::Events, "added", "unique", en, "事件类型 " + en + ": 新增 " + u);
+          auto& c = add(DiffSection::Events, "added", "unique", en, tr(Msg::diff_unique_added, en, u));
           c.new_value = u;
           c.new_line = e->span.line;
         }
       for (const auto& u : ou)
         if (!nu.count(u)) {
-          auto& c = add(DiffSection::Events, "removed", "unique", en, "事件类型 " + en + ": 取消 " + u);
+          auto& c = add(DiffSection::Events, "removed", "unique", en, tr(Msg::diff_unique_removed, en, u));
           c.old_value = u;
           c.old_line = old->span.line;
         }
     }
     for (const auto* e : o_.events) {
       if (Book::find(n_.events, e->name.text)) continue;
-      auto& c = add(DiffSection::Events, "removed", "event_type", e->name.text, "删除事件类型 " + e->name.text);
+      auto& c = add(DiffSection::Events, "removed", "event_type", e->name.text, tr(Msg::diff_event_removed, e->name.text));
       c.old_value = event_text(*e);
       c.old_line = e->span.line;
     }
@@ -1209,7 +1231,7 @@ class Differ {
       std::string def = n_.text(s->stream);
       if (!old) {
         auto& c = add(DiffSection::Events, "added", "named_stream", s->name.text,
-                      "新增记录 " + s->name.text + " = " + def);
+                      tr(Msg::diff_stream_added, s->name.text, def));
         c.new_value = def;
         c.new_line = s->span.line;
         continue;
@@ -1218,8 +1240,8 @@ class Differ {
       if (cmp.same) continue;
       std::string was = o_.text(old->stream);
       auto& c = add(DiffSection::Events, "changed", "named_stream", s->name.text,
-                    "记录 " + s->name.text + ": " +
-                        (cmp.values_only ? join(cmp.phrases, "；") : "定义改为 " + def + "（原为 " + was + "）"));
+                    tr(Msg::diff_stream_changed, s->name.text,
+                       cmp.values_only ? clauses(cmp.phrases) : tr(Msg::diff_stream_redefined, def, was)));
       c.aspect = "stream";
       c.old_value = was;
       c.new_value = def;
@@ -1229,7 +1251,7 @@ class Differ {
     for (const auto* s : o_.streams) {
       if (Book::find(n_.streams, s->name.text)) continue;
       auto& c = add(DiffSection::Events, "removed", "named_stream", s->name.text,
-                    "删除记录 " + s->name.text + "（原为 " + o_.text(s->stream) + "）");
+                    tr(Msg::diff_stream_removed, s->name.text, o_.text(s->stream)));
       c.old_value = o_.text(s->stream);
       c.old_line = s->span.line;
     }
@@ -1243,9 +1265,9 @@ class Differ {
     bool same = (!oc && !nc) || (oc && nc && (ov && nv ? *ov == *nv : cap_text(oc) == cap_text(nc)));
     if (same) return;
     std::string text;
-    if (oc && nc) text = "上限 " + cap_text(oc) + " → " + cap_text(nc);
-    else if (nc) text = "新设上限 " + cap_text(nc);
-    else text = "取消上限（原为 " + cap_text(oc) + "）";
+    if (oc && nc) text = tr(Msg::diff_cap_changed, cap_text(oc), cap_text(nc));
+    else if (nc) text = tr(Msg::diff_cap_added, cap_text(nc));
+    else text = tr(Msg::diff_cap_removed, cap_text(oc));
     auto& c = add(DiffSection::Rules, "changed", what, name, label + ": " + text);
     c.aspect = "cap";
     c.old_value = cap_text(oc);
@@ -1262,12 +1284,12 @@ class Differ {
     if (os && ns) {
       auto cmp = compare({o_.masked(*os->cond)}, {n_.masked(*ns->cond)});
       if (cmp.same) return;
-      text = cmp.values_only ? "平均分替代条件 " + join(cmp.phrases, "；")
-                             : "平均分替代 " + substitution_text(o_, *os) + " → " + substitution_text(n_, *ns);
+      text = cmp.values_only ? tr(Msg::diff_substitution_values, clauses(cmp.phrases))
+                             : tr(Msg::diff_substitution_changed, substitution_text(o_, *os), substitution_text(n_, *ns));
     } else if (ns) {
-      text = "新增平均分替代 " + substitution_text(n_, *ns);
+      text = tr(Msg::diff_substitution_added, substitution_text(n_, *ns));
     } else {
-      text = "取消平均分替代（原为 " + substitution_text(o_, *os) + "）";
+      text = tr(Msg::diff_substitution_removed, substitution_text(o_, *os));
     }
     auto& c = add(DiffSection::Rules, "changed", what, name, label + ": " + text);
     c.aspect = "substitution";
@@ -1277,18 +1299,21 @@ class Differ {
     c.new_line = ns ? ns->span.line : new_line;
   }
 
-  std::vector<std::string> rule_lines(const Book& b, const ast::Item& it, const char* label) const {
+  std::vector<std::string> rule_lines(const Book& b, const ast::Item& it, Msg label) const {
     std::vector<std::string> lines;
-    for (const auto& t : it.terms) lines.push_back(std::string(label) + line_note(t->span.line) + ": " + b.text(*t));
+    for (const auto& t : it.terms) lines.push_back(rb::text(label) + line_note(t->span.line) + ": " + b.text(*t));
     return lines;
   }
 
-  std::vector<std::string> item_summary(const Book& b, const ast::Item& it, const char* label) const {
+  std::vector<std::string> item_summary(const Book& b, const ast::Item& it, Msg label) const {
     auto lines = rule_lines(b, it, label);
-    if (it.from || it.until)
-      lines.push_back(std::string("时间: ") + (it.from ? "自 " + date_text(*it.from) : "") + (it.from && it.until ? " " : "") +
-                      (it.until ? "至 " + date_text(*it.until) : ""));
-    if (it.substitution) lines.push_back("平均分替代: " + substitution_text(b, *it.substitution));
+    if (it.from || it.until) {
+      std::vector<std::string> bounds;
+      if (it.from) bounds.push_back(rb::text(Msg::diff_bound_from) + (" " + date_text(*it.from)));
+      if (it.until) bounds.push_back(rb::text(Msg::diff_bound_until) + (" " + date_text(*it.until)));
+      lines.push_back(tr(Msg::diff_dates, join(bounds, " ")));
+    }
+    if (it.substitution) lines.push_back(tr(Msg::diff_substitution, substitution_text(b, *it.substitution)));
     return lines;
   }
 
@@ -1308,15 +1333,16 @@ class Differ {
     return path;
   }
 
-  void bound_change(const std::string& label, const std::string& name, const char* word,
+  void bound_change(const std::string& label, const std::string& name, Msg word_msg,
                     const std::optional<ast::DateLit>& od, const std::optional<ast::DateLit>& nd, const char* aspect,
                     uint32_t old_line, uint32_t new_line) {
     std::string ot = od ? date_text(*od) : "", nt = nd ? date_text(*nd) : "";
     if (ot == nt) return;
+    const char* word = rb::text(word_msg);
     std::string text;
-    if (od && nd) text = std::string(word) + " " + ot + " → " + nt;
-    else if (nd) text = std::string("新设 ") + word + " " + nt;
-    else text = std::string("取消 ") + word + " " + ot;
+    if (od && nd) text = tr(Msg::diff_bound_changed, word, ot, nt);
+    else if (nd) text = tr(Msg::diff_bound_added, word, nt);
+    else text = tr(Msg::diff_bound_removed, word, ot);
     auto& c = add(DiffSection::Rules, "changed", "item", name, label + ": " + text);
     c.aspect = aspect;
     c.old_value = ot;
@@ -1327,34 +1353,32 @@ class Differ {
 
   void node_changes(const NodeInfo& n, const NodeInfo* o) {
     const char* what = n.is_item ? "item" : "group";
-    const char* noun = n.is_item ? "条目" : "分组";
     std::string label = node_label(n);
     if (!o) {
-      std::string text = std::string("新增") + noun + " " + n.name + (n.citation.empty() ? "" : "（" + n.citation + "）") +
-                         "，属于 " + n.path;
-      if (!n.is_item && n.group->cap) text += "，上限 " + cap_text(n.group->cap.get());
+      std::string text = tr(n.is_item ? Msg::diff_item_added : Msg::diff_group_added, n.name, citation_note(n.citation), n.path);
+      if (!n.is_item && n.group->cap) text += tr(Msg::diff_with_cap, cap_text(n.group->cap.get()));
       auto& c = add(DiffSection::Rules, "added", what, n.name, text);
       c.new_line = n.line;
       if (n.is_item) {
-        c.details = item_summary(n_, *n.item, "规则");
+        c.details = item_summary(n_, *n.item, Msg::diff_rule_new);
         std::vector<std::string> terms;
         for (const auto& t : n.item->terms) terms.push_back(n_.text(*t));
         c.new_value = join(terms, "\n");
       } else if (n.group->substitution) {
-        c.details.push_back("平均分替代: " + substitution_text(n_, *n.group->substitution));
+        c.details.push_back(tr(Msg::diff_substitution, substitution_text(n_, *n.group->substitution)));
       }
       return;
     }
     if (o->name != n.name) {
       auto& c = add(DiffSection::Rules, "renamed", what, n.name,
-                    std::string(noun) + " " + o->name + " 更名为 " + n.name + "（引用 “" + n.citation + "” 不变）");
+                    tr(n.is_item ? Msg::diff_item_renamed : Msg::diff_group_renamed, o->name, n.name, n.citation));
       c.old_name = o->name;
       c.old_line = o->line;
       c.new_line = n.line;
     }
     std::string old_path = path_of(*o, true);
     if (old_path != n.path) {
-      auto& c = add(DiffSection::Rules, "moved", what, n.name, label + ": 从 " + o->path + " 移到 " + n.path);
+      auto& c = add(DiffSection::Rules, "moved", what, n.name, tr(Msg::diff_moved, label, o->path, n.path));
       c.old_value = o->path;
       c.new_value = n.path;
       c.old_line = o->line;
@@ -1362,7 +1386,7 @@ class Differ {
     }
     if (o->citation != n.citation) {
       auto& c = add(DiffSection::Rules, "changed", what, n.name,
-                    std::string(noun) + " " + n.name + ": 引用 “" + o->citation + "” → “" + n.citation + "”");
+                    tr(n.is_item ? Msg::diff_item_citation : Msg::diff_group_citation, n.name, o->citation, n.citation));
       c.aspect = "citation";
       c.old_value = o->citation;
       c.new_value = n.citation;
@@ -1385,16 +1409,19 @@ class Differ {
     cap_change(label, what, n.name, oi.cap.get(), ni.cap.get(), o->line, n.line);
     if (std::string of = oi.full ? o_.written(oi.full->span) : "", nf = ni.full ? n_.written(ni.full->span) : ""; of != nf) {
       auto& c = add(DiffSection::Rules, "changed", what, n.name,
-                    label + ": " + (of.empty() ? "新设满分 " + nf : nf.empty() ? "取消满分（原为 " + of + "）" : "满分 " + of + " → " + nf));
+                    label + ": " +
+                        (of.empty()   ? tr(Msg::diff_full_added, nf)
+                         : nf.empty() ? tr(Msg::diff_full_removed, of)
+                                      : tr(Msg::diff_full_changed, of, nf)));
       c.aspect = "full_marks";
       c.old_value = of;
       c.new_value = nf;
       c.old_line = o->line;
       c.new_line = n.line;
     }
-    bound_change(label, n.name, "自", oi.from, ni.from, "from", oi.from_span.line ? oi.from_span.line : o->line,
+    bound_change(label, n.name, Msg::diff_bound_from, oi.from, ni.from, "from", oi.from_span.line ? oi.from_span.line : o->line,
                  ni.from_span.line ? ni.from_span.line : n.line);
-    bound_change(label, n.name, "至", oi.until, ni.until, "until", oi.until_span.line ? oi.until_span.line : o->line,
+    bound_change(label, n.name, Msg::diff_bound_until, oi.until, ni.until, "until", oi.until_span.line ? oi.until_span.line : o->line,
                  ni.until_span.line ? ni.until_span.line : n.line);
     std::vector<Masked> ot, nt;
     for (const auto& t : oi.terms) ot.push_back(o_.masked(*t));
@@ -1402,15 +1429,15 @@ class Differ {
     auto cmp = compare(ot, nt);
     if (!cmp.same) {
       auto& c = add(DiffSection::Rules, "changed", what, n.name,
-                    label + ": " + (cmp.values_only ? join(cmp.phrases, "；") : std::string("计分规则改写")));
+                    label + ": " + (cmp.values_only ? clauses(cmp.phrases) : std::string(rb::text(Msg::diff_rule_rewritten))));
       c.aspect = "rule";
       std::vector<std::string> before, after;
       for (const auto& t : oi.terms) before.push_back(o_.text(*t));
       for (const auto& t : ni.terms) after.push_back(n_.text(*t));
       c.old_value = join(before, "\n");
       c.new_value = join(after, "\n");
-      c.details = rule_lines(o_, oi, "原");
-      auto now = rule_lines(n_, ni, "现");
+      c.details = rule_lines(o_, oi, Msg::diff_rule_was);
+      auto now = rule_lines(n_, ni, Msg::diff_rule_now);
       c.details.insert(c.details.end(), now.begin(), now.end());
       c.old_line = oi.terms.empty() ? o->line : oi.terms.front()->span.line;
       c.new_line = ni.terms.empty() ? n.line : ni.terms.front()->span.line;
@@ -1419,13 +1446,11 @@ class Differ {
   }
 
   void removed_node(const NodeInfo& o) {
-    const char* noun = o.is_item ? "条目" : "分组";
     auto& c = add(DiffSection::Rules, "removed", o.is_item ? "item" : "group", o.name,
-                  std::string("删除") + noun + " " + o.name + (o.citation.empty() ? "" : "（" + o.citation + "）") +
-                      "，原属于 " + o.path);
+                  tr(o.is_item ? Msg::diff_item_removed : Msg::diff_group_removed, o.name, citation_note(o.citation), o.path));
     c.old_line = o.line;
     if (o.is_item) {
-      c.details = item_summary(o_, *o.item, "原规则");
+      c.details = item_summary(o_, *o.item, Msg::diff_rule_removed);
       std::vector<std::string> terms;
       for (const auto& t : o.item->terms) terms.push_back(o_.text(*t));
       c.old_value = join(terms, "\n");
@@ -1461,15 +1486,16 @@ class Differ {
       const auto* old = Book::find(o_.categories, c->name.text);
       std::string label = category_label(*c);
       if (!old) {
-        std::string text = "新增" + std::string(kind_word(c->kind)) + "类 " + c->name.text;
-        if (c->kind != ast::CategoryKind::Veto) text += c->cap ? "，上限 " + cap_text(c->cap.get()) : "，不设上限";
+        std::string text = tr(Msg::diff_category_added, kind_shown(c->kind), c->name.text);
+        if (c->kind != ast::CategoryKind::Veto)
+          text += c->cap ? tr(Msg::diff_with_cap, cap_text(c->cap.get())) : std::string(rb::text(Msg::diff_without_cap));
         auto& ch = add(DiffSection::Rules, "added", "category", c->name.text, text);
         ch.new_line = c->span.line;
-        if (c->substitution) ch.details.push_back("平均分替代: " + substitution_text(n_, *c->substitution));
+        if (c->substitution) ch.details.push_back(tr(Msg::diff_substitution, substitution_text(n_, *c->substitution)));
       } else {
         if (old->kind != c->kind) {
           auto& ch = add(DiffSection::Rules, "changed", "category", c->name.text,
-                         "类别 " + c->name.text + ": " + kind_word(old->kind) + " → " + kind_word(c->kind));
+                         tr(Msg::diff_category_kind, c->name.text, kind_shown(old->kind), kind_shown(c->kind)));
           ch.aspect = "kind";
           ch.old_value = kind_word(old->kind);
           ch.new_value = kind_word(c->kind);
@@ -1487,7 +1513,7 @@ class Differ {
     }
     for (const auto* c : o_.categories) {
       if (Book::find(n_.categories, c->name.text)) continue;
-      auto& ch = add(DiffSection::Rules, "removed", "category", c->name.text, "删除" + category_label(*c));
+      auto& ch = add(DiffSection::Rules, "removed", "category", c->name.text, tr(Msg::diff_category_removed, category_label(*c)));
       ch.old_line = c->span.line;
       removed_in(c->name.text);
     }
@@ -1496,8 +1522,8 @@ class Differ {
   // ------------------------------------------------------------------ outputs
 
   void outputs() {
-    named_values(o_.outputs, n_.outputs, "output", "输出");
-    named_values(o_.indicators, n_.indicators, "indicator", "指标");
+    named_values(o_.outputs, n_.outputs, "output", rb::text(Msg::diff_output));
+    named_values(o_.indicators, n_.indicators, "indicator", rb::text(Msg::diff_indicator));
   }
 
   // 输出 and 指标: added, removed, or a changed formula (an indicator also by its sub-periods).
@@ -1508,7 +1534,7 @@ class Differ {
       const auto* old = Book::find(olds, x->name.text);
       std::string formula = n_.text(*x->value);
       if (!old) {
-        auto& c = add(DiffSection::Outputs, "added", what, x->name.text, "新增" + noun + " " + x->name.text + " = " + formula);
+        auto& c = add(DiffSection::Outputs, "added", what, x->name.text, tr(Msg::diff_value_added, noun, x->name.text, formula));
         c.new_value = formula;
         c.new_line = x->span.line;
         continue;
@@ -1517,7 +1543,7 @@ class Differ {
       std::string was = o_.text(*old->value);
       if (!cmp.same) {
         auto& c = add(DiffSection::Outputs, "changed", what, x->name.text,
-                      noun + " " + x->name.text + ": " + (cmp.values_only ? join(cmp.phrases, "；") : was + " → " + formula));
+                      noun + " " + x->name.text + ": " + (cmp.values_only ? clauses(cmp.phrases) : was + " → " + formula));
         c.aspect = "formula";
         c.old_value = was;
         c.new_value = formula;
@@ -1533,7 +1559,7 @@ class Differ {
     for (const auto* x : olds) {
       if (Book::find(news, x->name.text)) continue;
       auto& c = add(DiffSection::Outputs, "removed", what, x->name.text,
-                    "删除" + noun + " " + x->name.text + "（原为 " + o_.text(*x->value) + "）");
+                    tr(Msg::diff_value_removed, noun, x->name.text, o_.text(*x->value)));
       c.old_value = o_.text(*x->value);
       c.old_line = x->span.line;
     }
@@ -1541,7 +1567,9 @@ class Differ {
 
   void periods_changed(DiffSection section, const std::string& what, const std::string& name, const std::string& label,
                        const std::string& was, const std::string& now, uint32_t old_line, uint32_t new_line) {
-    std::string text = was.empty() ? "新设分期计分 " + now : now.empty() ? "取消分期计分（原为 " + was + "）" : was + " → " + now;
+    std::string text = was.empty()   ? tr(Msg::diff_periods_added, now)
+                       : now.empty() ? tr(Msg::diff_periods_removed, was)
+                                     : was + " → " + now;
     auto& c = add(section, "changed", what, name, label + ": " + text);
     c.aspect = "periods";
     c.old_value = was;
@@ -1561,7 +1589,7 @@ class Differ {
       const ast::Span* old = find(o_, key);
       std::string now = n_.written(span);
       if (!old) {
-        auto& c = add(DiffSection::Header, "added", "declaration", key, "新增 " + now);
+        auto& c = add(DiffSection::Header, "added", "declaration", key, tr(Msg::diff_added, now));
         c.new_value = now;
         c.new_line = span.line;
         continue;
@@ -1576,7 +1604,7 @@ class Differ {
     }
     for (const auto& [key, span] : o_.whole) {
       if (find(n_, key)) continue;
-      auto& c = add(DiffSection::Header, "removed", "declaration", key, "删除 " + o_.written(span));
+      auto& c = add(DiffSection::Header, "removed", "declaration", key, tr(Msg::diff_removed, o_.written(span)));
       c.old_value = o_.written(span);
       c.old_line = span.line;
     }
@@ -1591,13 +1619,13 @@ class Differ {
 
 const char* section_title(DiffSection s) {
   switch (s) {
-    case DiffSection::Header: return "基本信息";
-    case DiffSection::Params: return "参数";
-    case DiffSection::Units: return "考核单位";
-    case DiffSection::Registries: return "枚举与登记表";
-    case DiffSection::Events: return "事件类型与记录";
-    case DiffSection::Rules: return "评分细则";
-    case DiffSection::Outputs: return "输出";
+    case DiffSection::Header: return rb::text(Msg::diff_section_header);
+    case DiffSection::Params: return rb::text(Msg::diff_section_params);
+    case DiffSection::Units: return rb::text(Msg::diff_section_units);
+    case DiffSection::Registries: return rb::text(Msg::diff_section_registries);
+    case DiffSection::Events: return rb::text(Msg::diff_section_events);
+    case DiffSection::Rules: return rb::text(Msg::diff_section_rules);
+    case DiffSection::Outputs: return rb::text(Msg::diff_section_outputs);
   }
   return "";
 }
@@ -1676,6 +1704,9 @@ std::map<std::string, Rational> values_of(const UnitResult& u) {
 }
 
 Rational abs_value(Rational r) { return r < Rational(0) ? -r : r; }
+
+// "旧规则" or "新规则" in the notes.
+const char* rulebook_word(bool old_side) { return rb::text(old_side ? Msg::diff_old_rulebook : Msg::diff_new_rulebook); }
 
 class UnitComparer {
  public:
@@ -1763,10 +1794,11 @@ class UnitComparer {
     size_t before_veto = u.moves.size();
     push("veto", "一票否决", "一票否决", old_veto, new_veto, new_veto - old_veto, true, true);
     if (u.moves.size() > before_veto) {
-      auto hits = [](const UnitResult& r) { return r.vetoed ? "命中（" + join(r.veto_items, "、") + "）" : std::string("未命中"); };
-      u.moves.back().detail = o.vetoed && n.vetoed && o.veto_items == n.veto_items
-                                  ? "仍" + hits(n) + "，得分仍为 0"
-                                  : hits(o) + " → " + hits(n);
+      auto hits = [](const UnitResult& r) {
+        return r.vetoed ? tr(Msg::diff_veto_hit, list_text(r.veto_items)) : std::string(rb::text(Msg::diff_veto_not_hit));
+      };
+      u.moves.back().detail = o.vetoed && n.vetoed && o.veto_items == n.veto_items ? tr(Msg::diff_veto_still, hits(n))
+                                                                                     : hits(o) + " → " + hits(n);
     }
     // A veto first (it decides the score), then the largest effects.
     std::stable_sort(u.moves.begin(), u.moves.end(), [](const ImpactMove& a, const ImpactMove& b) {
@@ -1837,28 +1869,22 @@ Impact compare_results(const Program& old_program, const Result& old_result, con
     return abs_value(a.change()) > abs_value(b.change());
   });
   for (const auto* side : {&im.old_side, &im.new_side}) {
-    const char* which = side == &im.old_side ? "旧规则" : "新规则";
+    const char* which = rulebook_word(side == &im.old_side);
     if (side->summary.out_of_period > 0)
-      im.notes.push_back(fmt::format("{}的考核期为 {} 至 {}，这些记录中有 {} 条不在其考核期内（不计分）", which,
-                                     side->period_from, side->period_to, side->summary.out_of_period));
+      im.notes.push_back(
+          tr(Msg::diff_note_outside, which, side->period_from, side->period_to, side->summary.out_of_period));
   }
   size_t notes_before = im.notes.size();
   // One rulebook scores far fewer of the records than the other (most are outside its
   // period): the comparison then measures the change of year, not of the clauses.
   for (const auto* side : {&im.old_side, &im.new_side}) {
     const ImpactSide& other = side == &im.old_side ? im.new_side : im.old_side;
-    const char* which = side == &im.old_side ? "旧规则" : "新规则";
     if (side->summary.in_period * 2 < other.summary.in_period)
-      im.notes.push_back(fmt::format(
-          "这些记录大多不在{}的考核期内，{}下的得分近似于没有记录时的得分：下面的变化主要来自考核期不同，"
-          "而不是条款的改动。要看条款改动的影响，请同时给出{}考核期内的记录（--events 可以重复），"
-          "每个规则各计其考核期内的记录",
-          which, which, which));
+      im.notes.push_back(tr(Msg::diff_note_other_year, rulebook_word(side == &im.old_side)));
   }
   bool warned = im.notes.size() > notes_before;
   if (!warned && (im.old_side.period_from != im.new_side.period_from || im.old_side.period_to != im.new_side.period_to))
-    im.notes.push_back(fmt::format("两个规则的考核期不同，各自只计入其考核期内的记录：旧规则 {} 条，新规则 {} 条",
-                                   im.old_side.summary.in_period, im.new_side.summary.in_period));
+    im.notes.push_back(tr(Msg::diff_note_periods, im.old_side.summary.in_period, im.new_side.summary.in_period));
   return im;
 }
 
@@ -1928,13 +1954,13 @@ ImpactRun run_impact(const Program& old_program, const Program& new_program, con
   run.impact.new_side.unknown_types = n.unknown_types;
   run.impact.new_side.unknown_units = n.unknown_units;
   for (const auto* side : {&run.impact.old_side, &run.impact.new_side}) {
-    const char* self = side == &run.impact.old_side ? "旧规则" : "新规则";
-    const char* other = side == &run.impact.old_side ? "新规则" : "旧规则";
+    bool old_side = side == &run.impact.old_side;
+    const char* self = rulebook_word(old_side);
+    const char* other = rulebook_word(!old_side);
     for (const auto& [type, count] : side->unknown_types)
-      run.impact.notes.push_back(
-          fmt::format("{}没有事件类型 {}：这类记录 {} 条只按{}计分", self, type, count, other));
+      run.impact.notes.push_back(tr(Msg::diff_note_unknown_type, self, type, count, other));
     for (const auto& [unit, count] : side->unknown_units)
-      run.impact.notes.push_back(fmt::format("{}不认识单位 {}：写这个单位的记录 {} 条只按{}计分", self, unit, count, other));
+      run.impact.notes.push_back(tr(Msg::diff_note_unknown_unit, self, unit, count, other));
   }
   run.ok = true;
   return run;
@@ -1963,7 +1989,10 @@ std::string pad(const std::string& s, size_t w, bool right = false) {
 
 const char* kNumerals[] = {"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"};
 
-std::string numeral(size_t i) { return i < 10 ? kNumerals[i] : std::to_string(i + 1); }
+// A section's number: 一、二、… in Chinese, 1. 2. … in English.
+std::string numeral(size_t i) { return i < 10 && language() == Lang::Zh ? kNumerals[i] : std::to_string(i + 1); }
+
+std::string heading(size_t section, const std::string& title) { return tr(Msg::diff_section_heading, numeral(section), title) + "\n"; }
 
 // 85.5, -3, +2.25: the signed value, rounded to 2 decimals.
 std::string signed_value(Rational v) {
@@ -1973,15 +2002,15 @@ std::string signed_value(Rational v) {
 }
 
 std::string move_text(const ImpactMove& m) {
-  if (m.kind == "veto") return "一票否决 " + m.detail;
-  if (m.kind == "base") return "基础分 " + format_decimal(m.old_value) + " → " + format_decimal(m.new_value);
-  if (m.kind == "range") return "得分范围的修正 " + signed_value(m.old_value) + " → " + signed_value(m.new_value);
+  if (m.kind == "veto") return tr(Msg::diff_move_veto, m.detail);
+  if (m.kind == "base") return tr(Msg::diff_move_base, format_decimal(m.old_value), format_decimal(m.new_value));
+  if (m.kind == "range") return tr(Msg::diff_move_range, signed_value(m.old_value), signed_value(m.new_value));
   std::string name = m.name;
-  if (!m.old_name.empty()) name += "（原 " + m.old_name + "）";
-  if (m.kind == "group") name += "（分组合计）";
-  if (m.kind == "category") name += "（类别合计）";
-  if (!m.in_old) name += "（新增）";
-  if (!m.in_new) name += "（已删除）";
+  if (!m.old_name.empty()) name += tr(Msg::diff_was_name, m.old_name);
+  if (m.kind == "group") name += rb::text(Msg::diff_move_group);
+  if (m.kind == "category") name += rb::text(Msg::diff_move_category);
+  if (!m.in_old) name += rb::text(Msg::diff_move_new);
+  if (!m.in_new) name += rb::text(Msg::diff_move_gone);
   return name + " " + signed_value(m.old_value) + " → " + signed_value(m.new_value);
 }
 
@@ -1991,65 +2020,79 @@ std::vector<DiffSection> all_sections() {
 }
 
 std::string side_counts(const ImpactSide& s) {
-  std::string text = fmt::format("计分 {} 条，考核期外 {} 条", s.summary.in_period, s.summary.out_of_period);
+  std::string text = tr(Msg::diff_side_counts, s.summary.in_period, s.summary.out_of_period);
   uint64_t skipped = 0;
   for (const auto& [_, n] : s.unknown_types) skipped += n;
   for (const auto& [_, n] : s.unknown_units) skipped += n;
-  if (skipped) text += fmt::format("，无法读取 {} 条", skipped);
+  if (skipped) text += tr(Msg::diff_side_unreadable, skipped);
   return text;
 }
 
 void impact_text(const Impact& im, size_t section, std::string& out) {
-  out += numeral(section) + "、得分影响（同一批记录分别按两个规则计分）\n";
-  out += fmt::format("  记录: {}（共 {} 条）\n", join(im.inputs, "、"), im.records);
-  out += fmt::format("  旧规则（{} 至 {}）: {}\n", im.old_side.period_from, im.old_side.period_to, side_counts(im.old_side));
-  out += fmt::format("  新规则（{} 至 {}）: {}\n", im.new_side.period_from, im.new_side.period_to, side_counts(im.new_side));
-  for (const auto& n : im.notes) out += "  注意: " + n + "\n";
+  out += heading(section, rb::text(Msg::diff_impact_title));
+  out += tr(Msg::diff_impact_records, list_text(im.inputs), im.records) + "\n";
+  out += tr(Msg::diff_impact_old, im.old_side.period_from, im.old_side.period_to, side_counts(im.old_side)) + "\n";
+  out += tr(Msg::diff_impact_new, im.new_side.period_from, im.new_side.period_to, side_counts(im.new_side)) + "\n";
+  for (const auto& n : im.notes) out += tr(Msg::diff_note, n) + "\n";
   out += "\n";
   std::vector<const UnitImpact*> moved, still;
   for (const auto& u : im.units) (u.change().is_zero() && u.moves.empty() ? still : moved).push_back(&u);
   if (!moved.empty()) {
-    auto unit_name = [](const UnitImpact& u) { return u.old_unit.empty() ? u.unit : u.unit + "（原 " + u.old_unit + "）"; };
-    size_t w = width("单位");
+    auto unit_name = [](const UnitImpact& u) { return u.old_unit.empty() ? u.unit : u.unit + tr(Msg::diff_was_name, u.old_unit); };
+    const std::string unit_column = rb::text(Msg::diff_col_unit), moves_column = rb::text(Msg::diff_col_moves);
+    size_t w = width(unit_column);
     for (const auto* u : moved) w = std::max(w, width(unit_name(*u)));
     auto score = [](Rational v, bool vetoed) { return format_decimal(v) + (vetoed ? "*" : ""); };
-    out += "  " + pad("单位", w) + "  " + pad("旧得分", 7, true) + "  " + pad("新得分", 7, true) + "  " +
-           pad("变化", 7, true) + "  主要变动（对得分的作用，扣分为负）\n";
-    out += "  " + std::string(w + 2 + 7 + 2 + 7 + 2 + 7 + 2 + 34, '-') + "\n";
+    out += "  " + pad(unit_column, w) + "  " + pad(rb::text(Msg::diff_col_old), 7, true) + "  " +
+           pad(rb::text(Msg::diff_col_new), 7, true) + "  " + pad(rb::text(Msg::diff_col_change), 7, true) + "  " +
+           moves_column + "\n";
+    out += "  " + std::string(w + 2 + 7 + 2 + 7 + 2 + 7 + 2 + width(moves_column), '-') + "\n";
     bool any_veto = false;
     for (const auto* u : moved) {
       any_veto = any_veto || u->old_vetoed || u->new_vetoed;
       std::vector<std::string> parts;
       for (size_t i = 0; i < u->moves.size() && i < 3; ++i) parts.push_back(move_text(u->moves[i]));
-      if (u->moves.size() > 3) parts.push_back(fmt::format("等 {} 项", u->moves.size()));
+      if (u->moves.size() > 3) parts.push_back(tr(Msg::diff_more_moves, u->moves.size()));
       out += "  " + pad(unit_name(*u), w) + "  " + pad(score(u->old_score, u->old_vetoed), 7, true) + "  " +
              pad(score(u->new_score, u->new_vetoed), 7, true) + "  " + pad(signed_value(u->change()), 7, true) + "  " +
-             join(parts, "；") + "\n";
+             clauses(parts) + "\n";
     }
-    if (any_veto) out += "  （* 命中一票否决，得分为 0）\n";
+    if (any_veto) out += std::string(rb::text(Msg::diff_vetoed_mark)) + "\n";
   }
   if (!still.empty()) {
     std::vector<std::string> names;
     for (const auto* u : still) names.push_back(u->unit + " " + format_decimal(u->new_score));
-    out += fmt::format("  得分不变的单位（{} 个）: {}\n", still.size(), join(names, "、"));
+    out += tr(Msg::diff_unchanged_units, still.size(), list_text(names)) + "\n";
   }
   auto listed = [](const std::vector<std::pair<std::string, Rational>>& units) {
     std::vector<std::string> parts;
-    for (const auto& [unit, score] : units) parts.push_back(unit + "（" + format_decimal(score) + " 分）");
-    return join(parts, "、");
+    for (const auto& [unit, score] : units) parts.push_back(tr(Msg::diff_unit_score, unit, format_decimal(score)));
+    return list_text(parts);
   };
-  if (!im.only_old.empty()) out += "  只在旧规则中考核的单位: " + listed(im.only_old) + "\n";
-  if (!im.only_new.empty()) out += "  只在新规则中考核的单位: " + listed(im.only_new) + "\n";
+  if (!im.only_old.empty()) out += tr(Msg::diff_only_old_units, listed(im.only_old)) + "\n";
+  if (!im.only_new.empty()) out += tr(Msg::diff_only_new_units, listed(im.only_new)) + "\n";
 }
 
 using ordered_json = nlohmann::ordered_json;
 
-ordered_json period_json(const std::string& text) {
+// The two dates of a period written "2022-01-01 至 2022-12-31"; none when it is not.
+std::optional<std::pair<std::string, std::string>> period_dates(const std::string& text) {
   size_t at = text.find(" 至 ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::make_pair(text.substr(0, at), text.substr(at + std::string(" 至 ").size()));
+}
+
+std::string period_shown(const std::string& text) {
+  auto dates = period_dates(text);
+  return dates ? tr(Msg::diff_from_to, dates->first, dates->second) : text;
+}
+
+ordered_json period_json(const std::string& text) {
   ordered_json p = ordered_json::object();
-  if (at == std::string::npos) return p;
-  p["from"] = text.substr(0, at);
-  p["to"] = text.substr(at + std::string(" 至 ").size());
+  if (auto dates = period_dates(text)) {
+    p["from"] = dates->first;
+    p["to"] = dates->second;
+  }
   return p;
 }
 
@@ -2068,22 +2111,26 @@ ordered_json side_json(const ImpactSide& s) {
 }  // namespace
 
 std::string format_diff_text(const RulebookDiff& diff, const Impact* impact) {
-  std::string out = "规则对比\n";
-  out += fmt::format("  旧: {}  {}（{}）\n", diff.old_path, diff.old_title, diff.old_period);
-  out += fmt::format("  新: {}  {}（{}）\n", diff.new_path, diff.new_title, diff.new_period);
+  std::string out = std::string(rb::text(Msg::diff_title_line)) + "\n";
+  out += tr(Msg::diff_old_line, diff.old_path, diff.old_title, period_shown(diff.old_period)) + "\n";
+  out += tr(Msg::diff_new_line, diff.new_path, diff.new_title, period_shown(diff.new_period)) + "\n";
   size_t section = 0;
   for (DiffSection s : all_sections()) {
     std::vector<const Change*> here;
     for (const auto& c : diff.changes)
       if (c.section == s) here.push_back(&c);
     if (here.empty()) continue;
-    out += "\n" + numeral(section++) + "、" + section_title(s) + "\n";
+    out += "\n" + heading(section++, section_title(s));
     for (const auto* c : here) {
       out += "  - " + c->text + "\n";
       for (const auto& d : c->details) out += "      " + d + "\n";
     }
   }
-  out += diff.changes.empty() ? "\n两个规则的条款没有差别。\n" : fmt::format("\n共 {} 处改动。\n", diff.changes.size());
+  out += "\n" + (diff.changes.empty()
+                     ? std::string(rb::text(Msg::diff_no_changes))
+                     : tr(diff.changes.size() == 1 ? Msg::diff_change_count_one : Msg::diff_change_count_many,
+                          diff.changes.size())) +
+         "\n";
   if (impact) {
     out += "\n";
     impact_text(*impact, section, out);

@@ -58,7 +58,7 @@ struct Change {
                          // until, rule, substitution, kind, members, units, type, optional,
                          // key_columns, source, formula, stream, alias_target
   std::string old_value, new_value;  // short values in rulebook syntax (empty when none)
-  std::string text;                  // the change as one Chinese sentence
+  std::string text;                  // the change as one sentence, in the current language
   std::vector<std::string> details;  // further lines: the old and new rule text
   uint32_t old_line = 0, new_line = 0;  // where it is in each file, 0 when not there
 };
@@ -119,7 +119,7 @@ struct Impact {
   std::vector<std::string> inputs;
   uint64_t records = 0;
   ImpactSide old_side, new_side;
-  std::vector<std::string> notes;        // warnings in Chinese, e.g. records outside a period
+  std::vector<std::string> notes;        // warnings in the current language, e.g. records outside a period
   std::vector<UnitImpact> units;         // units in both, largest |change| first
   std::vector<std::pair<std::string, Rational>> only_old, only_new;  // unit, score
 };

@@ -12,6 +12,7 @@
 #include "compiler/compiler.hpp"
 #include "compiler/parser.hpp"
 #include "compiler/rulebook_diff.hpp"
+#include "runtime/messages.hpp"
 #include "runtime/session.hpp"
 
 namespace fs = std::filesystem;
@@ -82,6 +83,15 @@ const Change* find(const RulebookDiff& d, const std::string& what, const std::st
   return nullptr;
 }
 
+// The diff's sentences are pinned here in Chinese, the default (the test runner sets English).
+struct InChinese {
+  InChinese() : before(language()) { set_language(Lang::Zh); }
+  ~InChinese() { set_language(before); }
+  InChinese(const InChinese&) = delete;
+  InChinese& operator=(const InChinese&) = delete;
+  Lang before;
+};
+
 std::string write_temp(const std::string& name, const std::string& text) {
   fs::path p = fs::temp_directory_path() / name;
   std::ofstream(p, std::ios::binary) << text;
@@ -130,13 +140,13 @@ const std::string kBase = R"~(考核 "测试考核"
 
 // ------------------------------------------------------------------ each kind of change
 
-TEST_CASE("diff: identical rulebooks have no changes") {
+TEST_CASE_METHOD(InChinese, "diff: identical rulebooks have no changes") {
   auto d = diff_texts(kBase, kBase);
   CHECK(d.changes.empty());
   CHECK(format_diff_text(d).find("两个规则的条款没有差别") != std::string::npos);
 }
 
-TEST_CASE("diff: amounts in a by-value table, said value by value") {
+TEST_CASE_METHOD(InChinese, "diff: amounts in a by-value table, said value by value") {
   auto d = diff_texts(kBase, replace(kBase, "province: 5  city: 3", "province: 6  city: 4"));
   REQUIRE(d.changes.size() == 1);
   const Change& c = d.changes[0];
@@ -153,7 +163,7 @@ TEST_CASE("diff: amounts in a by-value table, said value by value") {
   CHECK(c.details[1] == "现（第 18 行）: 每条 notice 扣 按 level { province: 6  city: 4  county: 0 }");
 }
 
-TEST_CASE("diff: a per-record amount keeps the rulebook's own words") {
+TEST_CASE_METHOD(InChinese, "diff: a per-record amount keeps the rulebook's own words") {
   auto d = diff_texts(kBase, replace(kBase, "其中 日期 <= 2023-06-30 扣 2", "其中 日期 <= 2023-06-30 扣 3"));
   REQUIRE(d.changes.size() == 1);
   CHECK(d.changes[0].text == "条目 办理迟延（附件1 2）: 每件 late 其中 日期 <= 2023-06-30 扣 2 → 3");
@@ -164,7 +174,7 @@ TEST_CASE("diff: writing 每件 for 每条 or the same number differently is no 
   CHECK(diff_texts(kBase, same).changes.empty());
 }
 
-TEST_CASE("diff: caps of categories and groups") {
+TEST_CASE_METHOD(InChinese, "diff: caps of categories and groups") {
   auto d = diff_texts(kBase, replace(replace(kBase, "扣分 主动公开 上限 30", "扣分 主动公开 上限 25"),
                                      "分组 新媒体 引用 \"附件1 3\" {", "分组 新媒体 引用 \"附件1 3\" 上限 20 {"));
   CHECK(texts(d) == std::vector<std::string>{"扣分类 主动公开: 上限 30 → 25", "分组 新媒体（附件1 3）: 新设上限 20"});
@@ -176,7 +186,7 @@ TEST_CASE("diff: caps of categories and groups") {
   CHECK(texts(removed) == std::vector<std::string>{"加分类 亮点: 取消上限（原为 5）"});
 }
 
-TEST_CASE("diff: time bounds and dates in conditions") {
+TEST_CASE_METHOD(InChinese, "diff: time bounds and dates in conditions") {
   auto d = diff_texts(kBase, replace(replace(kBase, "自 2023-03-01", "自 2023-04-01 至 2023-11-30"), "日期 <= 2023-06-30",
                                      "日期 <= 2023-07-31"));
   CHECK(texts(d) == std::vector<std::string>{"条目 办理迟延（附件1 2）: 自 2023-03-01 → 2023-04-01",
@@ -186,14 +196,14 @@ TEST_CASE("diff: time bounds and dates in conditions") {
   CHECK(find(d, "item", "changed", "办理迟延", "until")->old_value.empty());
 }
 
-TEST_CASE("diff: a parameter replaced by a date written out") {
+TEST_CASE_METHOD(InChinese, "diff: a parameter replaced by a date written out") {
   std::string before = replace(replace(kBase, "参数 限额 = 3", "参数 限额 = 3\n参数 期限 = 2023-06-30"),
                                "日期 <= 2023-06-30", "日期 <= 期限");
   auto d = diff_texts(before, replace(before, "日期 <= 期限", "日期 <= 2023-07-15"));
   CHECK(texts(d) == std::vector<std::string>{"条目 办理迟延（附件1 2）: 日期 <= 2023-06-30 → 2023-07-15（原为参数 期限）"});
 }
 
-TEST_CASE("diff: parameters added, removed and with a new default") {
+TEST_CASE_METHOD(InChinese, "diff: parameters added, removed and with a new default") {
   auto d = diff_texts(kBase, replace(kBase, "参数 限额 = 3", "参数 限额 = 5\n参数 折算 = 100"));
   CHECK(texts(d) == std::vector<std::string>{"参数 限额: 3 → 5", "新增参数 折算 = 100"});
   const Change* c = find(d, "param", "changed", "限额", "default");
@@ -203,7 +213,7 @@ TEST_CASE("diff: parameters added, removed and with a new default") {
   CHECK(c->section == DiffSection::Params);
 }
 
-TEST_CASE("diff: items added, removed, renamed (same citation) and moved") {
+TEST_CASE_METHOD(InChinese, "diff: items added, removed, renamed (same citation) and moved") {
   std::string after = replace(kBase, "条目 办理迟延 引用 \"附件1 2\"", "条目 办理超期 引用 \"附件1 2\"");
   after = replace(after, R"~(  条目 省级表扬 引用 "附件2 1" {
     若 条数 省级通报 > 限额 则 0 否则 1
@@ -242,7 +252,7 @@ TEST_CASE("diff: items added, removed, renamed (same citation) and moved") {
   CHECK(texts(m) == std::vector<std::string>{"条目 办理迟延（附件1 2）: 从 主动公开 移到 主动公开 / 新媒体"});
 }
 
-TEST_CASE("diff: a unit renamed, its old name kept as an alias") {
+TEST_CASE_METHOD(InChinese, "diff: a unit renamed, its old name kept as an alias") {
   std::string after = replace(kBase, "单位 { 甲 乙 丙 }", "单位 { 甲 乙 丁 }\n别名 丙 = 丁");
   auto d = diff_texts(kBase, after);
   CHECK(texts(d) == std::vector<std::string>{"丙 更名为 丁（旧名作为别名保留）"});
@@ -262,7 +272,7 @@ TEST_CASE("diff: a unit renamed, its old name kept as an alias") {
   CHECK(texts(diff_texts(kBase, grouped)) == std::vector<std::string>{"乙 更名为 戊（旧名作为别名保留）"});
 }
 
-TEST_CASE("diff: unit groups, aliases, enums") {
+TEST_CASE_METHOD(InChinese, "diff: unit groups, aliases, enums") {
   std::string after = replace(kBase, "单位组 乡镇 { 甲 乙 }", "单位组 乡镇 { 甲 丙 }");
   after = replace(after, "别名 甲局 = 甲", "别名 甲局 = 乙\n别名 丙办 = 丙");
   after = replace(after, "枚举 级别 { province city county }", "枚举 级别 { province city county town }");
@@ -273,7 +283,7 @@ TEST_CASE("diff: unit groups, aliases, enums") {
                                              "条目 解读不规范（附件1 1(1)）: 计分规则改写"});
 }
 
-TEST_CASE("diff: table rows added, removed and given to another unit") {
+TEST_CASE_METHOD(InChinese, "diff: table rows added, removed and given to another unit") {
   std::string after = replace(kBase, "  乙号 -> 乙\n", "  乙号 -> 丙\n  丙号 -> 丙\n");
   auto d = diff_texts(kBase, after);
   CHECK(texts(d) == std::vector<std::string>{"表 账号: 行 乙号 的单位 乙 → 丙", "表 账号: 新增行 丙号 -> 丙"});
@@ -285,7 +295,7 @@ TEST_CASE("diff: table rows added, removed and given to another unit") {
   CHECK(texts(removed) == std::vector<std::string>{"表 账号: 删除行 乙号 -> 乙"});
 }
 
-TEST_CASE("diff: event types, fields and named streams") {
+TEST_CASE_METHOD(InChinese, "diff: event types, fields and named streams") {
   std::string after = replace(kBase, "事件 late   { unit: 单位  id: 文本 }", "事件 late   { unit: 单位  id: 数值  note: 文本 可选 }");
   after = replace(after, "记录 省级通报 = notice 其中 level = province", "记录 省级通报 = notice 其中 level 属于 { province city }");
   after += "事件 hotline { unit: 单位  id: 文本 }\n";
@@ -296,7 +306,7 @@ TEST_CASE("diff: event types, fields and named streams") {
                         "记录 省级通报: 定义改为 notice 其中 level 属于 { province city }（原为 notice 其中 level = province）"});
 }
 
-TEST_CASE("diff: substitution, title, period, base score and range, outputs") {
+TEST_CASE_METHOD(InChinese, "diff: substitution, title, period, base score and range, outputs") {
   std::string after = replace(kBase, "考核 \"测试考核\"\n考核期 2023-01-01 至 2023-12-31",
                               "考核 \"新考核\"\n考核期 2024-01-01 至 2024-12-31\n基础分 90\n得分范围 0 至 110");
   after = replace(after, "自 2023-03-01", "自 2024-03-01");
@@ -315,7 +325,7 @@ TEST_CASE("diff: substitution, title, period, base score and range, outputs") {
 
 // ------------------------------------------------------------------ the 2022 -> 2023 revision
 
-TEST_CASE("diff: the 2023 revision shows each documented change and nothing else") {
+TEST_CASE_METHOD(InChinese, "diff: the 2023 revision shows each documented change and nothing else") {
   Loaded o = load_file("rules/yunhe-2022.rules"), n = load_file("examples/yunhe-2023/yunhe-2023.rules");
   auto d = diff_rulebooks(o.ast, n.ast, &o.program, &n.program);
   std::vector<std::string> expected = {
@@ -353,6 +363,35 @@ TEST_CASE("diff: the 2023 revision shows each documented change and nothing else
   CHECK(json["changes"][5]["aspect"] == "rule");
   CHECK(json["changes"][5]["old_line"] == line_of("rules/yunhe-2022.rules", "每条 interp_substandard"));
   CHECK(json["changes"][5]["new_line"] == line_of("examples/yunhe-2023/yunhe-2023.rules", "每条 interp_substandard"));
+}
+
+// The same revision in English: the sentences are English, the rulebook's own names, citations
+// and rules (written back as code) stay as the rulebook writes them.
+TEST_CASE("diff: the 2023 revision in English") {
+  Loaded o = load_file("rules/yunhe-2022.rules"), n = load_file("examples/yunhe-2023/yunhe-2023.rules");
+  auto d = diff_rulebooks(o.ast, n.ast, &o.program, &n.program);
+  auto t = texts(d);
+  REQUIRE(t.size() == 11);
+  CHECK(t[1] == "period: 2022-01-01 to 2022-12-31 → 2023-01-01 to 2023-12-31");
+  CHECK(t[2] == "removed parameter 年报期限 (was 2022-01-31)");
+  CHECK(t[3] == "县经商局 renamed 县经济商务局 (the old name is kept as an alias)");
+  CHECK(t[5] == "item 政策解读不规范 (附件1 主动公开 1(1)): amounts by level: province 5 → 6, city 3 → 4");
+  CHECK(t[6] == "item 收件处理不及时 (附件1 依申请公开 1): 每件 app_late_processing 扣 5 → 4");
+  CHECK(t[7] == "group 政务新媒体 (附件1 平台建设 2): new cap 20");
+  CHECK(t[9] == "item 年报未按时公开 (附件1 监督保障 1): 日期 <= 2022-01-31 → 2023-02-15 (was parameter 年报期限)");
+  CHECK(t[10] == "new item 热线工单超期 (附件1 监督保障 4 (2023年新增)), in 监督保障");
+  const Change* changed = find(d, "item", "changed", "政策解读不规范");
+  REQUIRE(changed);
+  REQUIRE(changed->details.size() == 2);
+  CHECK(changed->details[0] ==
+        "was (line " + std::to_string(line_of("rules/yunhe-2022.rules", "每条 interp_substandard")) +
+            "): 每条 interp_substandard 扣 按 level { province: 5  city: 3  county: 0 }");
+  std::string text = format_diff_text(d);
+  for (const char* heading : {"Rulebook comparison", "1. Basic information", "2. Parameters", "3. Units assessed",
+                              "4. Event types and records", "5. Scoring rules", "11 changes."})
+    CHECK(text.find(heading) != std::string::npos);
+  CHECK(text.find("改动") == std::string::npos);
+  CHECK(text.find("（") == std::string::npos);
 }
 
 // ------------------------------------------------------------------ the printer
@@ -480,7 +519,7 @@ const std::string kImpactEvents = R"~({"type": "notice", "date": "2023-02-01", "
 
 }  // namespace
 
-TEST_CASE("diff: impact per unit, worked out by hand") {
+TEST_CASE_METHOD(InChinese, "diff: impact per unit, worked out by hand") {
   Loaded o = load_text("old.rules", kImpactOld), n = load_text("new.rules", kImpactNew);
   auto d = diff_rulebooks(o.ast, n.ast, &o.program, &n.program);
   std::string events = write_temp("rb_diff_impact.jsonl", kImpactEvents);
@@ -556,7 +595,7 @@ TEST_CASE("diff: impact per unit, worked out by hand") {
   CHECK(json["impact"]["old"]["unknown_event_types"]["hot"] == 2);
 }
 
-TEST_CASE("diff: impact with a veto, a unit only in one rulebook, and records outside a period") {
+TEST_CASE_METHOD(InChinese, "diff: impact with a veto, a unit only in one rulebook, and records outside a period") {
   std::string before = kImpactOld + "否决项 否决 {\n  条目 泄密 引用 \"9\" { 有 notice 其中 level = county }\n}\n";
   std::string after = replace(replace(kImpactOld, "单位 { 甲 乙 戊 }", "单位 { 甲 乙 己 }"), "考核期 2023-01-01 至 2023-12-31",
                               "考核期 2024-01-01 至 2024-12-31");
@@ -600,7 +639,7 @@ TEST_CASE("diff: bad records stop the impact, as in a run") {
   CHECK(run.problems[2] == events + ":3: field 'date' is not a calendar date: '2023-02-31'");
 }
 
-TEST_CASE("diff: 2022 records under the 2023 rulebook say that they are outside its period") {
+TEST_CASE_METHOD(InChinese, "diff: 2022 records under the 2023 rulebook say that they are outside its period") {
   Loaded o = load_file("rules/yunhe-2022.rules"), n = load_file("examples/yunhe-2023/yunhe-2023.rules");
   auto d = diff_rulebooks(o.ast, n.ast, &o.program, &n.program);
   ImpactRun run = run_impact(o.program, n.program, {std::string(RB_SOURCE_DIR) + "/examples/yunhe-2022/events.jsonl"}, &d);
@@ -656,7 +695,7 @@ TEST_CASE("diff: each rulebook on its own year of the same activity") {
   }
 }
 
-TEST_CASE("diff: display names of event types, fields and enum members") {
+TEST_CASE_METHOD(InChinese, "diff: display names of event types, fields and enum members") {
   const std::string named = replace(replace(replace(kBase, "枚举 级别 { province city county }",
                                                     "枚举 级别 { province \"省政府办公厅\" city county }"),
                                             "事件 notice { unit: 单位  level: 级别 }",
