@@ -324,6 +324,23 @@ class Printer {
       }
       return s + ")";
     }
+    if (const auto* z = std::get_if<ZeroFallback>(&e.node)) {
+      prec = kAdd;  // nothing of the product may follow the fallback
+      return expr(*z->value, kMul) + " 分母为零时 " +
+             expr(*z->fallback, kNeg, label(*z->fallback, [&] { return around(plain(*z->value, kMul) + " 分母为零时 "); }));
+    }
+    if (const auto* x = std::get_if<CrossUnit>(&e.node)) {
+      std::string s = x->word + "(" + expr(*x->value);
+      std::vector<std::string> scope;
+      if (x->own_class) scope.push_back("本类");
+      if (x->registry) scope.push_back(source_name(x->registry->text));
+      if (x->filter) scope.push_back("其中 " + expr(*x->filter));
+      if (!scope.empty()) {
+        s += ", ";
+        for (size_t i = 0; i < scope.size(); ++i) s += (i ? " " : "") + scope[i];
+      }
+      return s + ")";
+    }
     if (const auto* in = std::get_if<InSet>(&e.node)) {
       prec = kCmp;
       std::string s = expr(*in->value, kAdd) + (in->negated ? " 不属于 {" : " 属于 {");
@@ -408,13 +425,22 @@ class Printer {
     if (const auto* r = std::get_if<Rank>(&e.node)) {
       std::string s = "排名 " + expr(*r->value, kTop) + (r->descending ? " 从高到低" : " 从低到高");
       if (r->tie) s += *r->tie == TieRule::Dense ? " 并列密集" : " 并列同名次";
+      if (r->within_class) s += " 本类内";
+      if (r->without_vetoed) s += " 不含否决单位";
       if (r->skip_value && *r->skip_value)
         s += " 不排 " + expr(**r->skip_value, kTop, label(**r->skip_value, [&] { return around("排名 不排 "); }));
       s += " {";
       for (size_t i = 0; i < r->awards.size(); ++i) {
         const auto& a = r->awards[i];
-        std::string rank = expr(*a.rank, kTop, label(*a.rank, [&] { return around("排名 名次 "); }));
-        Ctx ctx = label(*a.amount, [&] { return around("排名 第 " + plain(*a.rank) + " 名 "); });
+        std::string count = std::to_string(a.count);
+        std::string rank = a.place == Rank::Place::Top      ? "前" + count + "名"
+                           : a.place == Rank::Place::Bottom ? "后" + count + "名"
+                           : a.place == Rank::Place::BottomPercent
+                               ? "后" + count + "%"
+                               : expr(*a.rank, kTop, label(*a.rank, [&] { return around("排名 名次 "); }));
+        Ctx ctx = label(*a.amount, [&] {
+          return around("排名 " + (a.place == Rank::Place::Rank ? "第 " + plain(*a.rank) + " 名" : rank) + " ");
+        });
         s += (i ? "  " : " ") + rank + ": " + expr(*a.amount, kTop, ctx);
       }
       return s + " }";
