@@ -116,6 +116,82 @@ both("diff with records only one rulebook knows",
      ["diff", RULES, os.path.join(SRC, "examples", "yunhe-2023", "yunhe-2023.rules"), "--events", EVENTS,
       "--events", os.path.join(SRC, "examples", "yunhe-2023", "events-2023.jsonl")],
      0, "13773 records read", "读取 13773 条记录")
+# ---- The diff report in English (--lang en, the environment Chinese): every run of Chinese
+# in it is a name, citation or rule of one of the two rulebooks, as the rulebook writes it
+# (comments aside); the words around them are English. The Chinese report, the default, is
+# the one the README shows.
+RULES_2023 = os.path.join(SRC, "examples", "yunhe-2023", "yunhe-2023.rules")
+EVENTS_2023 = os.path.join(SRC, "examples", "yunhe-2023", "events-2023.jsonl")
+CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef\u201c\u201d]+")
+
+
+def rulebook_text(*paths):
+    return "\n".join(line.split("#", 1)[0] for p in paths for line in open(p, encoding="utf-8"))
+
+
+def foreign_chinese(text, *rulebooks):
+    """The runs of Chinese in `text` that are not in the rulebooks' own text."""
+    own = rulebook_text(*rulebooks)
+    return sorted({r for r in CJK.findall(text) if r not in own})
+
+
+two_years = ["--events", EVENTS, "--events", EVENTS_2023]
+for name, args, en, zh in [
+    ("diff", ["diff", RULES, RULES_2023],
+     ["Rulebook comparison", "1. Basic information", "5. Scoring rules",
+      "period: 2022-01-01 to 2022-12-31 → 2023-01-01 to 2023-12-31",
+      "removed parameter 年报期限 (was 2022-01-31)",
+      "item 收件处理不及时 (附件1 依申请公开 1): 每件 app_late_processing 扣 5 → 4",
+      "group 政务新媒体 (附件1 平台建设 2): new cap 20", "11 changes."],
+     ["规则对比", "一、基本信息", "五、评分细则", "删除参数 年报期限（原为 2022-01-31）",
+      "条目 收件处理不及时（附件1 依申请公开 1）: 每件 app_late_processing 扣 5 → 4", "共 11 处改动。"]),
+    ("diff --events", ["diff", RULES, RULES_2023, *two_years],
+     ["6. Effect on scores", "main moves (effect on the score; deductions negative)",
+      "veto not hit → hit (弄虚作假)", "政务新媒体 (group total) -32 → -20", "热线工单超期 (new) 0 → -4",
+      "县经济商务局 (was 县经商局)", "(* vetoed: the score is 0)",
+      "the old rulebook has no event type gov_hotline_overdue: its 8 record(s) are scored by the new rulebook only"],
+     ["六、得分影响（同一批记录分别按两个规则计分）", "一票否决 未命中 → 命中（弄虚作假）",
+      "政务新媒体（分组合计） -32 → -20", "旧规则没有事件类型 gov_hotline_overdue：这类记录 8 条只按新规则计分"]),
+    ("diff --events on one year", ["diff", RULES, RULES_2023, "--events", EVENTS],
+     ["note: most of these records are outside the period of the new rulebook"],
+     ["注意: 这些记录大多不在新规则的考核期内"]),
+]:
+    p = run_zh(*args, "--lang", "en")
+    out = p.stdout.decode("utf-8", "replace")
+    check(f"{name} --lang en: English", p.returncode == 0 and all(w in out for w in en),
+          [w for w in en if w not in out] or p.stderr[-300:])
+    check(f"{name} --lang en: Chinese only in the rulebooks' own words", not foreign_chinese(out, RULES, RULES_2023),
+          foreign_chinese(out, RULES, RULES_2023)[:10])
+    z = run_zh(*args)
+    zout = z.stdout.decode("utf-8", "replace")
+    check(f"{name} in Chinese", z.returncode == 0 and all(w in zout for w in zh), [w for w in zh if w not in zout])
+    check(f"{name} in Chinese holds no English sentence", not english_in(zout), english_in(zout)[:5])
+
+# The JSON's sentences (a change's text and details, the notes, a move's text) follow the
+# language; its keys and codes do not.
+p = run_zh("diff", RULES, RULES_2023, *two_years, "--format", "json", "--lang", "en")
+j = json.loads(p.stdout)
+z = json.loads(run_zh("diff", RULES, RULES_2023, *two_years, "--format", "json").stdout)
+sentences = [c["text"] for c in j["changes"]] + [d for c in j["changes"] for d in c.get("details", [])]
+sentences += j["impact"]["notes"] + [m[k] for u in j["impact"]["units"] for m in u["moves"] for k in ("text", "detail") if k in m]
+check("diff --format json --lang en: sentences in English",
+      j["changes"][2]["text"] == "removed parameter 年报期限 (was 2022-01-31)"
+      and not foreign_chinese("\n".join(sentences), RULES, RULES_2023), foreign_chinese("\n".join(sentences), RULES, RULES_2023)[:10])
+strip = lambda doc: [(c["section"], c["kind"], c["what"], c["name"], c.get("old"), c.get("new")) for c in doc["changes"]]
+check("diff --format json: the same data in either language", strip(j) == strip(z) and len(strip(j)) == 11
+      and z["changes"][2]["text"] == "删除参数 年报期限（原为 2022-01-31）")
+
+# The README's diff example is the Chinese report, line for line.
+block = re.search(r"\$ build/rulebook diff rules/yunhe-2022.rules examples/yunhe-2023/yunhe-2023.rules \\\n.*?\n```",
+                  open(os.path.join(SRC, "README.md"), encoding="utf-8").read(), re.S).group(0)
+shown = [l for l in block.splitlines()[2:-1] if l.strip() not in ("", "...")]
+# (run where the README runs it, so that the paths it prints are the README's)
+relative = [os.path.relpath(f, SRC) for f in (RULES, RULES_2023, EVENTS, EVENTS_2023)]
+zout = run_zh("diff", relative[0], relative[1], "--events", relative[2], "--events", relative[3],
+              cwd=SRC).stdout.decode()
+check("the README's diff example is what diff prints", len(shown) > 20 and all(l in zout.splitlines() for l in shown),
+      [l for l in shown if l not in zout.splitlines()][:3])
+
 both("diff refuses bytecode", ["diff", rbc, RULES], 1, "diff compares rulebook sources", "diff 比较的是规则书源文件")
 both("the help", ["--help"], 0, ["Usage: rulebook", "Options:", "Subcommands:", "Examples:", "Exit status"],
      ["用法: rulebook", "选项:", "命令:", "示例：", "退出状态"], stream="stdout")
