@@ -191,6 +191,13 @@ zout = run_zh("diff", relative[0], relative[1], "--events", relative[2], "--even
               cwd=SRC).stdout.decode()
 check("the README's diff example is what diff prints", len(shown) > 20 and all(l in zout.splitlines() for l in shown),
       [l for l in shown if l not in zout.splitlines()][:3])
+# and its English example is what diff --lang en prints.
+block = re.search(r"\$ build/rulebook diff rules/yunhe-2022.rules examples/yunhe-2023/yunhe-2023.rules --lang en\n.*?\n```",
+                  open(os.path.join(SRC, "README.md"), encoding="utf-8").read(), re.S).group(0)
+shown = [l for l in block.splitlines()[1:-1] if l.strip() not in ("", "...")]
+eout = run_zh("diff", relative[0], relative[1], "--lang", "en", cwd=SRC).stdout.decode().splitlines()
+check("the README's English diff example is what diff --lang en prints", len(shown) > 5 and all(l in eout for l in shown),
+      [l for l in shown if l not in eout][:3])
 
 both("diff refuses bytecode", ["diff", rbc, RULES], 1, "diff compares rulebook sources", "diff 比较的是规则书源文件")
 both("the help", ["--help"], 0, ["Usage: rulebook", "Options:", "Subcommands:", "Examples:", "Exit status"],
