@@ -374,7 +374,7 @@ TEST_CASE("diff: the 2023 revision in English") {
   REQUIRE(t.size() == 11);
   CHECK(t[1] == "period: 2022-01-01 to 2022-12-31 → 2023-01-01 to 2023-12-31");
   CHECK(t[2] == "removed parameter 年报期限 (was 2022-01-31)");
-  CHECK(t[3] == "县经商局 renamed 县经济商务局 (the old name is kept as an alias)");
+  CHECK(t[3] == "县经商局 renamed to 县经济商务局 (the old name is kept as an alias)");
   CHECK(t[5] == "item 政策解读不规范 (附件1 主动公开 1(1)): amounts by level: province 5 → 6, city 3 → 4");
   CHECK(t[6] == "item 收件处理不及时 (附件1 依申请公开 1): 每件 app_late_processing 扣 5 → 4");
   CHECK(t[7] == "group 政务新媒体 (附件1 平台建设 2): new cap 20");
