@@ -271,7 +271,7 @@ class Builder {
     const AccumulatorDef& def = p_.accumulators[a];
     TraceAccumulator t;
     t.index = a;
-    t.description = def.description;
+    t.description = def.description.shown();
     t.total = m_.accumulator_total(a, u);
     const auto& entries = m_.trace_entries();
     const auto& mine = by_acc_unit_[a * units_ + u];

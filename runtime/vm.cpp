@@ -466,7 +466,7 @@ void Machine::finish_accumulators() {
             slot = slot + v;
           } catch (const ArithmeticOverflow& e) {
             const std::string& unit = program_.units[(key >> 32) / per];
-            throw RunError(tr(Msg::run_error_with_place, e.what(), tr(Msg::run_error_where_rule, unit, acc.description)),
+            throw RunError(tr(Msg::run_error_with_place, e.what(), tr(Msg::run_error_where_rule, unit, acc.description.shown())),
                            0, unit);
           }
         });

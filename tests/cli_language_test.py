@@ -135,6 +135,39 @@ check("--lang en overrides the default", p.returncode == 0 and b": ok:" in p.std
 p = subprocess.run([CLI, "check", RULES], capture_output=True, env={**environment("zh"), "LANG": "en_US.UTF-8"})
 check("an English LANG gives English", p.returncode == 0 and b": ok:" in p.stdout, p.stdout)
 
+# ---- A compiled rulebook explains itself in the language of the run, not the one it was
+# compiled in: its descriptions are kept in both.
+compiled = {"zh": tmp("compiled-zh.rbc"), "en": tmp("compiled-en.rbc")}
+for made_in, path in compiled.items():
+    p = run("compile", RULES, "-o", path, lang=made_in)
+    check(f"compile in {made_in}", p.returncode == 0, p.stderr[-300:])
+check("a compiled rulebook is the same whatever the language it was compiled in",
+      open(compiled["zh"], "rb").read() == open(compiled["en"], "rb").read())
+
+
+def descriptions(node, found):
+    for a in node.get("accumulators", []):
+        found.add(a["description"])
+    for c in node.get("children", []):
+        descriptions(c, found)
+    return found
+
+
+explain_args = ["--events", EVENTS, "--unit", "县经商局", "--item", "依申请公开"]
+for made_in, path in compiled.items():
+    en = run("explain", path, *explain_args).stdout.decode()
+    zh = run_zh("explain", path, *explain_args).stdout.decode()
+    check(f"compiled in {made_in}, explained in English", "amounts of 委托办理未反馈: 5" in en and "的分值" not in en, en[-500:])
+    check(f"compiled in {made_in}, explained in Chinese", "委托办理未反馈 的分值: 5" in zh and "amounts of" not in zh, zh[-500:])
+    for lang, foreign in [("en", ["的分值", "的条数", "中每个"]), ("zh", ["amounts of", "count of", "highest per", "per distinct"])]:
+        out = json.loads(run("run", path, "--events", EVENTS, "--format", "json", "--trace", lang=lang).stdout)
+        found = set()
+        for u in out["units"]:
+            descriptions(u["trace"], found)
+        misplaced = sorted(d for d in found if any(f in d for f in foreign))
+        check(f"compiled in {made_in}, run --trace in {lang}: descriptions in {lang}", len(found) > 20 and not misplaced,
+              misplaced[:5])
+
 # ---- A misspelt command or option suggests the right one; usage errors exit 2.
 both("a misspelt command", ["runn", RULES, "--events", EVENTS], 2, "there is no command runn; did you mean run?",
      "没有 runn 这个命令；是否应为 run？")
