@@ -149,11 +149,9 @@ class Builder {
       const int32_t count = m_.periods(kind);
       for (int32_t k = 0; k < count; ++k)
         t.periods.emplace_back(period_label(kind, p_.period_from, k), values_[pn][u * static_cast<size_t>(count) + static_cast<size_t>(k)]);
-      static constexpr Msg kCombined[] = {Msg::tr_combine_sum, Msg::tr_combine_mean_all, Msg::tr_combine_mean_records,
-                                          Msg::tr_combine_mean_existed};
-      t.combined = text(kCombined[static_cast<size_t>(d.combine) % 4], Lang::En);  // the trace's field is a code
+      t.combined = d.combine;
       if (d.has_period_cap) t.notes.push_back(tr(Msg::tr_period_cap, format_decimal(d.period_cap, 4)));
-      t.notes.push_back(tr(Msg::tr_year_value, text(kCombined[static_cast<size_t>(d.combine) % 4])));
+      t.notes.push_back(tr(Msg::tr_year_value, text(combine_message(d.combine))));
       if (d.kind != NodeKind::Group) content = static_cast<uint32_t>(d.per_period);
     }
     fill(content, n, u, t);
@@ -434,6 +432,26 @@ class Builder {
 };
 
 }  // namespace detail
+
+const char* combine_code(PeriodCombine c) {
+  switch (c) {
+    case PeriodCombine::Sum: return "sum of the sub-periods";
+    case PeriodCombine::MeanAll: return "mean of all sub-periods";
+    case PeriodCombine::MeanWithRecords: return "mean of the sub-periods with records";
+    case PeriodCombine::MeanExisting: return "mean of the sub-periods the unit existed in";
+  }
+  return "";
+}
+
+Msg combine_message(PeriodCombine c) {
+  switch (c) {
+    case PeriodCombine::Sum: return Msg::tr_combine_sum;
+    case PeriodCombine::MeanAll: return Msg::tr_combine_mean_all;
+    case PeriodCombine::MeanWithRecords: return Msg::tr_combine_mean_records;
+    case PeriodCombine::MeanExisting: return Msg::tr_combine_mean_existed;
+  }
+  return Msg::tr_combine_sum;
+}
 
 TraceSource::TraceSource(const Program& program, const Machine& machine, const Symbols& symbols,
                          const std::vector<std::string>& files)

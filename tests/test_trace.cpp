@@ -89,6 +89,32 @@ struct Checker {
   }
 };
 
+// Compiles `source` and scores `events` (JSON Lines) with the trace on.
+Result traced(const std::string& name, const std::string& source, const std::string& events) {
+  Diagnostics diags;
+  auto ast = parse_rulebook(name + ".rules", source, diags);
+  REQUIRE(ast.has_value());
+  auto program = compile(*ast, ".", diags);
+  REQUIRE(program.has_value());
+  Session session(*program, {}, true);
+  REQUIRE(session.read_text(name + ".jsonl", events));
+  return session.finish();
+}
+
+const TraceNode& node_of(const Result& r, const std::string& unit, const std::string& item) {
+  const auto& t = *std::find_if(r.traces.begin(), r.traces.end(), [&](const UnitTrace& x) { return x.unit == unit; });
+  const TraceNode* n = find_node(t.score, item);
+  REQUIRE(n != nullptr);
+  return *n;
+}
+
+// The notes of `item` in `unit`'s trace, one a line.
+std::string notes_of(const Result& r, const std::string& unit, const std::string& item) {
+  std::string all;
+  for (const auto& s : node_of(r, unit, item).notes) all += s + "\n";
+  return all;
+}
+
 }  // namespace
 
 TEST_CASE("the trace adds up for every unit of every conformance case") {
@@ -191,4 +217,27 @@ TEST_CASE("the trace says why an item gave nothing") {
   CHECK(notes("丁", "八月起").find("no weekly records") != std::string::npos);
   CHECK(notes("丙", "通报").find("every record was excluded") != std::string::npos);
   CHECK(notes("甲", "超过三次").find("with it the rule gives 0") != std::string::npos);
+}
+
+TEST_CASE("how sub-periods combine is carried as a kind (a fixed code in JSON and a message in words)") {
+  // The JSON codes do not follow the English messages: changing a message's wording must not
+  // change the trace's field, and explain maps the kind, not the text, to the words.
+  CHECK(std::string(combine_code(PeriodCombine::Sum)) == "sum of the sub-periods");
+  CHECK(std::string(combine_code(PeriodCombine::MeanAll)) == "mean of all sub-periods");
+  CHECK(std::string(combine_code(PeriodCombine::MeanWithRecords)) == "mean of the sub-periods with records");
+  CHECK(std::string(combine_code(PeriodCombine::MeanExisting)) == "mean of the sub-periods the unit existed in");
+  CHECK(std::string(text(combine_message(PeriodCombine::MeanWithRecords), Lang::Zh)) == "有记录各期的平均");
+  CHECK(std::string(text(combine_message(PeriodCombine::MeanExisting), Lang::Zh)) == "单位存续各期的平均");
+  Result r = traced("periods", R"(考核 "periods"
+考核期 2022-01-01 至 2022-12-31
+单位 { 甲 }
+事件 late { unit: 单位 }
+扣分 类 不设上限 {
+  条目 月均 引用 "1" 按月 取各期平均 仅有记录的期 { 每条 late 扣 1 }
+}
+)",
+                    "{\"type\": \"late\", \"date\": \"2022-03-01\", \"unit\": \"甲\"}\n");
+  const TraceNode& n = node_of(r, "甲", "月均");
+  CHECK(n.combined == PeriodCombine::MeanWithRecords);
+  CHECK(n.periods.size() == 12);
 }
