@@ -376,7 +376,7 @@ class Builder {
     for (uint32_t type : types) {
       uint32_t seen = m_.seen(type, u), ignored = m_.ignored_count(type, u);
       if (seen == 0 && ignored == 0) t.notes.push_back(tr(Msg::tr_no_records, type_name(type)));
-      else if (seen == 0) t.notes.push_back(tr(Msg::tr_all_outside, ignored, type_name(type)));
+      else if (seen == 0) t.notes.push_back(none_counted(type, u, ignored));
       else if (std::all_of(t.accumulators.begin(), t.accumulators.end(), [](const TraceAccumulator& x) { return x.records.empty(); })) {
         if (def.has_from && m_.last_date(type, u) < def.from)
           t.notes.push_back(tr(Msg::tr_all_before, seen, type_name(type), format_date(def.from)));
@@ -387,6 +387,21 @@ class Builder {
                                type_name(type)));
       }
     }
+  }
+
+  // Why none of a unit's `ignored` records of a type counted: dated outside the period,
+  // before the unit was set up (设立) or after it closed (撤销), or some of each.
+  std::string none_counted(uint32_t type, uint32_t u, uint32_t ignored) const {
+    const uint32_t before = m_.before_unit_count(type, u), after = m_.after_unit_count(type, u);
+    const uint32_t outside = ignored - before - after;
+    if (before == ignored) return tr(Msg::tr_all_before_unit, ignored, type_name(type), format_date(p_.unit_from[u]));
+    if (after == ignored) return tr(Msg::tr_all_after_unit, ignored, type_name(type), format_date(p_.unit_until[u]));
+    if (outside == ignored) return tr(Msg::tr_all_outside, ignored, type_name(type));
+    std::vector<std::string> parts;
+    if (outside) parts.push_back(tr(Msg::tr_part_outside, outside));
+    if (before) parts.push_back(tr(Msg::tr_part_before_unit, before, format_date(p_.unit_from[u])));
+    if (after) parts.push_back(tr(Msg::tr_part_after_unit, after, format_date(p_.unit_until[u])));
+    return tr(Msg::tr_none_counted, ignored, type_name(type), fmt::format("{}", fmt::join(parts, text(Msg::list_separator))));
   }
 
   TraceNode score(uint32_t u) {

@@ -168,6 +168,23 @@ for made_in, path in compiled.items():
         check(f"compiled in {made_in}, run --trace in {lang}: descriptions in {lang}", len(found) > 20 and not misplaced,
               misplaced[:5])
 
+# ---- Records dated before their unit was set up or after it closed: explained as such.
+dated_rules, dated_events = tmp("unit-dates.rules"), tmp("unit-dates.jsonl")
+with open(dated_rules, "w", encoding="utf-8") as f:
+    f.write('考核 "unit dates"\n考核期 2022-01-01 至 2022-12-31\n单位 { 甲 乙 }\n设立 甲 2022-04-01\n撤销 乙 2022-09-30\n'
+            '事件 late { unit: 单位 }\n扣分 类 不设上限 {\n  条目 超期 引用 "1" { 每条 late 扣 1 }\n}\n')
+with open(dated_events, "w", encoding="utf-8") as f:
+    f.write('{"type": "late", "date": "2022-03-01", "unit": "甲"}\n{"type": "late", "date": "2022-10-01", "unit": "乙"}\n')
+both("a record before its unit was set up", ["explain", dated_rules, "--events", dated_events, "--unit", "甲"], 0,
+     "1 late record(s), all dated before the unit was set up on 2022-04-01", "“late”记录 1 条，均早于本单位设立日 2022-04-01",
+     stream="stdout")
+both("a record after its unit closed", ["explain", dated_rules, "--events", dated_events, "--unit", "乙"], 0,
+     "1 late record(s), all dated after the unit closed on 2022-09-30", "“late”记录 1 条，均晚于本单位撤销日 2022-09-30",
+     stream="stdout")
+for unit in ["甲", "乙"]:
+    p = run_zh("explain", dated_rules, "--events", dated_events, "--unit", unit)
+    check(f"{unit}'s record is not called outside the period", "考核期外" not in p.stdout.decode(), p.stdout.decode())
+
 # ---- A misspelt command or option suggests the right one; usage errors exit 2.
 both("a misspelt command", ["runn", RULES, "--events", EVENTS], 2, "there is no command runn; did you mean run?",
      "没有 runn 这个命令；是否应为 run？")
