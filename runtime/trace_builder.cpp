@@ -187,13 +187,17 @@ class Builder {
       }
       return;
     }
-    std::vector<uint32_t> shown;  // an accumulator read twice (a divisor tested, then used) is shown once
-    for (uint32_t a : reads_[content].accumulators) {
-      if (std::find(shown.begin(), shown.end(), a) != shown.end()) continue;
-      shown.push_back(a);
-      t.accumulators.push_back(accumulator(a, u));
-    }
+    // A value read twice (a divisor tested, then used) is listed once, where it was first read.
+    std::vector<uint32_t> accumulators_shown, nodes_shown;
+    auto first_time = [](std::vector<uint32_t>& shown, uint32_t i) {
+      if (std::find(shown.begin(), shown.end(), i) != shown.end()) return false;
+      shown.push_back(i);
+      return true;
+    };
+    for (uint32_t a : reads_[content].accumulators)
+      if (first_time(accumulators_shown, a)) t.accumulators.push_back(accumulator(a, u));
     for (uint32_t r : reads_[content].nodes) {
+      if (!first_time(nodes_shown, r)) continue;
       if (agg_step_[r] >= 0) {
         t.cross_unit.push_back(cross_unit(r, u));
         const auto& c = t.cross_unit.back();
@@ -212,7 +216,8 @@ class Builder {
       t.rank_value = values_[step.input][u];
       t.rank = m_.rank_of(r, u);
       t.ranked_units = m_.ranked_count(r, u);
-      for (uint32_t a : reads_[step.input].accumulators) t.accumulators.push_back(accumulator(a, u));
+      for (uint32_t a : reads_[step.input].accumulators)
+        if (first_time(accumulators_shown, a)) t.accumulators.push_back(accumulator(a, u));
       if (t.rank > 0)
         t.notes.push_back(tr(Msg::tr_ranked, t.rank, t.ranked_units, format_decimal(t.rank_value, 4),
                              text(step.descending ? Msg::tr_rank_descending : Msg::tr_rank_ascending),

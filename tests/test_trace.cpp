@@ -228,6 +228,29 @@ TEST_CASE("the trace says a record dated before its unit was set up or after it 
   CHECK(notes_of(r, "丁", "超期") == "1 late record(s), all outside the period\n");
 }
 
+TEST_CASE("a value read twice is listed once in the trace where it was first read") {
+  Result r = traced("twice", R"(考核 "twice"
+考核期 2022-01-01 至 2022-12-31
+单位 { 甲 乙 }
+事件 late { unit: 单位 }
+事件 visit { unit: 单位 }
+扣分 类 不设上限 {
+  条目 超期 引用 "1" { 每条 late 扣 1 }
+  条目 回访 引用 "2" { 每条 visit 扣 1 }
+  条目 加倍 引用 "3" { 若 超期 > 1 则 超期 + 超期 + 回访 + 超期 否则 回访 }
+}
+)",
+                    "{\"type\": \"late\", \"date\": \"2022-03-01\", \"unit\": \"甲\"}\n"
+                    "{\"type\": \"late\", \"date\": \"2022-03-02\", \"unit\": \"甲\"}\n"
+                    "{\"type\": \"visit\", \"date\": \"2022-03-02\", \"unit\": \"甲\"}\n");
+  const TraceNode& n = node_of(r, "甲", "加倍");
+  CHECK(n.value == Rational(7));
+  REQUIRE(n.uses.size() == 2);
+  CHECK(n.uses[0].first == "超期");
+  CHECK(n.uses[0].second == Rational(2));
+  CHECK(n.uses[1].first == "回访");
+}
+
 TEST_CASE("how sub-periods combine is carried as a kind (a fixed code in JSON and a message in words)") {
   // The JSON codes do not follow the English messages: changing a message's wording must not
   // change the trace's field, and explain maps the kind, not the text, to the words.
