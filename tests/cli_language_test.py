@@ -130,6 +130,10 @@ both("an unknown encoding", ["run", RULES, "--events", EVENTS, "--encoding", "bi
 both("a value that is not a number", ["test", RULES, "--threshold", "abc"], 2,
      "--threshold: abc is not a number", "--threshold 的值 abc 不是数值")
 both("no command", [], 2, "a command is required: run, explain", "请给出一个命令：run、explain")
+for fmt in ["table", "csv"]:
+    both(f"--trace with --format {fmt} is a usage error", ["run", RULES, "--events", EVENTS, "--format", fmt, "--trace"], 2,
+         [f"--format {fmt} has no place for a trace", "--trace goes with --format json"],
+         ["--trace 只用于 --format json", f"--format {fmt} 不能附上计算过程"])
 p = run("--lang", "en", "check", RULES, lang="zh")
 check("--lang en overrides the default", p.returncode == 0 and b": ok:" in p.stdout, p.stdout)
 p = subprocess.run([CLI, "check", RULES], capture_output=True, env={**environment("zh"), "LANG": "en_US.UTF-8"})
@@ -199,7 +203,8 @@ both("an option without its value", ["run", RULES, "--events"], 2, "--events nee
 both("--lang without its value", ["--lang"], 2, "--lang needs a value", "--lang 后面缺少值")
 for args in [[], ["runn"], ["run"], ["run", RULES], ["run", RULES, "--events", EVENTS, "--format", "pdf"],
              ["check", RULES, "--bogus"], ["test", RULES, "--threshold", "x"], ["--lang", "fr", "check", RULES],
-             ["run", RULES, "--events"], ["check", RULES, "a", "b"]]:
+             ["run", RULES, "--events"], ["check", RULES, "a", "b"],
+             ["run", RULES, "--events", EVENTS, "--format", "table", "--trace"]]:
     p = run_zh(*args)
     check(f"usage error exits 2: {' '.join(os.path.basename(a) for a in args) or '(nothing)'}",
           p.returncode == 2 and p.stdout == b"", (p.returncode, p.stderr[-200:]))
