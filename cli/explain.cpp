@@ -124,10 +124,8 @@ void prose(const TraceNode& n, const std::string& role, ProseState& st) {
       for (const auto& [label, v] : n.periods)
         if (!v.is_zero()) periods.push_back(tr(Msg::pr_period_value, period_shown(label), amount(v, st.decimals)));
       if (!periods.empty()) {
-        std::string combined;
-        for (Msg m : {Msg::tr_combine_sum, Msg::tr_combine_mean_all, Msg::tr_combine_mean_records, Msg::tr_combine_mean_existed})
-          if (n.combined == text(m, Lang::En)) combined = text(m);
-        basis += tr(Msg::pr_periods, fmt::format("{}", fmt::join(periods, text(Msg::list_separator))), combined);
+        basis += tr(Msg::pr_periods, fmt::format("{}", fmt::join(periods, text(Msg::list_separator))),
+                    text(combine_message(n.combined)));
       }
     }
     ++st.number;
@@ -240,7 +238,7 @@ void trace_json(JsonWriter& w, const TraceNode& n) {
   if (!n.periods.empty()) {
     w.key("periods");
     numbers(n.periods);
-    w.key("combined").value(n.combined);
+    w.key("combined").value(combine_code(n.combined));
   }
   if (!n.uses.empty()) {
     w.key("uses");

@@ -210,6 +210,10 @@ int run(const RunArgs& a) {
   std::vector<std::string> inputs{a.rules};
   inputs.insert(inputs.end(), a.events.begin(), a.events.end());
   if (!refuse_outputs(inputs, {a.output, a.reject})) return 2;
+  if (a.trace && (a.format == "table" || a.format == "csv")) {
+    std::cerr << error_line("", tr(Msg::trace_needs_json, a.format));
+    return 2;
+  }
   auto program = load_program(a.rules);
   if (!program) return 1;
   if (!a.as_of.empty()) {

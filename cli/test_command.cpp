@@ -234,7 +234,7 @@ class Runner {
     for (size_t i = 0; i < p_.coverage.size(); ++i) {
       bool ok = coverage_.points[i] != 0;
       c.points_ok += ok;
-      rows.push_back({p_.coverage[i].line, fmt::format("{}: {}", p_.coverage[i].item, p_.coverage[i].what), ok});
+      rows.push_back({p_.coverage[i].line, fmt::format("{}: {}", p_.coverage[i].item, p_.coverage[i].what.shown()), ok});
     }
     for (const auto& n : p_.nodes) {
       if (!n.has_cap) continue;

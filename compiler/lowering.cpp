@@ -277,7 +277,7 @@ class Lowering {
       if (!type.display.empty()) other_name = type.display;
       field_name = shown_field(type, ex.field.text);
     }
-    acc.description = tr(Msg::desc_keys_of, field_name, other_name);
+    acc.description = tr_both(Msg::desc_keys_of, field_name, other_name);
     uint32_t a = s_.add_accumulator(acc);
     s_.keyset_index[key] = a;
     if (!ors) return a;
@@ -300,12 +300,12 @@ class Lowering {
   // leads to a COVER that says the bound was exercised.
   struct BoundMiss {
     size_t jump;
-    std::string what;
+    BothLanguages what;
   };
 
   void guards(const ResolvedStream& rs, const DateBounds& bounds, Fragment& f, std::vector<size_t>& skips, uint32_t ln,
               std::vector<BoundMiss>* misses = nullptr) {
-    auto bound = [&](int32_t day, Op test, const std::string& what) {
+    auto bound = [&](int32_t day, Op test, const BothLanguages& what) {
       f.emit(Op::DATE, ln);
       f.emit(Op::CONST, s_.constant(Rational(day)), ln);
       f.emit(test, ln);
@@ -313,8 +313,8 @@ class Lowering {
       if (misses && s_.coverage) misses->push_back({j, what});
       else skips.push_back(j);
     };
-    if (bounds.has_from) bound(bounds.from, Op::GE, tr(Msg::desc_record_before, format_date(bounds.from)));
-    if (bounds.has_until) bound(bounds.until, Op::LE, tr(Msg::desc_record_after, format_date(bounds.until)));
+    if (bounds.has_from) bound(bounds.from, Op::GE, tr_both(Msg::desc_record_before, format_date(bounds.from)));
+    if (bounds.has_until) bound(bounds.until, Op::LE, tr_both(Msg::desc_record_after, format_date(bounds.until)));
     for (const Expr* filter : rs.filters) {
       record_expr(*filter, rs.type, f);
       skips.push_back(f.jump(Op::JUMP_IF_NOT, line(filter->span)));
@@ -351,7 +351,7 @@ class Lowering {
     std::vector<size_t> skips;
     std::vector<BoundMiss> misses;
     guards(rs, bounds_, f, skips, ln, &misses);
-    cover(f, tr(Msg::desc_records_counted, rs.description), ln);
+    cover(f, tr_both(Msg::desc_records_counted, rs.description), ln);
     body(f);
     if (period_records_ >= 0) {
       // The item's records per sub-period, for a mean over the sub-periods with records.
@@ -371,7 +371,7 @@ class Lowering {
   }
 
   // With coverage on, marks a place `rulebook test --coverage` reports on.
-  void cover(Fragment& f, std::string what, uint32_t ln) {
+  void cover(Fragment& f, BothLanguages what, uint32_t ln) {
     if (!s_.coverage) return;
     s_.program.coverage.push_back({ln, current_item_, std::move(what)});
     f.emit(Op::COVER, static_cast<uint32_t>(s_.program.coverage.size() - 1), ln);
@@ -595,13 +595,13 @@ class Lowering {
       f.emit(Op::CONST, s_.constant(Rational(sym)), ln);
       f.emit(Op::EQ, ln);
       size_t next = f.jump(Op::JUMP_IF_NOT, ln);
-      cover(f, fmt::format("按 {} = {}", n.field.text, arm.key.text), ln);
+      cover(f, same_in_both(fmt::format("按 {} = {}", n.field.text, arm.key.text)), ln);
       record_expr(*arm.amount, type, f);
       ends.push_back(f.jump(Op::JUMP, ln));
       f.patch(next);
     }
     if (n.otherwise) {
-      cover(f, fmt::format("按 {} 其他", n.field.text), ln);
+      cover(f, same_in_both(fmt::format("按 {} 其他", n.field.text)), ln);
       record_expr(*n.otherwise, type, f);
     } else {
       if (fd.kind == FieldKind::Enum) {
@@ -883,8 +883,8 @@ class Lowering {
     auto rs = resolve(ref);
     if (!rs) return;
     AccumulatorDef acc;
-    acc.description = tr(amount ? Msg::desc_amounts_of : Msg::desc_count_of, rs->description);
-    if (!bounds_desc_.empty()) acc.description += " " + bounds_desc_;
+    acc.description = tr_both(amount ? Msg::desc_amounts_of : Msg::desc_count_of, rs->description);
+    acc.description.append(bounds_desc_);
     int32_t excl = -1;
     if (rs->exclusion) {
       excl = static_cast<int32_t>(exclusion_set(*rs));
@@ -912,7 +912,7 @@ class Lowering {
     AccumulatorDef acc;
     acc.kind = AccKind::KeyMax;
     const FieldDef& field = s_.program.events[rs->type].fields[*slot];
-    acc.description = tr(Msg::desc_per_distinct, field.display.empty() ? key.text : field.display, rs->description);
+    acc.description = tr_both(Msg::desc_per_distinct, field.display.empty() ? key.text : field.display, rs->description);
     if (rs->exclusion) {
       if (rs->exclusion_slot != *slot) {
         s_.error(key.span, tr(Msg::low_distinct_excluded, rs->description, rs->exclusion->field.text, key.text),
@@ -944,7 +944,7 @@ class Lowering {
       names.push_back(type && !type->display.empty() ? type->display : arm.stream.base.text);
       if (type && &arm == &n.arms.front()) key = shown_field(*type, n.key.text);
     }
-    acc.description = tr(Msg::desc_highest_per, key, fmt::join(names, "/"));
+    acc.description = tr_both(Msg::desc_highest_per, key, fmt::format("{}", fmt::join(names, "/")));
     uint32_t a = add_periodic_accumulator(acc);
     for (const auto& arm : n.arms) {
       auto rs = resolve(arm.stream);
@@ -1005,8 +1005,8 @@ class Lowering {
     acc.table = t->second;
     acc.days = *d;
     acc.times = *k;
-    acc.description = cond ? tr(Msg::desc_streaks, rs->description, table.text, *d, *k)
-                           : tr(Msg::desc_gaps, rs->description, table.text, *d);
+    acc.description = cond ? tr_both(Msg::desc_streaks, rs->description, table.text, *d, *k)
+                           : tr_both(Msg::desc_gaps, rs->description, table.text, *d);
     uint32_t a = s_.add_accumulator(acc);
     note_use(*rs, false, span);
     handler(*rs, ln, [&](Fragment& h) {
@@ -1223,19 +1223,19 @@ class Lowering {
     if (!declared) return std::nullopt;
     uint32_t node = *declared;
     bounds_ = {};
-    bounds_desc_.clear();
+    bounds_desc_ = {};
     if (it.from) {
       if (auto d = date_value(s_, *it.from, it.from_span)) {
         bounds_.has_from = true;
         bounds_.from = *d;
-        bounds_desc_ += tr(Msg::desc_from, format_date(*d));
+        bounds_desc_.append(tr_both(Msg::desc_from, format_date(*d)));
       }
     }
     if (it.until) {
       if (auto d = date_value(s_, *it.until, it.until_span)) {
         bounds_.has_until = true;
         bounds_.until = *d;
-        bounds_desc_ += (bounds_desc_.empty() ? "" : " ") + tr(Msg::desc_until, format_date(*d));
+        bounds_desc_.append(tr_both(Msg::desc_until, format_date(*d)));
       }
     }
     if (bounds_.has_from && bounds_.has_until && bounds_.from > bounds_.until)
@@ -1295,7 +1295,7 @@ class Lowering {
     if (aggregates_in_item_ == 0 && !reads_values(f) && s_.diags.error_count() == errors_before)
       s_.warning(it.name.span, tr(Msg::low_item_reads_nothing, it.name.text), tr(Msg::low_item_reads_nothing_hint));
     bounds_ = {};
-    bounds_desc_.clear();
+    bounds_desc_ = {};
     if (period_ != PeriodKind::None) f = per_period_value(std::move(f), node, ln);
     if (own_periods) end_periods();
     if (it.only) {
@@ -1408,7 +1408,7 @@ class Lowering {
                : sp.mean == ast::PeriodMean::WithRecords ? PeriodCombine::MeanWithRecords
                                                          : PeriodCombine::MeanExisting;
     AccumulatorDef records;
-    records.description = tr(Msg::desc_records_per_period, name);
+    records.description = tr_both(Msg::desc_records_per_period, name);
     records_acc_ = add_periodic_accumulator(records);
     period_records_ = combine_ == PeriodCombine::MeanWithRecords ? static_cast<int32_t>(records_acc_) : -1;
     if (auto c = cap(sp.cap.get())) {
@@ -1614,7 +1614,7 @@ class Lowering {
   ast::Span current_item_span_;
   CategoryRole current_role_ = CategoryRole::None;
   DateBounds bounds_;
-  std::string bounds_desc_;
+  BothLanguages bounds_desc_;  // the item's 自 / 至, for its accumulators' descriptions
   std::string current_item_;
   std::set<std::string> declared_;
   std::unordered_map<const void*, uint32_t> node_of_;  // declaration in the AST -> its node

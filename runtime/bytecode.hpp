@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "messages.hpp"
 #include "rational.hpp"
 
 namespace rb {
@@ -140,7 +141,7 @@ struct AccumulatorDef {
   uint32_t table = 0;      // DayGaps/DayStreak: the table whose rows are tracked
   int64_t days = 0;        // DayGaps: a gap g adds floor((g - 1) / days); DayStreak: the step
   int64_t times = 0;       // DayStreak: flags in a row that make one finding
-  std::string description; // for the disassembly and traces
+  BothLanguages description;  // for the disassembly and traces, in both languages
   PeriodKind period = PeriodKind::None;  // Sum, KeySum, KeyMax: kept per sub-period
 };
 
@@ -237,8 +238,8 @@ struct ParamDef {
 // amount chosen by a field's value, a time bound's two sides, an item receiving a record.
 struct CoveragePoint {
   uint32_t line = 0;
-  std::string item;  // the item it belongs to
-  std::string what;  // e.g. "level = province", "before 自 2022-08-01"
+  std::string item;    // the item it belongs to
+  BothLanguages what;  // e.g. "按 level = province", "a record before 自 2022-08-01"
 };
 
 // Source line for the instruction starting at `offset`, for disassembly and traces.

@@ -205,9 +205,9 @@ class Listing {
       case OperandRef::UnitSet:
         return named("unit set", index, p_.unit_sets, [](const UnitSet& s) { return s.name; });
       case OperandRef::Accumulator:
-        return named("accumulator", index, p_.accumulators, [](const AccumulatorDef& a) { return a.description; });
+        return named("accumulator", index, p_.accumulators, [](const AccumulatorDef& a) { return a.description.shown(); });
       case OperandRef::Coverage:
-        return named("coverage point", index, p_.coverage, [](const CoveragePoint& c) { return c.item + ": " + c.what; });
+        return named("coverage point", index, p_.coverage, [](const CoveragePoint& c) { return c.item + ": " + c.what.shown(); });
       case OperandRef::ValueSet:
         if (index >= p_.value_sets.size()) return fmt::format("value set {} (out of range)", index);
         return fmt::format("value set {} {}", index, members(p_.value_sets[index]));

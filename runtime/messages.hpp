@@ -60,4 +60,40 @@ std::string tr(Msg m, Args&&... args) {
   return fmt::format(fmt::runtime(text(m)), std::forward<Args>(args)...);
 }
 
+// The same, in a language given.
+template <class... Args>
+std::string tr_in(Lang lang, Msg m, const Args&... args) {
+  return fmt::format(fmt::runtime(text(m, lang)), args...);
+}
+
+// A text made when a rulebook is compiled (an accumulator's description, a coverage
+// point), kept in both languages so that a compiled rulebook shows it in the language of
+// the run, not of the compilation.
+struct BothLanguages {
+  std::string zh, en;
+  const std::string& in(Lang lang) const { return lang == Lang::En ? en : zh; }
+  const std::string& shown() const { return in(language()); }
+  bool empty() const { return zh.empty() && en.empty(); }
+  // Appends `more` after `separator` (nothing before the first part) in each language.
+  void append(const BothLanguages& more, std::string_view separator = " ") {
+    if (more.empty()) return;
+    if (!zh.empty() || !en.empty()) {
+      zh += separator;
+      en += separator;
+    }
+    zh += more.zh;
+    en += more.en;
+  }
+  bool operator==(const BothLanguages&) const = default;
+};
+
+// A text that reads the same in both languages (a name from the rulebook).
+inline BothLanguages same_in_both(std::string s) { return {s, s}; }
+
+// A message with its arguments put in, in both languages.
+template <class... Args>
+BothLanguages tr_both(Msg m, const Args&... args) {
+  return {tr_in(Lang::Zh, m, args...), tr_in(Lang::En, m, args...)};
+}
+
 }  // namespace rb

@@ -271,6 +271,7 @@ class Codec {
 
   void members(Matching<Rational> auto& r) { fields(r.num, r.den); }
   void members(Matching<CodeRange> auto& r) { fields(r.begin, r.end); }
+  void members(Matching<BothLanguages> auto& t) { fields(t.zh, t.en); }
   void members(Matching<CoveragePoint> auto& c) { fields(c.line, c.item, c.what); }
   void members(Matching<ParamDef> auto& d) { fields(d.name, d.value, d.is_date); }
   void members(Matching<EnumDef> auto& e) { fields(e.name, e.members, e.displays); }
@@ -753,7 +754,7 @@ class Verifier {
   void check_accumulators() {
     for (size_t i = 0; i < p_.accumulators.size(); ++i) {
       const AccumulatorDef& a = p_.accumulators[i];
-      const std::string where = fmt::format("accumulator {} (\"{}\")", i, a.description);
+      const std::string where = fmt::format("accumulator {} (\"{}\")", i, a.description.en);
       if (a.exclude >= 0 &&
           check_index(where + " exclusion", "accumulator", static_cast<uint32_t>(a.exclude), p_.accumulators.size())) {
         const AccKind excluded = p_.accumulators[a.exclude].kind;
@@ -1080,7 +1081,7 @@ class Verifier {
     const AccumulatorDef& a = p_.accumulators[index];
     if (sem.acc_kind && a.kind != *sem.acc_kind) {
       report("{}: {} needs a {} accumulator, but accumulator {} (\"{}\") is {}", where,
-             kOpNames[static_cast<int>(ins.op)], acc_kind_name(*sem.acc_kind), index, a.description,
+             kOpNames[static_cast<int>(ins.op)], acc_kind_name(*sem.acc_kind), index, a.description.en,
              acc_kind_name(a.kind));
       return;
     }
@@ -1093,7 +1094,7 @@ class Verifier {
       if (!keyed)
         report(
             "{}: accumulator {} (\"{}\") tracks rows of table {}, but records of event type \"{}\" are not keyed by it",
-            where, index, a.description, a.table, e.name);
+            where, index, a.description.en, a.table, e.name);
     }
   }
 

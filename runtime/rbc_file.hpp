@@ -27,8 +27,9 @@ namespace rb {
 
 // 2: date parameters, coverage points; 3: item time bounds; 4: indicators, values across
 // units, rankings per class and by position, item caps and full marks, who is assessed, grades;
-// 5: display names of event types, fields and enum members.
-inline constexpr uint32_t kRbcVersion = 5;
+// 5: display names of event types, fields and enum members; 6: accumulators' descriptions
+// and coverage points in both languages.
+inline constexpr uint32_t kRbcVersion = 6;
 
 // The deepest stack any code block may reach; the verifier rejects deeper code, so the VM
 // can allocate its stack once. Rulebook expressions nest a few levels, not hundreds.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bytecode.hpp"
+#include "messages.hpp"
 #include "rational.hpp"
 
 namespace rb {
@@ -85,13 +86,18 @@ struct TraceNode {
   std::vector<TraceAccumulator> accumulators;
   std::vector<TraceCrossUnit> cross_unit;        // values across units this one reads
   // Scored per sub-period: each sub-period's label (2022-03, 2022Q1, ...) and value, and how
-  // they made the year's value ("sum", "mean of all", "mean of those with records", ...).
+  // they made the year's value (meaningful when `periods` is not empty).
   std::vector<std::pair<std::string, Rational>> periods;
-  std::string combined;
+  PeriodCombine combined = PeriodCombine::Sum;
   std::vector<std::pair<std::string, Rational>> uses;  // named values (items, indicators, ...) it reads
   std::vector<std::string> notes;  // adjustments and "why not"
   std::vector<TraceNode> children;
 };
+
+// How sub-periods make the year's value: the JSON trace's code for it ("sum of the
+// sub-periods", ...; fixed, whatever the language), and the message that says it in words.
+const char* combine_code(PeriodCombine c);
+Msg combine_message(PeriodCombine c);
 
 struct UnitTrace {
   std::string unit;

@@ -149,11 +149,9 @@ class Builder {
       const int32_t count = m_.periods(kind);
       for (int32_t k = 0; k < count; ++k)
         t.periods.emplace_back(period_label(kind, p_.period_from, k), values_[pn][u * static_cast<size_t>(count) + static_cast<size_t>(k)]);
-      static constexpr Msg kCombined[] = {Msg::tr_combine_sum, Msg::tr_combine_mean_all, Msg::tr_combine_mean_records,
-                                          Msg::tr_combine_mean_existed};
-      t.combined = text(kCombined[static_cast<size_t>(d.combine) % 4], Lang::En);  // the trace's field is a code
+      t.combined = d.combine;
       if (d.has_period_cap) t.notes.push_back(tr(Msg::tr_period_cap, format_decimal(d.period_cap, 4)));
-      t.notes.push_back(tr(Msg::tr_year_value, text(kCombined[static_cast<size_t>(d.combine) % 4])));
+      t.notes.push_back(tr(Msg::tr_year_value, text(combine_message(d.combine))));
       if (d.kind != NodeKind::Group) content = static_cast<uint32_t>(d.per_period);
     }
     fill(content, n, u, t);
@@ -189,13 +187,17 @@ class Builder {
       }
       return;
     }
-    std::vector<uint32_t> shown;  // an accumulator read twice (a divisor tested, then used) is shown once
-    for (uint32_t a : reads_[content].accumulators) {
-      if (std::find(shown.begin(), shown.end(), a) != shown.end()) continue;
-      shown.push_back(a);
-      t.accumulators.push_back(accumulator(a, u));
-    }
+    // A value read twice (a divisor tested, then used) is listed once, where it was first read.
+    std::vector<uint32_t> accumulators_shown, nodes_shown;
+    auto first_time = [](std::vector<uint32_t>& shown, uint32_t i) {
+      if (std::find(shown.begin(), shown.end(), i) != shown.end()) return false;
+      shown.push_back(i);
+      return true;
+    };
+    for (uint32_t a : reads_[content].accumulators)
+      if (first_time(accumulators_shown, a)) t.accumulators.push_back(accumulator(a, u));
     for (uint32_t r : reads_[content].nodes) {
+      if (!first_time(nodes_shown, r)) continue;
       if (agg_step_[r] >= 0) {
         t.cross_unit.push_back(cross_unit(r, u));
         const auto& c = t.cross_unit.back();
@@ -214,7 +216,8 @@ class Builder {
       t.rank_value = values_[step.input][u];
       t.rank = m_.rank_of(r, u);
       t.ranked_units = m_.ranked_count(r, u);
-      for (uint32_t a : reads_[step.input].accumulators) t.accumulators.push_back(accumulator(a, u));
+      for (uint32_t a : reads_[step.input].accumulators)
+        if (first_time(accumulators_shown, a)) t.accumulators.push_back(accumulator(a, u));
       if (t.rank > 0)
         t.notes.push_back(tr(Msg::tr_ranked, t.rank, t.ranked_units, format_decimal(t.rank_value, 4),
                              text(step.descending ? Msg::tr_rank_descending : Msg::tr_rank_ascending),
@@ -271,7 +274,7 @@ class Builder {
     const AccumulatorDef& def = p_.accumulators[a];
     TraceAccumulator t;
     t.index = a;
-    t.description = def.description;
+    t.description = def.description.shown();
     t.total = m_.accumulator_total(a, u);
     const auto& entries = m_.trace_entries();
     const auto& mine = by_acc_unit_[a * units_ + u];
@@ -378,7 +381,7 @@ class Builder {
     for (uint32_t type : types) {
       uint32_t seen = m_.seen(type, u), ignored = m_.ignored_count(type, u);
       if (seen == 0 && ignored == 0) t.notes.push_back(tr(Msg::tr_no_records, type_name(type)));
-      else if (seen == 0) t.notes.push_back(tr(Msg::tr_all_outside, ignored, type_name(type)));
+      else if (seen == 0) t.notes.push_back(none_counted(type, u, ignored));
       else if (std::all_of(t.accumulators.begin(), t.accumulators.end(), [](const TraceAccumulator& x) { return x.records.empty(); })) {
         if (def.has_from && m_.last_date(type, u) < def.from)
           t.notes.push_back(tr(Msg::tr_all_before, seen, type_name(type), format_date(def.from)));
@@ -389,6 +392,21 @@ class Builder {
                                type_name(type)));
       }
     }
+  }
+
+  // Why none of a unit's `ignored` records of a type counted: dated outside the period,
+  // before the unit was set up (设立) or after it closed (撤销), or some of each.
+  std::string none_counted(uint32_t type, uint32_t u, uint32_t ignored) const {
+    const uint32_t before = m_.before_unit_count(type, u), after = m_.after_unit_count(type, u);
+    const uint32_t outside = ignored - before - after;
+    if (before == ignored) return tr(Msg::tr_all_before_unit, ignored, type_name(type), format_date(p_.unit_from[u]));
+    if (after == ignored) return tr(Msg::tr_all_after_unit, ignored, type_name(type), format_date(p_.unit_until[u]));
+    if (outside == ignored) return tr(Msg::tr_all_outside, ignored, type_name(type));
+    std::vector<std::string> parts;
+    if (outside) parts.push_back(tr(Msg::tr_part_outside, outside));
+    if (before) parts.push_back(tr(Msg::tr_part_before_unit, before, format_date(p_.unit_from[u])));
+    if (after) parts.push_back(tr(Msg::tr_part_after_unit, after, format_date(p_.unit_until[u])));
+    return tr(Msg::tr_none_counted, ignored, type_name(type), fmt::format("{}", fmt::join(parts, text(Msg::list_separator))));
   }
 
   TraceNode score(uint32_t u) {
@@ -434,6 +452,26 @@ class Builder {
 };
 
 }  // namespace detail
+
+const char* combine_code(PeriodCombine c) {
+  switch (c) {
+    case PeriodCombine::Sum: return "sum of the sub-periods";
+    case PeriodCombine::MeanAll: return "mean of all sub-periods";
+    case PeriodCombine::MeanWithRecords: return "mean of the sub-periods with records";
+    case PeriodCombine::MeanExisting: return "mean of the sub-periods the unit existed in";
+  }
+  return "";
+}
+
+Msg combine_message(PeriodCombine c) {
+  switch (c) {
+    case PeriodCombine::Sum: return Msg::tr_combine_sum;
+    case PeriodCombine::MeanAll: return Msg::tr_combine_mean_all;
+    case PeriodCombine::MeanWithRecords: return Msg::tr_combine_mean_records;
+    case PeriodCombine::MeanExisting: return Msg::tr_combine_mean_existed;
+  }
+  return Msg::tr_combine_sum;
+}
 
 TraceSource::TraceSource(const Program& program, const Machine& machine, const Symbols& symbols,
                          const std::vector<std::string>& files)

@@ -150,6 +150,8 @@ void Machine::enable_trace() {
   trace_ = true;
   seen_.assign(program_.events.size() * unit_count_, 0);
   ignored_.assign(program_.events.size() * unit_count_, 0);
+  before_unit_.assign(program_.events.size() * unit_count_, 0);
+  after_unit_.assign(program_.events.size() * unit_count_, 0);
   first_date_.assign(program_.events.size() * unit_count_, std::numeric_limits<int32_t>::max());
   last_date_.assign(program_.events.size() * unit_count_, std::numeric_limits<int32_t>::min());
 }
@@ -161,6 +163,7 @@ void Machine::accept(const Record& record) {
       (record.date < program_.unit_from[record.unit] || record.date > program_.unit_until[record.unit])) {
     ++outside_unit_dates_;
     ignored(record);
+    if (trace_) ++(record.date < program_.unit_from[record.unit] ? before_unit_ : after_unit_)[record.type * unit_count_ + record.unit];
     return;
   }
   if (trace_) {
@@ -466,7 +469,7 @@ void Machine::finish_accumulators() {
             slot = slot + v;
           } catch (const ArithmeticOverflow& e) {
             const std::string& unit = program_.units[(key >> 32) / per];
-            throw RunError(tr(Msg::run_error_with_place, e.what(), tr(Msg::run_error_where_rule, unit, acc.description)),
+            throw RunError(tr(Msg::run_error_with_place, e.what(), tr(Msg::run_error_where_rule, unit, acc.description.shown())),
                            0, unit);
           }
         });

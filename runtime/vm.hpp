@@ -57,6 +57,9 @@ class Machine {
   // Records of event type t for unit u: scored in the period / ignored as outside it.
   uint32_t seen(uint32_t type, uint32_t unit) const { return seen_[type * unit_count_ + unit]; }
   uint32_t ignored_count(uint32_t type, uint32_t unit) const { return ignored_[type * unit_count_ + unit]; }
+  // Of those ignored, the ones dated before the unit was set up / after it closed.
+  uint32_t before_unit_count(uint32_t type, uint32_t unit) const { return before_unit_[type * unit_count_ + unit]; }
+  uint32_t after_unit_count(uint32_t type, uint32_t unit) const { return after_unit_[type * unit_count_ + unit]; }
   // The earliest and latest dates of those scored records (meaningful when seen() > 0).
   int32_t first_date(uint32_t type, uint32_t unit) const { return first_date_[type * unit_count_ + unit]; }
   int32_t last_date(uint32_t type, uint32_t unit) const { return last_date_[type * unit_count_ + unit]; }
@@ -120,7 +123,7 @@ class Machine {
   std::vector<TraceEntry> entries_;
   std::vector<uint32_t> record_enums_;
   uint32_t current_enums_ = 0;
-  std::vector<uint32_t> seen_, ignored_;
+  std::vector<uint32_t> seen_, ignored_, before_unit_, after_unit_;
   std::vector<int32_t> first_date_, last_date_;
   std::vector<int32_t> rank_step_of_;              // [node]: the Rank step whose output it is, or -1
   std::vector<std::vector<size_t>> ranked_count_;  // [step][class + 1]: units ranked

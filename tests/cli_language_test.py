@@ -213,10 +213,64 @@ both("an unknown encoding", ["run", RULES, "--events", EVENTS, "--encoding", "bi
 both("a value that is not a number", ["test", RULES, "--threshold", "abc"], 2,
      "--threshold: abc is not a number", "--threshold 的值 abc 不是数值")
 both("no command", [], 2, "a command is required: run, explain", "请给出一个命令：run、explain")
+for fmt in ["table", "csv"]:
+    both(f"--trace with --format {fmt} is a usage error", ["run", RULES, "--events", EVENTS, "--format", fmt, "--trace"], 2,
+         [f"--format {fmt} has no place for a trace", "--trace goes with --format json"],
+         ["--trace 只用于 --format json", f"--format {fmt} 不能附上计算过程"])
 p = run("--lang", "en", "check", RULES, lang="zh")
 check("--lang en overrides the default", p.returncode == 0 and b": ok:" in p.stdout, p.stdout)
 p = subprocess.run([CLI, "check", RULES], capture_output=True, env={**environment("zh"), "LANG": "en_US.UTF-8"})
 check("an English LANG gives English", p.returncode == 0 and b": ok:" in p.stdout, p.stdout)
+
+# ---- A compiled rulebook explains itself in the language of the run, not the one it was
+# compiled in: its descriptions are kept in both.
+compiled = {"zh": tmp("compiled-zh.rbc"), "en": tmp("compiled-en.rbc")}
+for made_in, path in compiled.items():
+    p = run("compile", RULES, "-o", path, lang=made_in)
+    check(f"compile in {made_in}", p.returncode == 0, p.stderr[-300:])
+check("a compiled rulebook is the same whatever the language it was compiled in",
+      open(compiled["zh"], "rb").read() == open(compiled["en"], "rb").read())
+
+
+def descriptions(node, found):
+    for a in node.get("accumulators", []):
+        found.add(a["description"])
+    for c in node.get("children", []):
+        descriptions(c, found)
+    return found
+
+
+explain_args = ["--events", EVENTS, "--unit", "县经商局", "--item", "依申请公开"]
+for made_in, path in compiled.items():
+    en = run("explain", path, *explain_args).stdout.decode()
+    zh = run_zh("explain", path, *explain_args).stdout.decode()
+    check(f"compiled in {made_in}, explained in English", "amounts of 委托办理未反馈: 5" in en and "的分值" not in en, en[-500:])
+    check(f"compiled in {made_in}, explained in Chinese", "委托办理未反馈 的分值: 5" in zh and "amounts of" not in zh, zh[-500:])
+    for lang, foreign in [("en", ["的分值", "的条数", "中每个"]), ("zh", ["amounts of", "count of", "highest per", "per distinct"])]:
+        out = json.loads(run("run", path, "--events", EVENTS, "--format", "json", "--trace", lang=lang).stdout)
+        found = set()
+        for u in out["units"]:
+            descriptions(u["trace"], found)
+        misplaced = sorted(d for d in found if any(f in d for f in foreign))
+        check(f"compiled in {made_in}, run --trace in {lang}: descriptions in {lang}", len(found) > 20 and not misplaced,
+              misplaced[:5])
+
+# ---- Records dated before their unit was set up or after it closed: explained as such.
+dated_rules, dated_events = tmp("unit-dates.rules"), tmp("unit-dates.jsonl")
+with open(dated_rules, "w", encoding="utf-8") as f:
+    f.write('考核 "unit dates"\n考核期 2022-01-01 至 2022-12-31\n单位 { 甲 乙 }\n设立 甲 2022-04-01\n撤销 乙 2022-09-30\n'
+            '事件 late { unit: 单位 }\n扣分 类 不设上限 {\n  条目 超期 引用 "1" { 每条 late 扣 1 }\n}\n')
+with open(dated_events, "w", encoding="utf-8") as f:
+    f.write('{"type": "late", "date": "2022-03-01", "unit": "甲"}\n{"type": "late", "date": "2022-10-01", "unit": "乙"}\n')
+both("a record before its unit was set up", ["explain", dated_rules, "--events", dated_events, "--unit", "甲"], 0,
+     "1 late record(s), all dated before the unit was set up on 2022-04-01", "“late”记录 1 条，均早于本单位设立日 2022-04-01",
+     stream="stdout")
+both("a record after its unit closed", ["explain", dated_rules, "--events", dated_events, "--unit", "乙"], 0,
+     "1 late record(s), all dated after the unit closed on 2022-09-30", "“late”记录 1 条，均晚于本单位撤销日 2022-09-30",
+     stream="stdout")
+for unit in ["甲", "乙"]:
+    p = run_zh("explain", dated_rules, "--events", dated_events, "--unit", unit)
+    check(f"{unit}'s record is not called outside the period", "考核期外" not in p.stdout.decode(), p.stdout.decode())
 
 # ---- A misspelt command or option suggests the right one; usage errors exit 2.
 both("a misspelt command", ["runn", RULES, "--events", EVENTS], 2, "there is no command runn; did you mean run?",
@@ -232,7 +286,8 @@ both("an option without its value", ["run", RULES, "--events"], 2, "--events nee
 both("--lang without its value", ["--lang"], 2, "--lang needs a value", "--lang 后面缺少值")
 for args in [[], ["runn"], ["run"], ["run", RULES], ["run", RULES, "--events", EVENTS, "--format", "pdf"],
              ["check", RULES, "--bogus"], ["test", RULES, "--threshold", "x"], ["--lang", "fr", "check", RULES],
-             ["run", RULES, "--events"], ["check", RULES, "a", "b"]]:
+             ["run", RULES, "--events"], ["check", RULES, "a", "b"],
+             ["run", RULES, "--events", EVENTS, "--format", "table", "--trace"]]:
     p = run_zh(*args)
     check(f"usage error exits 2: {' '.join(os.path.basename(a) for a in args) or '(nothing)'}",
           p.returncode == 2 and p.stdout == b"", (p.returncode, p.stderr[-200:]))

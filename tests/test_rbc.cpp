@@ -95,15 +95,15 @@ Program demo_program() {
   p.constants = {1, 100, fraction(1, 3), fraction(1, 4)};
 
   p.accumulators = {
-      {.kind = AccKind::Sum, .description = "penalty points"},
-      {.kind = AccKind::KeyMax, .exclude = 2, .description = "worst finding per item"},
-      {.kind = AccKind::KeySet, .description = "excused items"},
-      {.kind = AccKind::DayGaps, .table = 0, .days = 7, .description = "weeks without a post"},
+      {.kind = AccKind::Sum, .description = {"扣分", "penalty points"}},
+      {.kind = AccKind::KeyMax, .exclude = 2, .description = {"每项取最重", "worst finding per item"}},
+      {.kind = AccKind::KeySet, .description = {"免责事项", "excused items"}},
+      {.kind = AccKind::DayGaps, .table = 0, .days = 7, .description = {"未更新的周", "weeks without a post"}},
       {.kind = AccKind::DayStreak,
        .table = 0,
        .days = 1,
        .times = 3,
-       .description = "3 days in a row without original posts"},
+       .description = {"连续 3 天无原创", "3 days in a row without original posts"}},
   };
 
   p.nodes = {
@@ -282,6 +282,9 @@ TEST_CASE("rbc: round trip is exact") {
   CHECK(loaded.params[0].value == fraction(3, 2));
   CHECK(loaded.steps[2].awards[1].amount == fraction(3, 2));
   CHECK(loaded.events[1].fields[0].key_fields == std::vector<std::string>{"platform", "account"});
+  // Descriptions keep both languages, so a rulebook compiled in one explains in the other.
+  CHECK(loaded.accumulators[0].description.zh == "扣分");
+  CHECK(loaded.accumulators[0].description.en == "penalty points");
   CHECK(disassemble(loaded) == disassemble(original));
 }
 
@@ -420,12 +423,12 @@ TEST_CASE("rbc: header problems") {
   std::vector<uint8_t> newer = good;
   set_u32(newer, 4, 7);
   CHECK(load_error(newer) ==
-        "bytecode format version 7 is newer than this rulebook (supports 5); rebuild it with `rulebook compile`");
+        "bytecode format version 7 is newer than this rulebook (supports 6); rebuild it with `rulebook compile`");
 
   std::vector<uint8_t> older = good;
-  set_u32(older, 4, 4);
+  set_u32(older, 4, 5);  // format 5 kept one language of each description
   CHECK(load_error(older) ==
-        "bytecode format version 4 is older than this rulebook (supports 5); compile the rules again with "
+        "bytecode format version 5 is older than this rulebook (supports 6); compile the rules again with "
         "`rulebook compile`");
 
   std::vector<uint8_t> zero = good;

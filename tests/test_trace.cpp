@@ -89,6 +89,32 @@ struct Checker {
   }
 };
 
+// Compiles `source` and scores `events` (JSON Lines) with the trace on.
+Result traced(const std::string& name, const std::string& source, const std::string& events) {
+  Diagnostics diags;
+  auto ast = parse_rulebook(name + ".rules", source, diags);
+  REQUIRE(ast.has_value());
+  auto program = compile(*ast, ".", diags);
+  REQUIRE(program.has_value());
+  Session session(*program, {}, true);
+  REQUIRE(session.read_text(name + ".jsonl", events));
+  return session.finish();
+}
+
+const TraceNode& node_of(const Result& r, const std::string& unit, const std::string& item) {
+  const auto& t = *std::find_if(r.traces.begin(), r.traces.end(), [&](const UnitTrace& x) { return x.unit == unit; });
+  const TraceNode* n = find_node(t.score, item);
+  REQUIRE(n != nullptr);
+  return *n;
+}
+
+// The notes of `item` in `unit`'s trace, one a line.
+std::string notes_of(const Result& r, const std::string& unit, const std::string& item) {
+  std::string all;
+  for (const auto& s : node_of(r, unit, item).notes) all += s + "\n";
+  return all;
+}
+
 }  // namespace
 
 TEST_CASE("the trace adds up for every unit of every conformance case") {
@@ -153,8 +179,7 @@ TEST_CASE("tracing does not change any result") {
 }
 
 TEST_CASE("the trace says why an item gave nothing") {
-  Diagnostics diags;
-  auto ast = parse_rulebook("why.rules", R"(考核 "why"
+  Result r = traced("why", R"(考核 "why"
 考核期 2022-01-01 至 2022-12-31
 单位 { 甲 乙 丙 丁 }
 事件 weekly { unit: 单位 }
@@ -166,29 +191,85 @@ TEST_CASE("the trace says why an item gave nothing") {
   条目 通报 引用 "2" { 每条 有效通报 扣 1 }
   条目 超过三次 引用 "3" { 若 条数 weekly > 3 则 5 否则 0 }
 }
-)", diags);
-  REQUIRE(ast.has_value());
-  auto program = compile(*ast, ".", diags);
-  REQUIRE(program.has_value());
-  std::string events =
-      "{\"type\": \"weekly\", \"date\": \"2022-07-01\", \"unit\": \"甲\"}\n"
-      "{\"type\": \"weekly\", \"date\": \"2021-07-01\", \"unit\": \"乙\"}\n"
-      "{\"type\": \"notice\", \"date\": \"2022-07-01\", \"unit\": \"丙\", \"id\": \"N\"}\n"
-      "{\"type\": \"linked\", \"date\": \"2022-07-01\", \"unit\": \"丙\", \"id\": \"N\"}\n";
-  Session session(*program, {}, true);
-  REQUIRE(session.read_text("why.jsonl", events));
-  Result r = session.finish();
-  auto notes = [&](const std::string& unit, const std::string& item) {
-    const auto& t = *std::find_if(r.traces.begin(), r.traces.end(), [&](const UnitTrace& x) { return x.unit == unit; });
-    const TraceNode* n = find_node(t.score, item);
-    REQUIRE(n != nullptr);
-    std::string all;
-    for (const auto& s : n->notes) all += s + "\n";
-    return all;
-  };
-  CHECK(notes("甲", "八月起").find("all before the clause's start date 2022-08-01") != std::string::npos);
-  CHECK(notes("乙", "八月起").find("all outside the period") != std::string::npos);
-  CHECK(notes("丁", "八月起").find("no weekly records") != std::string::npos);
-  CHECK(notes("丙", "通报").find("every record was excluded") != std::string::npos);
-  CHECK(notes("甲", "超过三次").find("with it the rule gives 0") != std::string::npos);
+)",
+                    "{\"type\": \"weekly\", \"date\": \"2022-07-01\", \"unit\": \"甲\"}\n"
+                    "{\"type\": \"weekly\", \"date\": \"2021-07-01\", \"unit\": \"乙\"}\n"
+                    "{\"type\": \"notice\", \"date\": \"2022-07-01\", \"unit\": \"丙\", \"id\": \"N\"}\n"
+                    "{\"type\": \"linked\", \"date\": \"2022-07-01\", \"unit\": \"丙\", \"id\": \"N\"}\n");
+  CHECK(notes_of(r, "甲", "八月起").find("all before the clause's start date 2022-08-01") != std::string::npos);
+  CHECK(notes_of(r, "乙", "八月起").find("all outside the period") != std::string::npos);
+  CHECK(notes_of(r, "丁", "八月起").find("no weekly records") != std::string::npos);
+  CHECK(notes_of(r, "丙", "通报").find("every record was excluded") != std::string::npos);
+  CHECK(notes_of(r, "甲", "超过三次").find("with it the rule gives 0") != std::string::npos);
+}
+
+TEST_CASE("the trace says a record dated before its unit was set up or after it closed did not count for that") {
+  Result r = traced("unit-dates", R"(考核 "unit dates"
+考核期 2022-01-01 至 2022-12-31
+单位 { 甲 乙 丙 丁 }
+设立 甲 2022-04-01
+撤销 乙 2022-09-30
+设立 丙 2022-04-01
+事件 late { unit: 单位 }
+扣分 类 不设上限 {
+  条目 超期 引用 "1" { 每条 late 扣 1 }
+}
+)",
+                    "{\"type\": \"late\", \"date\": \"2022-03-01\", \"unit\": \"甲\"}\n"
+                    "{\"type\": \"late\", \"date\": \"2022-03-02\", \"unit\": \"甲\"}\n"
+                    "{\"type\": \"late\", \"date\": \"2022-10-01\", \"unit\": \"乙\"}\n"
+                    "{\"type\": \"late\", \"date\": \"2022-03-01\", \"unit\": \"丙\"}\n"
+                    "{\"type\": \"late\", \"date\": \"2021-03-01\", \"unit\": \"丙\"}\n"
+                    "{\"type\": \"late\", \"date\": \"2021-03-01\", \"unit\": \"丁\"}\n");
+  CHECK(notes_of(r, "甲", "超期") == "2 late record(s), all dated before the unit was set up on 2022-04-01\n");
+  CHECK(notes_of(r, "乙", "超期") == "1 late record(s), all dated after the unit closed on 2022-09-30\n");
+  CHECK(notes_of(r, "丙", "超期") ==
+        "2 late record(s), none counted: 1 outside the period, 1 before the unit was set up on 2022-04-01\n");
+  CHECK(notes_of(r, "丁", "超期") == "1 late record(s), all outside the period\n");
+}
+
+TEST_CASE("a value read twice is listed once in the trace where it was first read") {
+  Result r = traced("twice", R"(考核 "twice"
+考核期 2022-01-01 至 2022-12-31
+单位 { 甲 乙 }
+事件 late { unit: 单位 }
+事件 visit { unit: 单位 }
+扣分 类 不设上限 {
+  条目 超期 引用 "1" { 每条 late 扣 1 }
+  条目 回访 引用 "2" { 每条 visit 扣 1 }
+  条目 加倍 引用 "3" { 若 超期 > 1 则 超期 + 超期 + 回访 + 超期 否则 回访 }
+}
+)",
+                    "{\"type\": \"late\", \"date\": \"2022-03-01\", \"unit\": \"甲\"}\n"
+                    "{\"type\": \"late\", \"date\": \"2022-03-02\", \"unit\": \"甲\"}\n"
+                    "{\"type\": \"visit\", \"date\": \"2022-03-02\", \"unit\": \"甲\"}\n");
+  const TraceNode& n = node_of(r, "甲", "加倍");
+  CHECK(n.value == Rational(7));
+  REQUIRE(n.uses.size() == 2);
+  CHECK(n.uses[0].first == "超期");
+  CHECK(n.uses[0].second == Rational(2));
+  CHECK(n.uses[1].first == "回访");
+}
+
+TEST_CASE("how sub-periods combine is carried as a kind (a fixed code in JSON and a message in words)") {
+  // The JSON codes do not follow the English messages: changing a message's wording must not
+  // change the trace's field, and explain maps the kind, not the text, to the words.
+  CHECK(std::string(combine_code(PeriodCombine::Sum)) == "sum of the sub-periods");
+  CHECK(std::string(combine_code(PeriodCombine::MeanAll)) == "mean of all sub-periods");
+  CHECK(std::string(combine_code(PeriodCombine::MeanWithRecords)) == "mean of the sub-periods with records");
+  CHECK(std::string(combine_code(PeriodCombine::MeanExisting)) == "mean of the sub-periods the unit existed in");
+  CHECK(std::string(text(combine_message(PeriodCombine::MeanWithRecords), Lang::Zh)) == "有记录各期的平均");
+  CHECK(std::string(text(combine_message(PeriodCombine::MeanExisting), Lang::Zh)) == "单位存续各期的平均");
+  Result r = traced("periods", R"(考核 "periods"
+考核期 2022-01-01 至 2022-12-31
+单位 { 甲 }
+事件 late { unit: 单位 }
+扣分 类 不设上限 {
+  条目 月均 引用 "1" 按月 取各期平均 仅有记录的期 { 每条 late 扣 1 }
+}
+)",
+                    "{\"type\": \"late\", \"date\": \"2022-03-01\", \"unit\": \"甲\"}\n");
+  const TraceNode& n = node_of(r, "甲", "月均");
+  CHECK(n.combined == PeriodCombine::MeanWithRecords);
+  CHECK(n.periods.size() == 12);
 }
