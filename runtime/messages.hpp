@@ -54,16 +54,16 @@ std::span<const MessageText> message_catalogue();
 const char* text(Msg m);
 const char* text(Msg m, Lang lang);
 
-// A message with its arguments put in.
-template <class... Args>
-std::string tr(Msg m, Args&&... args) {
-  return fmt::format(fmt::runtime(text(m)), std::forward<Args>(args)...);
-}
-
-// The same, in a language given.
+// A message with its arguments put in, in a language given.
 template <class... Args>
 std::string tr_in(Lang lang, Msg m, const Args&... args) {
   return fmt::format(fmt::runtime(text(m, lang)), args...);
+}
+
+// The same, in the run's language.
+template <class... Args>
+std::string tr(Msg m, const Args&... args) {
+  return tr_in(language(), m, args...);
 }
 
 // A text made when a rulebook is compiled (an accumulator's description, a coverage
