@@ -79,9 +79,10 @@ for n in $sizes; do
   line=$(grep '^BENCH ' "$dir/bench.txt")
   get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
   rate() { awk -v w="$(get "$1")" -v c="$(get "$2")" 'BEGIN { printf "%.2f / %.2f", w / 1e6, c / 1e6 }'; }
-  rows="$rows$(printf '| %s | %s | %s | %s | %s | %s | %s | %s |' \
+  rows="$rows$(printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |' \
     "$(get records)" "$(get file_mb)" "$(rate read_rps read_cpu_rps)" "$(rate vm_rps vm_cpu_rps)" \
-    "$(get read_peak_mb)" "$(get stream_peak_mb)" "$(get read_end_mb)" "$(get vm_state_mb)")
+    "$(get read_peak_mb)" "$(get stream_peak_mb)" "$(get read_end_mb)" "$(get vm_state_mb)" \
+    "$(get allocs) ($(get allocs_per_record))")
 "
   echo "timing rulebook run against the floor on $dir ..." >&2
   "$floor" "$dir/events.jsonl" --repeat "$repeat" > "$dir/floor.txt"
@@ -105,8 +106,8 @@ done
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "$(nproc) cores ($cpu), $units units + 10 towns, $accounts accounts, ids: $(if [ "$pool" -eq 0 ]; then echo 'a fresh one per record'; else echo "a pool of $pool per unit"; fi), $events, fastest of $repeat"
 echo
-echo "| records | file MB | read+score M rec/s (wall / CPU) | VM-only M rec/s (wall / CPU) | peak RSS MB, read+score | peak RSS MB, streamed in 16 MB chunks | RSS MB after read+score | VM state MB |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| records | file MB | read+score M rec/s (wall / CPU) | VM-only M rec/s (wall / CPU) | peak RSS MB, read+score | peak RSS MB, streamed in 16 MB chunks | RSS MB after read+score | VM state MB | allocations after the warm-up (per record) |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s' "$rows"
 echo
 echo "\`rulebook run\` end to end (compile, read, score, JSON to /dev/null) against the floor (rulebook_floor: simdjson over events.jsonl, every field touched, nothing else), seconds wall / CPU, fastest of $repeat:"

@@ -75,7 +75,7 @@ int template_command(const std::string& rules, const std::string& output) {
   for (const auto& e : p.enums) {
     std::vector<std::string> items;
     for (size_t m = 0; m < e.members.size(); ++m)
-      items.push_back(shown(m < e.displays.size() ? e.displays[m] : "", symbols.text(e.members[m])));
+      items.push_back(shown(m < e.displays.size() ? e.displays[m] : "", std::string(symbols.text(e.members[m]))));
     enum_lists.push_back(lists.add(tr(Msg::template_list_of, e.name), items));
   }
   std::vector<std::vector<int>> key_lists;  // per table, per key column
@@ -85,7 +85,7 @@ int template_command(const std::string& rules, const std::string& output) {
       std::vector<std::string> items;
       for (const auto& row : t.rows)
         if (c < row.keys.size() && std::find(items.begin(), items.end(), symbols.text(row.keys[c])) == items.end())
-          items.push_back(symbols.text(row.keys[c]));
+          items.emplace_back(symbols.text(row.keys[c]));
       key_lists.back().push_back(lists.add(tr(Msg::template_list_of, t.name + ":" + t.columns[c]), items));
     }
   }

@@ -37,13 +37,19 @@ class Symbols {
   uint32_t intern(std::string_view text);
   // -1 when the text was never seen.
   int64_t find(std::string_view text) const;
-  const std::string& text(uint32_t id) const { return texts_[id]; }
-  size_t size() const { return texts_.size(); }
+  // Valid until the next intern() (the texts live back to back in one growing buffer).
+  std::string_view text(uint32_t id) const {
+    return std::string_view(arena_.data() + starts_[id], starts_[id + 1] - starts_[id]);
+  }
+  size_t size() const { return starts_.size() - 1; }
 
  private:
   int64_t find(std::string_view text, uint64_t h) const;
 
-  std::vector<std::string> texts_;
+  // Every text back to back (no allocation per new text, only the buffer's amortised
+  // growth); text i is arena_[starts_[i], starts_[i + 1]).
+  std::string arena_;
+  std::vector<size_t> starts_{0};
   TextSlots ids_;
 };
 

@@ -261,7 +261,7 @@ class Builder {
       if (at >= kept.size()) break;
       const uint32_t sym = kept[at++];
       if (sym == Machine::kNoSymbol) continue;
-      std::string shown = sym < symbols_.size() ? symbols_.text(sym) : std::string();
+      std::string shown = sym < symbols_.size() ? std::string(symbols_.text(sym)) : std::string();
       const EnumDef& en = p_.enums[f.ref];
       for (size_t m = 0; m < en.members.size() && m < en.displays.size(); ++m)
         if (en.members[m] == sym && !en.displays[m].empty()) shown = en.displays[m];
