@@ -44,9 +44,10 @@ inline uint64_t text_hash(std::string_view s) {
 }
 
 // The slots of an open-addressing index over texts numbered 0..n-1 by their owner: each slot
-// holds a text's full hash and its number + 1, so a lookup hashes the text once, compares
-// hashes and reads a stored text only when they agree (in practice only the match), and
-// growing re-places the slots by their stored hashes without reading any text.
+// holds the low 32 bits of a text's hash and its number + 1 (8 bytes a slot), so a lookup
+// hashes the text once, compares hashes and reads a stored text only when they agree (in
+// practice only the match), and growing re-places the slots by their stored hashes without
+// reading any text. (Positions come from the same 32 bits, so growing needs nothing else.)
 class TextSlots {
  public:
   // The number whose text (text_of(number), a string_view) equals `key`, or -1. `h` is
@@ -55,10 +56,10 @@ class TextSlots {
   int64_t find(std::string_view key, uint64_t h, const TextOf& text_of) const {
     if (slots_.empty()) return -1;
     const size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
+    for (size_t i = static_cast<uint32_t>(h) & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots_[i];
       if (slot.entry == 0) return -1;
-      if (slot.hash == h) {
+      if (slot.hash == static_cast<uint32_t>(h)) {
         const std::string_view t = text_of(slot.entry - 1);
         if (t.size() == key.size() && std::memcmp(t.data(), key.data(), key.size()) == 0) return slot.entry - 1;
       }
@@ -78,10 +79,11 @@ class TextSlots {
 
  private:
   struct Slot {
-    uint64_t hash = 0;
+    uint32_t hash = 0;   // the text hash's low 32 bits
     uint32_t entry = 0;  // number + 1, 0 = empty
   };
-  void place(uint64_t h, uint32_t entry1) {
+  void place(uint64_t full_hash, uint32_t entry1) {
+    const auto h = static_cast<uint32_t>(full_hash);
     const size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       if (slots_[i].entry == 0) {

@@ -125,68 +125,89 @@ inline uint64_t mix(uint64_t h, uint64_t w) {
   return h;
 }
 
-// Keys of unique constraints: sequences of 64-bit words kept back to back in an arena, with
-// an open-addressing index. Remembers where each key was first seen.
+// Keys of unique constraints, and where each was first seen. A key is the constraint's
+// number followed by its words (every key of one constraint has the same number of words),
+// so each constraint keeps its keys back to back in its own arena, with no per-key offset,
+// length or stored hash: a key costs its words, 8 bytes for where it was seen and 8 to 16
+// bytes of open-addressing index (about 40 bytes for an (account, date) key).
 class UniqueSet {
  public:
-  struct Entry {
-    uint64_t hash = 0;
-    uint64_t offset = 0;
-    uint32_t size = 0;
+  struct Where {
     uint32_t file = 0;
     uint32_t line = 0;
   };
 
-  static uint64_t hash(const std::vector<uint64_t>& key) {
-    uint64_t h = 0x243F6A8885A308D3ULL ^ key.size();
-    for (uint64_t w : key) h = mix(h, w);
-    return h;
-  }
+  static uint64_t hash(const std::vector<uint64_t>& key) { return hash(key.data(), key.size()); }
 
-  const Entry* find(const std::vector<uint64_t>& key, uint64_t h) const {
-    if (table_.empty()) return nullptr;
-    const size_t mask = table_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      uint32_t v = table_[i];
-      if (v == 0) return nullptr;
-      const Entry& e = entries_[v - 1];
-      if (e.hash == h && e.size == key.size() &&
-          std::equal(key.begin(), key.end(), arena_.begin() + static_cast<ptrdiff_t>(e.offset)))
-        return &e;
-    }
+  const Where* find(const std::vector<uint64_t>& key, uint64_t h) const {
+    if (key.empty() || key[0] >= parts_.size()) return nullptr;
+    const Part& part = parts_[key[0]];
+    const int64_t i = part.find(key.data() + 1, h);
+    return i < 0 ? nullptr : &part.where[static_cast<size_t>(i)];
   }
 
   void insert(const std::vector<uint64_t>& key, uint64_t h, uint32_t file, uint32_t line) {
-    if ((entries_.size() + 1) * 2 > table_.size()) grow();
-    Entry e;
-    e.hash = h;
-    e.offset = arena_.size();
-    e.size = static_cast<uint32_t>(key.size());
-    e.file = file;
-    e.line = line;
-    arena_.insert(arena_.end(), key.begin(), key.end());
-    entries_.push_back(e);
-    place(static_cast<uint32_t>(entries_.size()));
+    if (key.empty()) return;
+    if (key[0] >= parts_.size()) parts_.resize(key[0] + 1);
+    Part& part = parts_[key[0]];
+    if (part.where.empty()) part.width = key.size() - 1;
+    part.insert(key.data() + 1, h, key[0], Where{file, line});
   }
 
  private:
-  void place(uint32_t index1) {
-    const size_t mask = table_.size() - 1;
-    for (size_t i = entries_[index1 - 1].hash & mask;; i = (i + 1) & mask) {
-      if (table_[i] == 0) {
-        table_[i] = index1;
-        return;
-      }
-    }
-  }
-  void grow() {
-    table_.assign(std::max<size_t>(64, table_.size() * 2), 0);
-    for (uint32_t i = 1; i <= entries_.size(); ++i) place(i);
+  static uint64_t hash(const uint64_t* words, size_t n) {
+    uint64_t h = 0x243F6A8885A308D3ULL ^ n;
+    for (size_t i = 0; i < n; ++i) h = mix(h, words[i]);
+    return h;
   }
 
-  std::vector<uint64_t> arena_;
-  std::vector<Entry> entries_;
-  std::vector<uint32_t> table_;
+  struct Part {
+    size_t width = 0;            // words per key (after the constraint's number)
+    std::vector<uint64_t> keys;  // key i is keys[i * width, (i + 1) * width)
+    std::vector<Where> where;
+    std::vector<uint32_t> table;  // key index + 1, 0 = empty
+
+    bool same(size_t i, const uint64_t* words) const {
+      return std::equal(words, words + width, keys.begin() + static_cast<ptrdiff_t>(i * width));
+    }
+    int64_t find(const uint64_t* words, uint64_t h) const {
+      if (table.empty()) return -1;
+      const size_t mask = table.size() - 1;
+      for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const uint32_t v = table[i];
+        if (v == 0) return -1;
+        if (same(v - 1, words)) return v - 1;
+      }
+    }
+    void insert(const uint64_t* words, uint64_t h, uint64_t id, Where w) {
+      if ((where.size() + 1) * 2 > table.size()) grow(id);
+      keys.insert(keys.end(), words, words + width);
+      where.push_back(w);
+      place(h, static_cast<uint32_t>(where.size()));
+    }
+    void place(uint64_t h, uint32_t index1) {
+      const size_t mask = table.size() - 1;
+      for (size_t i = h & mask;; i = (i + 1) & mask) {
+        if (table[i] == 0) {
+          table[i] = index1;
+          return;
+        }
+      }
+    }
+    // The index is rebuilt from the keys (their hashes are not kept).
+    void grow(uint64_t id) {
+      table.assign(std::max<size_t>(64, table.size() * 2), 0);
+      std::vector<uint64_t> key(width + 1);
+      key[0] = id;
+      for (size_t i = 0; i < where.size(); ++i) {
+        std::copy(keys.begin() + static_cast<ptrdiff_t>(i * width),
+                  keys.begin() + static_cast<ptrdiff_t>((i + 1) * width), key.begin() + 1);
+        place(UniqueSet::hash(key.data(), key.size()), static_cast<uint32_t>(i + 1));
+      }
+    }
+  };
+
+  std::vector<Part> parts_;  // by constraint number
 };
 
 // A table's rows indexed by their key symbols (open addressing; row index + 1, 0 = empty).
