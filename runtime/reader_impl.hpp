@@ -210,37 +210,61 @@ class UniqueSet {
   std::vector<Part> parts_;  // by constraint number
 };
 
-// A table's rows indexed by their key symbols (open addressing; row index + 1, 0 = empty).
+// A table's rows indexed by their key symbols (open addressing). Each slot holds a row's
+// number + 1 (0 = empty) and its hash's low 32 bits, and the rows' keys are copied back to
+// back into one array, so a lookup reads the slots and, on a matching hash, one compact
+// run of key symbols, not the row in the Program.
 struct TableIndex {
-  std::vector<uint32_t> slots;
-  static uint64_t hash(const uint32_t* keys, size_t n) {
+  struct Slot {
+    uint32_t row1 = 0;
+    uint32_t hash = 0;
+  };
+  std::vector<Slot> slots;
+  std::vector<uint32_t> keys;    // every row's key symbols, back to back
+  std::vector<uint32_t> starts;  // row r's keys are keys[starts[r], starts[r + 1])
+
+  static uint64_t hash(const uint32_t* k, size_t n) {
     uint64_t h = 0x13198A2E03707344ULL ^ n;
-    for (size_t i = 0; i < n; ++i) h = mix(h, keys[i]);
+    for (size_t i = 0; i < n; ++i) h = mix(h, k[i]);
     return h;
   }
   void build(const TableDef& table) {
     size_t cap = 16;
     while (cap < table.rows.size() * 2 + 2) cap *= 2;
-    slots.assign(cap, 0);
+    slots.assign(cap, Slot{});
+    keys.clear();
+    starts.assign(1, 0);
+    for (const auto& row : table.rows) {
+      keys.insert(keys.end(), row.keys.begin(), row.keys.end());
+      starts.push_back(static_cast<uint32_t>(keys.size()));
+    }
     for (size_t r = 0; r < table.rows.size(); ++r) {
-      const auto& keys = table.rows[r].keys;
-      if (lookup(table, keys.data(), keys.size()) >= 0) continue;  // a repeated key: first row wins
+      const uint32_t* k = keys.data() + starts[r];
+      const size_t n = starts[r + 1] - starts[r];
+      if (lookup(k, n) >= 0) continue;  // a repeated key: first row wins
+      const auto h = static_cast<uint32_t>(hash(k, n));
       const size_t mask = slots.size() - 1;
-      for (size_t i = hash(keys.data(), keys.size()) & mask;; i = (i + 1) & mask) {
-        if (slots[i] == 0) {
-          slots[i] = static_cast<uint32_t>(r + 1);
+      for (size_t i = h & mask;; i = (i + 1) & mask) {
+        if (slots[i].row1 == 0) {
+          slots[i] = Slot{static_cast<uint32_t>(r + 1), h};
           break;
         }
       }
     }
   }
-  int64_t lookup(const TableDef& table, const uint32_t* keys, size_t n) const {
+  int64_t lookup(const uint32_t* k, size_t n) const {
+    const auto h = static_cast<uint32_t>(hash(k, n));
     const size_t mask = slots.size() - 1;
-    for (size_t i = hash(keys, n) & mask;; i = (i + 1) & mask) {
-      uint32_t v = slots[i];
-      if (v == 0) return -1;
-      const auto& row = table.rows[v - 1].keys;
-      if (row.size() == n && std::equal(row.begin(), row.end(), keys)) return v - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot slot = slots[i];
+      if (slot.row1 == 0) return -1;
+      if (slot.hash != h) continue;
+      const uint32_t r = slot.row1 - 1;
+      if (starts[r + 1] - starts[r] != n) continue;
+      const uint32_t* row = keys.data() + starts[r];
+      size_t j = 0;
+      while (j < n && row[j] == k[j]) ++j;
+      if (j == n) return r;
     }
   }
 };

@@ -618,7 +618,7 @@ int64_t EventReader::Impl::read_key(const SlotPlan& sp) {
     }
     key_syms.push_back(static_cast<uint32_t>(sym));
   }
-  int64_t row = known ? tables[sp.ref].lookup(table, key_syms.data(), key_syms.size()) : -1;
+  int64_t row = known ? tables[sp.ref].lookup(key_syms.data(), key_syms.size()) : -1;
   if (row >= 0) return row;
   report_field(line, sp.key_names.front(), [&] {
     std::string input = input_key_text(sp);
