@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "cli/console.hpp"
 #include "cli/diff_command.hpp"
@@ -195,6 +196,7 @@ struct RunArgs {
   std::string output;
   std::string reject;
   std::string encoding;
+  unsigned threads = 0;  // 0: the machine's cores
   bool skip_bad = false;
   bool trace = false;
   std::string as_of;  // score the period up to this date only
@@ -235,6 +237,7 @@ int run(const RunArgs& a) {
   options.skip_bad = a.skip_bad;
   options.reject_path = a.reject;
   if (!a.encoding.empty()) options.encoding = *parse_encoding(a.encoding);
+  options.threads = a.threads != 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency());
   bool report = a.format == "html" || a.format == "xlsx";
   Session session(*program, options, a.trace || report || !a.unit.empty() || a.all);
   Machine& machine = session.machine();
@@ -587,6 +590,23 @@ int main(int argc, char** argv) {
     return parse_encoding(name) ? std::string() : tr(Msg::cli_unknown_encoding, name, kEncodingNames);
   };
   run_cmd->add_option("--encoding", run_args.encoding, rb::text(Msg::help_encoding))->check(encoding_check);
+  // Taken as text so that every wrong value gets the same message, in the run's language.
+  const auto add_threads = [](CLI::App* cmd, unsigned& threads) {
+    cmd->add_option_function<std::string>(
+           "--threads",
+           [&threads](const std::string& value) {
+             threads = static_cast<unsigned>(std::stoul(value));
+           },
+           rb::text(Msg::help_threads))
+        ->type_name("N")
+        ->check([](const std::string& value) {
+          const bool digits = !value.empty() && value.size() <= 3 &&
+                              value.find_first_not_of("0123456789") == std::string::npos;
+          const unsigned long n = digits ? std::stoul(value) : 0;
+          return n >= 1 && n <= 256 ? std::string() : tr(Msg::cli_bad_threads, value);
+        });
+  };
+  add_threads(run_cmd, run_args.threads);
   run_cmd->add_flag("--skip-bad", run_args.skip_bad, rb::text(Msg::help_skip_bad));
   run_cmd->add_option("--reject", run_args.reject, rb::text(Msg::help_reject))->type_name(rb::text(Msg::help_file));
   run_cmd->add_flag("--trace", run_args.trace, rb::text(Msg::help_trace));
@@ -598,6 +618,7 @@ int main(int argc, char** argv) {
   explain_cmd->add_option(rb::text(Msg::arg_rules), explain_args.rules, rb::text(Msg::help_rules_any))->required();
   explain_cmd->add_option("--events", explain_args.events, rb::text(Msg::help_events))->type_name(rb::text(Msg::help_file))->required();
   explain_cmd->add_option("--encoding", explain_args.encoding, rb::text(Msg::help_encoding))->check(encoding_check);
+  add_threads(explain_cmd, explain_args.threads);
   auto* unit_opt = explain_cmd->add_option("--unit", explain_args.unit, rb::text(Msg::help_unit))->type_name(rb::text(Msg::help_unit_value));
   auto* all_opt = explain_cmd->add_flag("--all", explain_args.all, rb::text(Msg::help_explain_all));
   unit_opt->excludes(all_opt);

@@ -71,7 +71,8 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
   ctx.csv = is_csv;
   CsvState csv_state;
   const bool was_failed = reject_failed;
-  constexpr size_t kChunk = size_t{8} << 20;
+  const size_t kChunk = std::max<size_t>(options.chunk_bytes, 64);
+  Parallel* par = parallel_for_file();
   std::vector<char> buffer(kChunk + simdjson::SIMDJSON_PADDING);
   size_t carried = 0;
   uint32_t line = 0;
@@ -86,6 +87,7 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
     ssize_t got = read(buffer.data() + carried, room);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
+      if (par != nullptr) drain_chunks(*par, sink);  // the records before it come first
       report_file(name, tr(Msg::cannot_read_reason, system_message(errno)));
       ok = false;
       break;
@@ -129,7 +131,12 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
         usable = last == std::string_view::npos ? 0 : last + 1;
       }
     }
-    if (usable > 0 && is_csv) {
+    if (usable > 0 && par != nullptr && decoder == nullptr && (!is_csv || csv_state.have_header)) {
+      // To a worker (a CSV file's header has been read here, in its first chunk).
+      submit_chunk(*par, buffer.data(), usable, is_csv ? csv_state.lines_before : line, ctx, &csv_state, sink);
+      const auto lines = static_cast<uint32_t>(std::count(buffer.data(), buffer.data() + usable, '\n'));
+      (is_csv ? csv_state.lines_before : line) += lines;
+    } else if (usable > 0 && is_csv) {
       read_csv(std::string_view(buffer.data(), usable), ctx, sink, csv_state);
       csv_state.lines_before += static_cast<uint32_t>(std::count(buffer.data(), buffer.data() + usable, '\n'));
     } else if (usable > 0) {
@@ -139,6 +146,7 @@ bool EventReader::Impl::stream(const std::string& name, uint32_t file_index, Rec
     carried = filled - usable;
     std::memmove(buffer.data(), buffer.data() + usable, carried);
   }
+  if (par != nullptr) drain_chunks(*par, sink);
   if (csv_state.bad_utf8_rows > 1)
     report_file_line(csv_state.first_bad_utf8_line,
                      tr(Msg::more_bad_utf8_rows, csv_state.bad_utf8_rows - 1));

@@ -117,6 +117,10 @@ struct ReadOptions {
   Encoding encoding = Encoding::Detect;  // of CSV files (JSON Lines is always UTF-8)
   std::string reject_path;
   size_t max_errors = 100;
+  // Threads that read and validate (1: all on the calling thread). The records, errors,
+  // symbols and reject file are the same for any number.
+  unsigned threads = 1;
+  size_t chunk_bytes = size_t{8} << 20;  // how much of a file is read at a time
 };
 
 struct ReadStats {

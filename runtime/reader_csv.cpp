@@ -69,14 +69,10 @@ void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink
     if (header_bad) {
       bad = true;  // already reported once, on the header
     } else if (!all_utf8 && !simdjson::validate_utf8(csv.raw().data(), csv.raw().size())) {
-      // Said once per file, with the advice; the file's other such rows are counted at its end.
-      if (st.bad_utf8_rows++ == 0) {
-        st.first_bad_utf8_line = line;
-        report(line, [&] {
-          return tr(Msg::csv_row_invalid_utf8, looks_like(csv.raw()), rb::text(Msg::save_as_utf8));
-        });
+      if (chunk_out != nullptr) {
+        bad = utf8_bad = true;  // which of the file's such rows it is is known only in order
       } else {
-        bad = true;
+        bad_utf8_row(csv.raw(), st);
       }
     } else if (csv.size() != columns.size()) {
       report(line, [&] {
@@ -89,6 +85,16 @@ void EventReader::Impl::read_csv(std::string_view data, FileCtx& ctx, RecordSink
       validate();
     }
     finish_record(csv.raw(), ctx, sink);
+  }
+}
+
+// Said once per file, with the advice; the file's other such rows are counted at its end.
+void EventReader::Impl::bad_utf8_row(std::string_view raw, CsvState& st) {
+  if (st.bad_utf8_rows++ == 0) {
+    st.first_bad_utf8_line = line;
+    report(line, [&] { return tr(Msg::csv_row_invalid_utf8, looks_like(raw), rb::text(Msg::save_as_utf8)); });
+  } else {
+    bad = true;
   }
 }
 

@@ -267,6 +267,65 @@ struct FileCtx {
   std::string_view header_raw;
 };
 
+// One record of a chunk a worker has read (reader_parallel.cpp): what finish_record needs.
+struct RecordHead {
+  uint32_t type = 0, unit = 0, row = 0, line = 0, present = 0;
+  int32_t date = 0;
+  uint32_t raw_at = 0, raw_size = 0;  // the record's text in the chunk
+  uint32_t errors = 0;                // its problems, with a message or not
+  uint32_t fields_at = 0;             // its slots in ChunkOut::fields (valid records only)
+  bool bad = false;
+  bool bad_utf8 = false;  // a CSV row that is not UTF-8 (said once per file, when taken)
+};
+
+// The record's fields that a RecordHead keeps too, copied either way.
+template <class To, class From>
+void copy_head(To& to, const From& from) {
+  to.type = from.type;
+  to.date = from.date;
+  to.unit = from.unit;
+  to.row = from.row;
+  to.present = from.present;
+}
+
+// A worker's chunk: the records in order, the slots of the valid ones back to back (texts
+// as the worker's own symbols), the errors with messages and the record each belongs to,
+// and the texts the worker's symbol table gained.
+struct ChunkOut {
+  const char* base = nullptr;
+  std::vector<RecordHead> heads;
+  std::vector<Rational> fields;
+  std::vector<InputError> errors;
+  std::vector<uint32_t> error_record;
+  std::vector<std::string> new_texts;
+
+  void clear() {
+    heads.clear();
+    fields.clear();
+    errors.clear();
+    error_record.clear();
+    new_texts.clear();
+  }
+  void add(const Record& r, size_t slots, uint32_t line, bool bad, bool bad_utf8, uint32_t errors_seen,
+           std::string_view raw) {
+    RecordHead h;
+    h.line = line;
+    h.raw_at = static_cast<uint32_t>(raw.data() - base);
+    h.raw_size = static_cast<uint32_t>(raw.size());
+    h.errors = errors_seen;
+    h.bad = bad;
+    h.bad_utf8 = bad_utf8;
+    if (!bad) {
+      copy_head(h, r);
+      h.fields_at = static_cast<uint32_t>(fields.size());
+      fields.insert(fields.end(), r.fields.begin(), r.fields.begin() + static_cast<ptrdiff_t>(slots));
+    }
+    heads.push_back(h);
+  }
+};
+
+struct ReadWorker;
+
 
 }  // namespace rb::input
 
@@ -275,7 +334,8 @@ namespace rb {
 using namespace input;
 
 struct EventReader::Impl {
-  Impl(const Program& p, Symbols& s, ReadOptions o) : program(p), symbols(s), options(std::move(o)) {}
+  Impl(const Program& p, Symbols& s, ReadOptions o);
+  ~Impl();
 
   const Program& program;
   Symbols& symbols;
@@ -337,9 +397,20 @@ struct EventReader::Impl {
   void report_field(uint32_t at_line, uint32_t name, F&& build_message) {
     bad = true;
     ++error_count;
-    const bool kept = errors.size() < options.max_errors;
+    // A worker keeps every message a reject file needs: the cap is applied when taken.
+    const bool kept = errors.size() < options.max_errors || (chunk_out != nullptr && rejecting());
     if (!kept && !rejecting()) return;  // the message is not needed: build nothing
     InputError e{*file, at_line, build_message(), place(at_line, name), {}, {}};
+    if (chunk_out != nullptr) {
+      chunk_out->error_record.push_back(static_cast<uint32_t>(chunk_out->heads.size()));
+      errors.push_back(std::move(e));
+      return;
+    }
+    keep_error(std::move(e), kept);
+  }
+
+  // A record's problem: one of its reasons for the reject file, and a message when kept.
+  void keep_error(InputError&& e, bool kept) {
     if (rejecting()) {
       if (reasons.empty()) reason_where = e.place.empty() ? fmt::format("{}:{}", e.file, e.line) : fmt::format("{}:{}", e.file, e.place);
       reasons.push_back(e.message);
@@ -369,6 +440,8 @@ struct EventReader::Impl {
 
   void begin_record(uint32_t at_line) {
     bad = false;
+    utf8_bad = false;
+    record_errors_from = error_count;
     reasons.clear();
     line = at_line;
     ++stats.records;
@@ -481,6 +554,25 @@ struct EventReader::Impl {
   }
 
   bool read_header(const CsvSplitter& csv, std::vector<int64_t>& columns, uint32_t base);
+
+  // A row that is not UTF-8: reported for the file's first such row, counted for the others.
+  void bad_utf8_row(std::string_view raw, CsvState& st);
+
+  // --- several threads (reader_parallel.cpp) ------------------------------------------------
+
+  // Set while a worker reads a chunk: records and errors go there, not to a sink.
+  ChunkOut* chunk_out = nullptr;
+  uint64_t record_errors_from = 0;  // error_count when the record began
+  bool utf8_bad = false;            // the record is a CSV row that is not UTF-8
+
+  struct Parallel;
+  std::unique_ptr<Parallel> parallel;
+  // The workers for a file, when options.threads > 1 (nullptr: read here).
+  Parallel* parallel_for_file();
+  void submit_chunk(Parallel& par, const char* data, size_t size, uint32_t first_line, const FileCtx& ctx,
+                    CsvState* csv, RecordSink& sink);
+  void drain_chunks(Parallel& par, RecordSink& sink);
+  void take_chunk(ChunkOut& out, const FileCtx& ctx, CsvState* csv, ReadWorker& w, RecordSink& sink);
 
   // --- files -----------------------------------------------------------------------------
 

@@ -565,7 +565,7 @@ void EventReader::Impl::validate() {
     if (plan.slots[s].kind == FieldKind::Text && (rec.present & (1u << s)))
       rec.fields[s] = Rational(symbols.intern(slot_text[s]));
 
-  check_unique(plan, ev);
+  if (chunk_out == nullptr) check_unique(plan, ev);  // a worker's chunk: checked in order when taken
 }
 
 bool EventReader::Impl::read_date(uint32_t name, bool optional, int32_t& days) {
@@ -701,6 +701,10 @@ void EventReader::Impl::check_unique(const TypePlan& plan, const EventTypeDef& e
 }
 
 void EventReader::Impl::finish_record(std::string_view raw, const FileCtx& ctx, RecordSink& sink) {
+  if (chunk_out != nullptr) {
+    chunk_out->add(rec, filled_slots, line, bad, utf8_bad, static_cast<uint32_t>(error_count - record_errors_from), raw);
+    return;
+  }
   if (bad) {
     ++stats.rejected;
     write_reject(raw, ctx);

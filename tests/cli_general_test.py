@@ -215,4 +215,37 @@ for name, args in [("run", ["run", warned, "--events", warned_events, "-o", os.p
     check(f"{name} prints each warning once", p.returncode == 0 and len(lines) >= 6 and len(lines) == len(set(lines)),
           p.stderr.decode()[-800:])
 
+# --threads: the same bytes with any number of threads (JSON Lines, CSV, several files, the
+# reject file); a value that is not 1..256 is a usage error, in either language.
+extra_csv = os.path.join(SRC, "examples", "yunhe-2022", "events-extra.csv")
+events_csv = os.path.join(SRC, "examples", "yunhe-2022", "events.csv")
+bad_events = os.path.join(TMP, "threads-bad.jsonl")
+with open(EVENTS, encoding="utf-8") as f, open(bad_events, "w", encoding="utf-8") as out:
+    for i, line in enumerate(f):
+        out.write(line)
+        if i % 500 == 7:
+            out.write('{"type": "nm_pst", "date": "2022-05-01"}\n')
+outputs = {}
+for threads in ("1", "4"):
+    reject = os.path.join(TMP, f"threads-{threads}-rejects.csv")
+    p = run("run", RULES, "--events", EVENTS, "--events", events_csv, "--events", extra_csv, "--events", bad_events,
+            "--skip-bad", "--reject", reject, "--threads", threads, "--format", "json")
+    check(f"run --threads {threads}", p.returncode == 0 and p.stdout.startswith(b"{"), p.stderr[-300:])
+    outputs[threads] = (p.stdout, p.stderr.replace(os.path.basename(reject).encode(), b"REJECT"),
+                        open(reject, "rb").read() if os.path.exists(reject) else b"")
+check("--threads 4 gives the bytes --threads 1 gives (scores, messages, reject file)",
+      outputs["1"] == outputs["4"] and len(outputs["1"][2]) > 0, outputs["1"][1][-300:])
+p = run("run", RULES, "--events", EVENTS, "--format", "json")
+check("...and the default (the machine's cores) too", p.returncode == 0 and p.stdout == run(
+    "run", RULES, "--events", EVENTS, "--format", "json", "--threads", "1").stdout)
+p = run("explain", RULES, "--events", EVENTS, "--unit", "县公安局", "--threads", "3")
+check("explain takes --threads", p.returncode == 0 and p.stdout == run(
+    "explain", RULES, "--events", EVENTS, "--unit", "县公安局", "--threads", "1").stdout, p.stderr[-300:])
+for bad in ("0", "257", "two", "-1", ""):
+    p = run("run", RULES, "--events", EVENTS, "--threads", bad)
+    check(f"--threads {bad!r} is refused", p.returncode == 2 and b"--threads" in p.stderr and p.stdout == b"",
+          p.stderr[-300:])
+p = run_zh("run", RULES, "--events", EVENTS, "--threads", "0")
+check("...and said in Chinese", p.returncode == 2 and "应为 1 至 256 之间的整数" in p.stderr.decode(), p.stderr[-300:])
+
 finish()
