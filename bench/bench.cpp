@@ -47,6 +47,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cstddef>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -59,29 +60,51 @@
 #include "runtime/session.hpp"
 #include "runtime/vm.hpp"
 
-// Every heap allocation of this process is counted (operator new in all its forms: the
-// array and nothrow forms call these two), so the allocations phase can say how many
+// Every heap allocation of this process is counted: every form of operator new and delete
+// is replaced (all of them, so that no library pairs one of ours with another's, which a
+// sanitizer's runtime would report), and the allocations phase can say how many
 // allocations a record costs once the reader and the VM are warm.
 namespace {
 std::atomic<uint64_t> g_allocations{0};
+
+void* counted_alloc(std::size_t n, std::size_t align) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (n == 0) n = 1;
+  if (align <= alignof(std::max_align_t)) return std::malloc(n);
+  void* p = nullptr;
+  return posix_memalign(&p, std::max(align, sizeof(void*)), n) == 0 ? p : nullptr;
+}
+void* counted_or_throw(std::size_t n, std::size_t align) {
+  if (void* p = counted_alloc(n, align)) return p;
+  throw std::bad_alloc();
+}
+constexpr std::size_t kPlain = alignof(std::max_align_t);
 }  // namespace
 
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
+void* operator new(std::size_t n) { return counted_or_throw(n, kPlain); }
+void* operator new[](std::size_t n) { return counted_or_throw(n, kPlain); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, kPlain); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, kPlain); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_or_throw(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_or_throw(n, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<std::size_t>(a));
 }
-void* operator new(std::size_t n, std::align_val_t align) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto a = std::max(static_cast<std::size_t>(align), sizeof(void*));
-  void* p = nullptr;
-  if (posix_memalign(&p, a, n == 0 ? 1 : n) == 0) return p;
-  throw std::bad_alloc();
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<std::size_t>(a));
 }
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
