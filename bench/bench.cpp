@@ -187,7 +187,7 @@ uint64_t checksum_of(const Result& result, int64_t& vetoed, double& score_sum) {
     mix(static_cast<uint64_t>(u.score.num));
     mix(static_cast<uint64_t>(u.score.den));
     mix(u.vetoed ? 1 : 0);
-    for (const auto& [name, value] : u.categories) {
+    for (const Rational& value : u.categories) {
       mix(static_cast<uint64_t>(value.num));
       mix(static_cast<uint64_t>(value.den));
     }

@@ -13,11 +13,11 @@
 // runtime is (same simdjson, same flags).
 //
 // The second form runs COMMAND K times (stdout to /dev/null) and reports the fastest run's
-// wall time and CPU time (user + system of the child, from wait4), for timing `rulebook run`
-// end to end without depending on /usr/bin/time.
+// wall time and CPU time (user + system of the child, from wait4) and its peak RSS, for
+// timing `rulebook run` end to end without depending on /usr/bin/time.
 //
 // The last line is machine-readable: FLOOR records=N wall=S cpu=S checksum=X, or
-// TIME wall=S cpu=S.
+// TIME wall=S cpu=S peak_mb=M.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -141,6 +141,7 @@ int floor_run(const char* path, int repeat) {
 
 int time_run(int repeat, char** command) {
   double best_wall = 1e300, best_cpu = 1e300;
+  long best_peak_kb = 0;
   for (int r = 0; r < repeat; ++r) {
     const auto t0 = Clock::now();
     const pid_t pid = fork();
@@ -168,9 +169,9 @@ int time_run(int repeat, char** command) {
     }
     const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                        static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-    if (cpu < best_cpu) best_cpu = cpu, best_wall = wall;
+    if (cpu < best_cpu) best_cpu = cpu, best_wall = wall, best_peak_kb = ru.ru_maxrss;
   }
-  std::printf("TIME wall=%.4f cpu=%.4f\n", best_wall, best_cpu);
+  std::printf("TIME wall=%.4f cpu=%.4f peak_mb=%.1f\n", best_wall, best_cpu, static_cast<double>(best_peak_kb) / 1024);
   return 0;
 }
 

@@ -39,55 +39,81 @@ std::string pad(const std::string& text, size_t width, bool right) {
   return right ? fill + text : text + fill;
 }
 
-// The rows shared by the table and CSV formats: the units given, ranked among themselves.
-std::vector<std::vector<std::string>> rows(const Result& r, const std::vector<size_t>& units, bool with_veto_names) {
-  std::vector<std::vector<std::string>> out;
+// Text handed to a sink in pieces of about a megabyte (see TextSink).
+class Chunks {
+ public:
+  explicit Chunks(const TextSink& sink) : sink_(sink) {}
+  std::string& text() { return text_; }
+  // Hands the text over once there is enough of it; false once the sink said stop.
+  bool maybe_flush() { return text_.size() < (size_t{1} << 20) ? ok_ : flush(); }
+  bool flush() {
+    if (ok_ && !text_.empty()) ok_ = sink_(text_);
+    text_.clear();
+    return ok_;
+  }
+
+ private:
+  const TextSink& sink_;
+  std::string text_;
+  bool ok_ = true;
+};
+
+// The rows shared by the table and CSV formats: the units given, ranked among themselves,
+// the header first (row 0). Each is handed to `each(row, i)` and not kept.
+template <class Each>
+void for_each_row(const Result& r, const std::vector<size_t>& units, bool with_veto_names, Each&& each) {
   std::vector<std::string> header = {text(Msg::rp_rank), text(Msg::rp_unit), text(Msg::rp_score)};
   if (r.graded) header.push_back(text(Msg::rp_grade));
   for (const auto& c : r.category_names) header.push_back(c);
   for (const auto& o : r.indicator_names) header.push_back(o);
   for (const auto& o : r.output_names) header.push_back(o);
   header.push_back(text(Msg::rp_veto));
-  out.push_back(header);
+  each(header, size_t{0});
+  size_t i = 0;
+  std::vector<std::string> row;
   for (const Standing& s : standings(r, units)) {
     const auto& u = r.units[s.unit];
-    std::vector<std::string> row = {u.assessed ? std::to_string(s.rank) : "-", u.unit,
-                                    u.assessed ? format_decimal(u.score, r.decimals) : std::string(text(Msg::rp_not_assessed))};
+    row.clear();
+    row.push_back(u.assessed ? std::to_string(s.rank) : "-");
+    row.push_back(u.unit);
+    row.push_back(u.assessed ? format_decimal(u.score, r.decimals) : std::string(text(Msg::rp_not_assessed)));
     if (r.graded) row.push_back(u.grade);
-    for (const auto& [name, v] : u.categories) row.push_back(u.assessed ? format_decimal(v, r.decimals) : "");
-    for (const auto& [name, v] : u.indicators) row.push_back(format_decimal(v, r.decimals));
-    for (const auto& [name, v] : u.outputs) row.push_back(format_decimal(v, r.decimals));
+    for (const Rational& v : u.categories) row.push_back(u.assessed ? format_decimal(v, r.decimals) : "");
+    for (const Rational& v : u.indicators) row.push_back(format_decimal(v, r.decimals));
+    for (const Rational& v : u.outputs) row.push_back(format_decimal(v, r.decimals));
     std::string veto;
     if (u.vetoed) veto = with_veto_names ? fmt::format("{}", fmt::join(u.veto_items, text(Msg::list_separator))) : text(Msg::rp_yes);
     if (!u.assessed) veto = u.not_assessed_reason;
     row.push_back(veto);
-    out.push_back(row);
+    each(row, ++i);
   }
-  return out;
 }
 
-std::string table_text(const Result& r, const std::vector<size_t>& units) {
-  auto table = rows(r, units, true);
-  std::vector<size_t> widths(table[0].size(), 0);
-  for (const auto& row : table)
+// The rows go by twice: once for the columns' widths, once to be written.
+bool table_text(const Result& r, const std::vector<size_t>& units, Chunks& out) {
+  std::vector<size_t> widths;
+  for_each_row(r, units, true, [&](const std::vector<std::string>& row, size_t i) {
+    if (i == 0) widths.assign(row.size(), 0);
     for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], display_width(row[c]));
-  std::string out;
-  for (size_t i = 0; i < table.size(); ++i) {
+  });
+  bool ok = true;
+  for_each_row(r, units, true, [&](const std::vector<std::string>& row, size_t i) {
     std::string line;
-    for (size_t c = 0; c < table[i].size(); ++c) {
-      bool numeric = c != 1 && c + 1 != table[i].size();
+    for (size_t c = 0; c < row.size(); ++c) {
+      bool numeric = c != 1 && c + 1 != row.size();
       if (c > 0) line += "  ";
-      line += pad(table[i][c], widths[c], numeric && i > 0);
+      line += pad(row[c], widths[c], numeric && i > 0);
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
+    out.text() += line + "\n";
     if (i == 0) {
       size_t total = 0;
       for (size_t w : widths) total += w + 2;
-      out += std::string(total > 2 ? total - 2 : 0, '-') + "\n";
+      out.text() += std::string(total > 2 ? total - 2 : 0, '-') + "\n";
     }
-  }
-  return out;
+    if (ok) ok = out.maybe_flush();
+  });
+  return ok;
 }
 
 }  // namespace
@@ -211,17 +237,28 @@ size_t display_width(const std::string& text) {
 
 namespace {
 
-// A rulebook's numbers as the JSON has them: rounded to `decimals`.
-template <class Pairs>
-void number_members(JsonWriter& w, const Pairs& pairs, int decimals) {
+// A rulebook's numbers as the JSON has them, named by `names`: rounded to `decimals`.
+void number_members(JsonWriter& w, const std::vector<std::string>& names, const std::vector<Rational>& values,
+                    int decimals) {
   w.begin_object();
   write_members(
-      w, pairs.size(), [&](size_t i) { return std::string_view(pairs[i].first); },
-      [&](size_t i) { w.value(to_double_rounded(pairs[i].second, decimals)); });
+      w, values.size(), [&](size_t i) { return std::string_view(names[i]); },
+      [&](size_t i) { w.value(to_double_rounded(values[i], decimals)); });
   w.end_object();
 }
 
-void unit_json(JsonWriter& w, const Result& r, size_t index) {
+// Members named by some of the items (names_distinct: Result::items names no item twice, so
+// neither do these, and no key needs merging).
+template <class KeyOf, class Write>
+void item_members(JsonWriter& w, bool names_distinct, size_t n, KeyOf key_of, Write write) {
+  if (!names_distinct) return write_members(w, n, key_of, write);
+  for (size_t i = 0; i < n; ++i) {
+    w.key(key_of(i));
+    write(i);
+  }
+}
+
+void unit_json(JsonWriter& w, const Result& r, size_t index, bool item_names_distinct) {
   const UnitResult& u = r.units[index];
   w.begin_object();
   w.key("unit").value(u.unit);
@@ -235,38 +272,38 @@ void unit_json(JsonWriter& w, const Result& r, size_t index) {
   w.key("vetoed").value(u.vetoed);
   if (r.graded) w.key("grade").value(u.grade);
   w.key("categories");
-  number_members(w, u.categories, r.decimals);
+  number_members(w, r.category_names, u.categories, r.decimals);
   w.key("vetoes").strings(u.veto_items);
-  std::vector<const NodeValue*> scored, ranked;
-  for (const auto& it : u.items) {
-    if (it.kind != "veto" && it.applies) scored.push_back(&it);
-    if (it.has_rank) ranked.push_back(&it);
+  std::vector<size_t> scored, ranked;  // indexes into u.items and r.items
+  for (size_t i = 0; i < u.items.size(); ++i) {
+    if (r.items[i].kind != "veto" && u.items[i].applies) scored.push_back(i);
+    if (u.items[i].has_rank) ranked.push_back(i);
   }
   w.key("items").begin_object();
-  write_members(
-      w, scored.size(), [&](size_t i) { return std::string_view(scored[i]->name); },
-      [&](size_t i) { w.value(to_double_rounded(scored[i]->value, r.decimals)); });
+  item_members(
+      w, item_names_distinct, scored.size(), [&](size_t i) { return std::string_view(r.items[scored[i]].name); },
+      [&](size_t i) { w.value(to_double_rounded(u.items[scored[i]].value, r.decimals)); });
   w.end_object();
   if (!ranked.empty()) {
     w.key("ranks").begin_object();
-    write_members(
-        w, ranked.size(), [&](size_t i) { return std::string_view(ranked[i]->name); },
+    item_members(
+        w, item_names_distinct, ranked.size(), [&](size_t i) { return std::string_view(r.items[ranked[i]].name); },
         [&](size_t i) {
-          const NodeValue& it = *ranked[i];
+          const NodeValue& it = u.items[ranked[i]];
           w.begin_object();
           w.key("rank").value(it.rank);
           w.key("of").value(it.ranked);
-          if (!it.rank_class.empty()) w.key("within").value(it.rank_class);
+          if (const std::string& within = r.rank_classes[it.rank_class]; !within.empty()) w.key("within").value(within);
           w.end_object();
         });
     w.end_object();
   }
   if (!r.indicator_names.empty()) {
     w.key("indicators");
-    number_members(w, u.indicators, 6);
+    number_members(w, r.indicator_names, u.indicators, 6);
   }
   w.key("outputs");
-  number_members(w, u.outputs, r.decimals);
+  number_members(w, r.output_names, u.outputs, r.decimals);
   if (index < r.traces.size()) {
     w.key("trace");
     trace_json(w, r.traces[index].score);
@@ -281,8 +318,9 @@ void unit_json(JsonWriter& w, const Result& r, size_t index) {
 
 }  // namespace
 
-std::string format_json(const Result& r) {
-  std::string out;
+bool write_json(const Result& r, const TextSink& sink) {
+  Chunks chunks(sink);
+  std::string& out = chunks.text();
   JsonWriter w(out);
   w.begin_object();
   w.key("rulebook").value(r.title);
@@ -299,45 +337,82 @@ std::string format_json(const Result& r) {
         else w.value(to_double_rounded(p.value, 6));
       });
   w.end_object();
+  std::vector<std::string_view> item_names;
+  for (const auto& item : r.items) item_names.push_back(item.name);
+  const bool item_names_distinct = distinct_keys(item_names);
   w.key("units").begin_array();
-  for (size_t i = 0; i < r.units.size(); ++i) unit_json(w, r, i);
+  for (size_t i = 0; i < r.units.size(); ++i) {
+    unit_json(w, r, i, item_names_distinct);
+    if (!chunks.maybe_flush()) return false;
+  }
   w.end_array();
   w.end_object();
   out += '\n';
-  return out;
+  return chunks.flush();
 }
 
-std::string format_table(const Result& r, bool by_group) {
-  std::string out = tr(Msg::rp_title_period, r.title, r.period_from, r.period_to) + "\n\n";
+bool write_table(const Result& r, bool by_group, const TextSink& sink) {
+  Chunks out(sink);
+  out.text() = tr(Msg::rp_title_period, r.title, r.period_from, r.period_to) + "\n\n";
   const auto views = ranking_views(r, !by_group || r.group_names.empty(), by_group);
   for (size_t i = 0; i < views.size(); ++i) {
     if (!views[i].title.empty()) {
-      if (i) out += "\n";
-      out += tr(Msg::rp_group_heading, views[i].title, views[i].units.size());
-      out += "\n";
+      if (i) out.text() += "\n";
+      out.text() += tr(Msg::rp_group_heading, views[i].title, views[i].units.size());
+      out.text() += "\n";
     }
-    out += table_text(r, views[i].units);
+    if (!table_text(r, views[i].units, out)) return false;
   }
-  return out;
+  return out.flush();
 }
 
-std::string format_csv(const Result& r, bool by_group) {
-  std::string out = "\xEF\xBB\xBF";
+bool write_csv(const Result& r, bool by_group, const TextSink& sink) {
+  Chunks chunks(sink);
+  std::string& out = chunks.text();
+  out = "\xEF\xBB\xBF";
   // By group: one table with a 单位组 column first and the rank within the group, so a
   // spreadsheet can filter each group's ranking.
   const auto views = ranking_views(r, !by_group || r.group_names.empty(), by_group);
+  bool ok = true;
   for (size_t v = 0; v < views.size(); ++v) {
-    auto table = rows(r, views[v].units, true);
-    for (size_t i = v == 0 ? 0 : 1; i < table.size(); ++i) {
+    for_each_row(r, views[v].units, true, [&](const std::vector<std::string>& row, size_t i) {
+      if (v > 0 && i == 0) return;
       if (by_group) out += csv_cell(i == 0 ? std::string(text(Msg::rp_unit_group)) : views[v].title) + ',';
-      for (size_t c = 0; c < table[i].size(); ++c) {
+      for (size_t c = 0; c < row.size(); ++c) {
         if (c > 0) out += ',';
-        out += csv_cell(table[i][c]);
+        out += csv_cell(row[c]);
       }
       out += "\r\n";
-    }
+      if (ok) ok = chunks.maybe_flush();
+    });
+    if (!ok) return false;
   }
-  return out;
+  return chunks.flush();
+}
+
+namespace {
+
+std::string whole(const std::function<bool(const TextSink&)>& write) {
+  std::string text;
+  write([&](std::string_view piece) {
+    text += piece;
+    return true;
+  });
+  return text;
+}
+
+}  // namespace
+
+std::string format_json(const Result& r) {
+  return whole([&](const TextSink& sink) { return write_json(r, sink); });
+}
+
+std::string format_table(const Result& r, bool by_group) {
+  return whole([&](const TextSink& sink) { return write_table(r, by_group, sink); });
+}
+
+std::string format_csv(const Result& r, bool by_group) {
+  return whole([&](const TextSink& sink) { return write_csv(r, by_group, sink); });
 }
 
 }  // namespace rb

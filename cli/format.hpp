@@ -1,7 +1,9 @@
 // Output formats of `rulebook run`. Each reads the Result only.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/result.hpp"
@@ -17,6 +19,14 @@ std::string format_table(const Result& r, bool by_group = false);
 // For spreadsheets: UTF-8 with a byte order mark so Excel reads the Chinese correctly; by
 // group, a 单位组 column and each unit's rank within its group.
 std::string format_csv(const Result& r, bool by_group = false);
+
+// The same texts handed to `sink` piece by piece (about a megabyte at a time) as they are
+// written, so that the whole text of thousands of units is never in memory at once. A sink
+// returning false stops the writing, and the function returns false.
+using TextSink = std::function<bool(std::string_view)>;
+bool write_json(const Result& r, const TextSink& sink);
+bool write_table(const Result& r, bool by_group, const TextSink& sink);
+bool write_csv(const Result& r, bool by_group, const TextSink& sink);
 
 // A unit's place in a ranking: units by score, high to low, ties sharing a rank (1, 2, 2, 4)
 // in rulebook order; units not assessed last, with rank 0.

@@ -369,10 +369,23 @@ int run(const RunArgs& a) {
       }
     }
   }
-  if (a.format == "json") text = format_json(result);
-  else if (a.format == "table") text = format_table(result, a.by_group);
-  else if (a.format == "csv") text = format_csv(result, a.by_group);
-  if (a.format == "xlsx") {
+  if (a.format == "json" || a.format == "table" || a.format == "csv") {
+    // Written as it is produced, not first made into one text.
+    auto write = [&](const TextSink& sink) {
+      return a.format == "json"    ? write_json(result, sink)
+             : a.format == "table" ? write_table(result, a.by_group, sink)
+                                   : write_csv(result, a.by_group, sink);
+    };
+    if (a.output.empty()) {
+      write([](std::string_view piece) { return static_cast<bool>(std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()))); });
+    } else {
+      OutputFile out(a.output);
+      if (!out.ok() || !write([&](std::string_view piece) { return out.write(piece); }) || !out.commit()) {
+        std::cerr << error_line("", out.error());
+        return 1;
+      }
+    }
+  } else if (a.format == "xlsx") {
   } else if (a.output.empty()) {
     std::cout << text;
   } else if (std::string error; !write_file_atomically(a.output, text, error)) {

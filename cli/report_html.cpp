@@ -75,14 +75,16 @@ constexpr const char* kPrintScript =
     ".forEach(function(d){d.open=true;});});</script>\n";
 
 // Horizontal bars, one per category: deductions left in red, bonuses in green.
-std::string chart(const UnitResult& u, const TraceNode& score, int decimals) {
+std::string chart(const Result& r, const UnitResult& u, const TraceNode& score, int decimals) {
   const int width = 520, bar_h = 18, gap = 6, label_w = 130;
   Rational max_value(1);
-  for (const auto& [name, v] : u.categories) max_value = std::max(max_value, v);
+  for (const Rational& v : u.categories) max_value = std::max(max_value, v);
   std::string svg = fmt::format(R"(<svg role="img" aria-label="{}" width="{}" height="{}">)", esc(tr(Msg::rp_chart_label, u.unit)),
                                 width, static_cast<int>(u.categories.size()) * (bar_h + gap) + gap);
   int y = gap;
-  for (const auto& [name, v] : u.categories) {
+  for (size_t c = 0; c < u.categories.size(); ++c) {
+    const std::string& name = r.category_names[c];
+    const Rational& v = u.categories[c];
     std::string role = "deduction";
     for (const auto& c : score.children)
       if (c.name == name) role = c.role;
@@ -143,12 +145,12 @@ void ranking_table(const Result& r, const RankingView& view, const std::string& 
     if (r.graded) out += fmt::format("<td>{}</td>", esc(u.grade));
     for (size_t c = 0; c < u.categories.size(); ++c) {
       const std::string& role = c < r.category_roles.size() ? r.category_roles[c] : "";
-      const Rational& v = u.categories[c].second;
+      const Rational& v = u.categories[c];
       const char* tint = v.is_zero() ? "" : role == "deduction" ? " ded" : role == "bonus" ? " bonus" : "";
       out += fmt::format("<td class=\"num{}\">{}</td>", tint, u.assessed ? signed_amount(v, role, r.decimals) : "");
     }
-    for (const auto& [name, v] : u.indicators) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
-    for (const auto& [name, v] : u.outputs) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
+    for (const Rational& v : u.indicators) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
+    for (const Rational& v : u.outputs) out += fmt::format("<td class=\"num\">{}</td>", num(v, r.decimals));
     out += fmt::format("<td>{}</td></tr>\n", esc(veto_cell(u)));
   }
   out += "</tbody></table>\n";
@@ -239,7 +241,7 @@ std::string format_html(const Result& r, const ReportMeta& meta) {
     if (const UnitTrace* trace = unit_trace(r, meta, idx, built)) {
       const UnitTrace& t = *trace;
       const NoticeHead head = notice_head(r, idx, s.rank, ranked);
-      out += chart(u, t.score, r.decimals) + "\n";
+      out += chart(r, u, t.score, r.decimals) + "\n";
       out += fmt::format("<table class=\"items\"><thead><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th><th>{}</th></tr></thead>\n<tbody>\n",
                          text(Msg::rp_item_column), text(Msg::rp_basis), text(Msg::rp_value), text(Msg::rp_notes));
       items_table(t.score, 0, "", r.decimals, out);

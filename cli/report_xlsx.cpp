@@ -159,13 +159,13 @@ void ranking_sheet(lxw_workbook* book, const Formats& f, const Result& r, const 
     if (r.graded) sheet.text(col++, u.grade);
     for (size_t c = 0; c < u.categories.size(); ++c) {
       if (u.assessed)
-        sheet.number(col++, value(u.categories[c].second, r.decimals),
+        sheet.number(col++, value(u.categories[c], r.decimals),
                      f.signed_by(c < r.category_roles.size() ? r.category_roles[c] : ""));
       else
         ++col;  // no score, so no category amounts either
     }
-    for (const auto& [n, v] : u.indicators) sheet.number(col++, value(v, r.decimals), f.plain());
-    for (const auto& [n, v] : u.outputs) sheet.number(col++, value(v, r.decimals), f.plain());
+    for (const Rational& v : u.indicators) sheet.number(col++, value(v, r.decimals), f.plain());
+    for (const Rational& v : u.outputs) sheet.number(col++, value(v, r.decimals), f.plain());
     sheet.text(col, veto_cell(u));
     sheet.next_row();
   }

@@ -190,7 +190,7 @@ class Runner {
                                 u->vetoed ? "否决" : "不否决"));
         continue;
       }
-      auto got = value_of(*u, want.node);
+      auto got = value_of(result, *u, want.node);
       auto expected = parse_value(want.value);
       if (!got) {
         failures.push_back(tr(Msg::test_no_node, tests_path_, want.line, want.node));

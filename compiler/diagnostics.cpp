@@ -82,7 +82,11 @@ size_t edit_distance(const std::vector<char32_t>& a, const std::vector<char32_t>
 
 uint32_t char_column(std::string_view before, size_t line) {
   if (line == 1 && before.substr(0, 3) == "\xEF\xBB\xBF") before.remove_prefix(3);
-  return static_cast<uint32_t>(code_points(before).size() + 1);
+  // The characters before the column: every byte but UTF-8's continuation bytes (this is
+  // called for every name a rulebook has, so it counts them without decoding).
+  size_t characters = 0;
+  for (char byte : before) characters += (static_cast<unsigned char>(byte) & 0xC0) != 0x80 ? 1 : 0;
+  return static_cast<uint32_t>(characters + 1);
 }
 
 namespace {

@@ -27,7 +27,61 @@ namespace {
 namespace g = grammar;
 namespace pegtl = tao::pegtl;
 namespace pt = tao::pegtl::parse_tree;
-using Node = pt::node;
+// A parse-tree node. PEGTL makes one on the heap for every selected rule it tries and
+// drops it again when the rule does not match, and a registry of thousands of units has a
+// node per name: the nodes come from a free list kept per thread, not one malloc each.
+struct Node : pt::basic_node<Node> {
+  static void* operator new(std::size_t size) {
+    if (size != sizeof(Node)) return ::operator new(size);
+    Pool& pool = pool_of();
+    if (pool.free == nullptr) pool.refill();
+    FreeNode* f = pool.free;
+    pool.free = f->next;
+    ++pool.live;
+    return f;
+  }
+  static void operator delete(void* p, std::size_t size) noexcept {
+    if (p == nullptr) return;
+    if (size != sizeof(Node)) return ::operator delete(p);
+    Pool& pool = pool_of();
+    auto* f = static_cast<FreeNode*>(p);
+    f->next = pool.free;
+    pool.free = f;
+    // The last node of a parse tree gone: the memory goes back, for what the compiler builds
+    // next (the registry's tables, the program), as it would with malloc.
+    if (--pool.live == 0) pool.release();
+  }
+
+ private:
+  struct FreeNode {
+    FreeNode* next;
+  };
+  struct Pool {
+    static constexpr std::size_t per_block = 1024;
+    FreeNode* free = nullptr;
+    std::size_t live = 0;
+    std::vector<std::unique_ptr<unsigned char[]>> blocks;
+    void release() {
+      free = nullptr;
+      blocks.clear();
+    }
+    void refill() {
+      constexpr std::size_t stride = (sizeof(Node) + alignof(Node) - 1) / alignof(Node) * alignof(Node);
+      static_assert(stride >= sizeof(FreeNode) && alignof(Node) >= alignof(FreeNode));
+      // new unsigned char[] is aligned for any type of its size (max_align_t).
+      auto& block = blocks.emplace_back(new unsigned char[stride * per_block]);
+      for (std::size_t i = per_block; i-- > 0;) {
+        auto* f = reinterpret_cast<FreeNode*>(block.get() + i * stride);
+        f->next = free;
+        free = f;
+      }
+    }
+  };
+  static Pool& pool_of() {
+    static thread_local Pool pool;
+    return pool;
+  }
+};
 
 // ------------------------------------------------------------------ parse-tree selection
 
@@ -675,7 +729,7 @@ class RulebookParser {
       const size_t start = consumed(in);
       try {
         g::nesting nesting;
-        const auto root = pt::parse<g::declaration, selector, pegtl::nothing, g::control>(in, nesting);
+        const auto root = pt::parse<g::declaration, Node, selector, pegtl::nothing, g::control>(in, nesting);
         if (!root) {
           report(g::error_message<g::end_of_rulebook>, start, start);
           offset = resume_point(start, start);

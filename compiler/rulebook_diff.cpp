@@ -1722,10 +1722,10 @@ Shape shape_of(const Program& p) {
   return s;
 }
 
-std::map<std::string, Rational> values_of(const UnitResult& u) {
+std::map<std::string, Rational> values_of(const Result& r, const UnitResult& u) {
   std::map<std::string, Rational> v;
-  for (const auto& item : u.items) v[item.name] = item.value;
-  for (const auto& [name, value] : u.categories) v[name] = value;
+  for (size_t i = 0; i < u.items.size(); ++i) v[r.items[i].name] = u.items[i].value;
+  for (size_t i = 0; i < u.categories.size(); ++i) v[r.category_names[i]] = u.categories[i];
   return v;
 }
 
@@ -1742,7 +1742,7 @@ class UnitComparer {
       for (const auto& [from, to] : diff->renamed_nodes) to_old_[to] = from;
   }
 
-  UnitImpact compare(const UnitResult& o, const UnitResult& n) const {
+  UnitImpact compare(const Result& old_result, const UnitResult& o, const Result& new_result, const UnitResult& n) const {
     UnitImpact u;
     u.unit = n.unit;
     if (o.unit != n.unit) u.old_unit = o.unit;
@@ -1750,7 +1750,7 @@ class UnitComparer {
     u.new_score = n.score;
     u.old_vetoed = o.vetoed;
     u.new_vetoed = n.vetoed;
-    auto ov = values_of(o), nv = values_of(n);
+    auto ov = values_of(old_result, o), nv = values_of(new_result, n);
     auto value = [](const Shape& s, const std::map<std::string, Rational>& v, const std::string& name) {
       auto m = s.nodes.find(name);
       auto x = v.find(name);
@@ -1805,17 +1805,19 @@ class UnitComparer {
     }
     if (op_.base_score != np_.base_score)
       push("base", "基础分", "基础分", op_.base_score, np_.base_score, np_.base_score - op_.base_score, true, true);
-    auto parts = [](const Program& p, const Shape& s, const UnitResult& r, const std::map<std::string, Rational>& v) {
+    auto parts = [](const Program& p, const Shape& s, const Result& result, const UnitResult& r,
+                    const std::map<std::string, Rational>& v) {
       Rational raw = p.base_score;
-      for (const auto& [name, value_] : r.categories) {
+      for (size_t c = 0; c < r.categories.size(); ++c) {
+        const std::string& name = result.category_names[c];
         auto m = s.nodes.find(name);
         if (m != s.nodes.end()) raw = raw + Rational(m->second.sign) * v.at(name);
       }
       Rational clamped = raw < p.score_low ? p.score_low : raw > p.score_high ? p.score_high : raw;
       return std::make_pair(clamped - raw, r.vetoed ? -clamped : Rational(0));
     };
-    auto [old_range, old_veto] = parts(op_, os_, o, ov);
-    auto [new_range, new_veto] = parts(np_, ns_, n, nv);
+    auto [old_range, old_veto] = parts(op_, os_, old_result, o, ov);
+    auto [new_range, new_veto] = parts(np_, ns_, new_result, n, nv);
     push("range", "得分范围", "得分范围", old_range, new_range, new_range - old_range, true, true);
     size_t before_veto = u.moves.size();
     push("veto", "一票否决", "一票否决", old_veto, new_veto, new_veto - old_veto, true, true);
@@ -1887,7 +1889,7 @@ Impact compare_results(const Program& old_program, const Result& old_result, con
       continue;
     }
     used[*match] = true;
-    im.units.push_back(comparer.compare(old_result.units[*match], nu));
+    im.units.push_back(comparer.compare(old_result, old_result.units[*match], new_result, nu));
   }
   for (size_t i = 0; i < old_result.units.size(); ++i)
     if (!used[i]) im.only_old.emplace_back(old_result.units[i].unit, old_result.units[i].score);

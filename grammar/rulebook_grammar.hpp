@@ -14,8 +14,10 @@
 //   derived rule, not the base, that can be selected as a node (`title_text`, not `quoted`).
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <tao/pegtl.hpp>
+#include <tao/pegtl/contrib/analyze_traits.hpp>
 
 #include "runtime/messages.hpp"
 
@@ -220,8 +222,65 @@ struct kw_closed : keyword<U'撤', U'销'> {};
 struct kw_only : keyword<U'仅'> {};
 struct kw_decimals : keyword<U'小', U'数', U'位', U'数'> {};
 
+// Any of the keywords Kws: sor<Kws...>, tried only when the input starts with the first
+// character of one of them. Names are read all over a rulebook (a registry has one per unit
+// and account), each first checked not to be a keyword, and trying a hundred keywords in turn
+// at every name was most of the time a large rulebook took to parse.
+template <char32_t C, char32_t... Cs>
+constexpr char32_t first_character(const keyword<C, Cs...>* /*unused*/) {
+  return C;
+}
+
+template <typename... Kws>
+struct one_of_keywords {
+  using rule_t = one_of_keywords;
+  using subs_t = type_list<Kws...>;
+
+  // False only when no keyword can match here: the input starts with a code point of one,
+  // two or three bytes that begins none of them. Anything else (four bytes, invalid UTF-8,
+  // the end of the input) is left to sor<Kws...>.
+  static bool may_start(const char* p, std::size_t n) {
+    static const std::bitset<0x10000> first = [] {
+      std::bitset<0x10000> b;
+      ((first_character(static_cast<const Kws*>(nullptr)) < 0x10000
+            ? static_cast<void>(b.set(first_character(static_cast<const Kws*>(nullptr))))
+            : static_cast<void>(0)),
+       ...);
+      return b;
+    }();
+    auto byte = [p](std::size_t i) { return static_cast<unsigned char>(p[i]); };
+    auto continuation = [&](std::size_t i) { return (byte(i) & 0xC0) == 0x80; };
+    if (n == 0) return true;
+    char32_t c;
+    if (byte(0) < 0x80) c = byte(0);
+    else if (byte(0) >= 0xC0 && byte(0) < 0xE0 && n >= 2 && continuation(1))
+      c = (char32_t{byte(0) & 0x1Fu} << 6) | (byte(1) & 0x3Fu);
+    else if (byte(0) >= 0xE0 && byte(0) < 0xF0 && n >= 3 && continuation(1) && continuation(2))
+      c = (char32_t{byte(0) & 0x0Fu} << 12) | (char32_t{byte(1) & 0x3Fu} << 6) | (byte(2) & 0x3Fu);
+    else return true;
+    return first.test(c);
+  }
+
+  template <apply_mode A, rewind_mode M, template <typename...> class Action, template <typename...> class Control,
+            typename ParseInput, typename... States>
+  [[nodiscard]] static bool match(ParseInput& in, States&&... st) {
+    if (!may_start(in.current(), in.size(4))) return false;
+    return tao::pegtl::match<sor<Kws...>, A, M, Action, Control>(in, st...);
+  }
+};
+
+}  // namespace rb::grammar
+
+// For pegtl::analyze (the grammar test checks the grammar has no rule that can loop without
+// consuming input): one_of_keywords matches what sor<Kws...> matches, or less.
+template <typename Name, typename... Kws>
+struct tao::pegtl::analyze_traits<Name, rb::grammar::one_of_keywords<Kws...>>
+    : analyze_traits<Name, typename tao::pegtl::sor<Kws...>::rule_t> {};
+
+namespace rb::grammar {
+
 struct any_keyword
-    : sor<kw_assessment, kw_period, kw_to, kw_from, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group,
+    : one_of_keywords<kw_assessment, kw_period, kw_to, kw_from, kw_base_score, kw_score_range, kw_param, kw_unit, kw_unit_group,
           kw_alias, kw_enum, kw_table, kw_source, kw_event, kw_optional, kw_unique, kw_stream, kw_exclude, kw_same,
           kw_of, kw_veto, kw_deduction, kw_bonus, kw_cap, kw_uncapped, kw_group, kw_item, kw_cite, kw_substitute,
           kw_else_average, kw_each_record, kw_each_case, kw_each_time, kw_each_article, kw_each_distinct, kw_each,

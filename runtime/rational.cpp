@@ -252,6 +252,17 @@ std::string format_decimal(Rational value, int places) {
 }
 
 double to_double_rounded(Rational value, int places) {
+  // The text format_decimal writes is q / 10^places for the rounded integer q, and reading
+  // it back gives the double nearest to that. When q and 10^places are both exact doubles
+  // (|q| <= 2^53, places <= 22), one division rounds exactly so: the same double without the
+  // text (this is called for every number a run writes). 15 places at most keeps q within
+  // the 128 bits format_decimal computes it in, as it does.
+  static constexpr double powers[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  if (!value.is_wide() && places >= 0 && places <= 15) {
+    const __int128 q = scaled_rounded<__int128>(value.num, value.den, places);
+    constexpr __int128 exact = __int128{1} << 53;
+    if (q >= -exact && q <= exact) return static_cast<double>(static_cast<int64_t>(q)) / powers[places];
+  }
   return std::stod(format_decimal(value, places));
 }
 

@@ -454,9 +454,13 @@ void Machine::finish_accumulators() {
     const auto& acc = program_.accumulators[a];
     auto& out = finished_[a];
     const uint64_t per = static_cast<uint64_t>(periods(acc.period));
+    if (acc.kind == AccKind::Sum) {
+      out = sums_[a];
+      continue;
+    }
     out.assign(unit_count_ * per, Rational(0));
     switch (acc.kind) {
-      case AccKind::Sum: out = sums_[a]; break;
+      case AccKind::Sum: break;
       case AccKind::KeySum:
       case AccKind::KeyMax: {
         // Exclusions are kept for the whole period, keyed by unit, whatever the sub-period.
@@ -754,8 +758,33 @@ Result Machine::finish(const RunSummary& summary) {
   }
   result.summary = summary;
   result.summary.outside_unit_dates = outside_unit_dates_;
+  // The items and groups, named once for all units; per unit only the values.
+  struct ItemNode {
+    uint32_t node;
+    bool veto;
+    int32_t rank;  // the ranking it shows (item_rank), or -1
+  };
+  std::vector<ItemNode> item_nodes;
+  for (size_t n = 0; n < program_.nodes.size(); ++n) {
+    const auto& node = program_.nodes[n];
+    if (node.kind != NodeKind::Item && node.kind != NodeKind::Group) continue;
+    const bool veto = node.parent >= 0 && program_.nodes[static_cast<size_t>(node.parent)].role == CategoryRole::Veto;
+    result.items.push_back({node.name, node.citation, veto ? "veto" : node.kind == NodeKind::Item ? "item" : "group",
+                            node.parent >= 0 ? program_.nodes[static_cast<size_t>(node.parent)].name : ""});
+    item_nodes.push_back({static_cast<uint32_t>(n), veto, item_rank[n]});
+  }
+  // The classes ranked in, as NodeValue::rank_class indexes them: "" first, then per unit set.
+  std::vector<uint32_t> set_class(program_.unit_sets.size(), 0);
+  for (size_t s = 0; s < program_.unit_sets.size(); ++s) {
+    set_class[s] = static_cast<uint32_t>(result.rank_classes.size());
+    result.rank_classes.push_back(program_.unit_sets[s].name);
+  }
+  size_t category_count = 0;
+  for (uint32_t c : program_.categories)
+    if (program_.nodes[c].role != CategoryRole::Veto) ++category_count;
+  result.units.reserve(unit_count_);
   for (uint32_t u = 0; u < unit_count_; ++u) {
-    UnitResult row;
+    UnitResult& row = result.units.emplace_back();
     row.unit = program_.units[u];
     row.score = nodes_[program_.score_node][u];
     row.vetoed = !nodes_[program_.vetoed_node][u].is_zero();
@@ -773,38 +802,31 @@ Result Machine::finish(const RunSummary& summary) {
         break;
       }
     }
+    row.categories.reserve(category_count);
     for (uint32_t c : program_.categories)
-      if (program_.nodes[c].role != CategoryRole::Veto) row.categories.emplace_back(program_.nodes[c].name, nodes_[c][u]);
-    for (size_t n = 0; n < program_.nodes.size(); ++n) {
-      const auto& node = program_.nodes[n];
-      if (node.kind != NodeKind::Item && node.kind != NodeKind::Group) continue;
-      NodeValue v;
-      v.name = node.name;
-      v.citation = node.citation;
-      v.kind = node.kind == NodeKind::Item ? "item" : "group";
-      v.parent = node.parent >= 0 ? program_.nodes[static_cast<size_t>(node.parent)].name : "";
-      v.value = nodes_[n][u];
+      if (program_.nodes[c].role != CategoryRole::Veto) row.categories.push_back(nodes_[c][u]);
+    row.items.reserve(item_nodes.size());
+    for (const ItemNode& in : item_nodes) {
+      const auto& node = program_.nodes[in.node];
+      NodeValue& v = row.items.emplace_back();
+      v.value = nodes_[in.node][u];
       v.applies = node.only < 0 || in_unit_set(static_cast<uint32_t>(node.only), u);
-      if (int32_t r = item_rank[n]; r >= 0 && row.assessed) {
+      if (int32_t r = in.rank; r >= 0 && row.assessed) {
         const Step& rs = program_.steps[static_cast<size_t>(rank_step_of_[static_cast<size_t>(r)])];
         v.has_rank = true;
         v.rank = rank_of(static_cast<uint32_t>(r), u);
-        v.ranked = ranked_count(static_cast<uint32_t>(r), u);
+        v.ranked = static_cast<uint32_t>(ranked_count(static_cast<uint32_t>(r), u));
         if (rs.scope == ScopeKind::OwnClass && program_.unit_class[u] >= 0)
-          v.rank_class = program_.unit_sets[static_cast<size_t>(program_.unit_class[u])].name;
+          v.rank_class = set_class[static_cast<size_t>(program_.unit_class[u])];
         else if (rs.scope == ScopeKind::UnitSet)
-          v.rank_class = program_.unit_sets[rs.scope_set].name;
+          v.rank_class = set_class[rs.scope_set];
       }
-      bool veto = node.parent >= 0 && program_.nodes[static_cast<size_t>(node.parent)].role == CategoryRole::Veto;
-      if (veto) {
-        v.kind = "veto";
-        if (!v.value.is_zero()) row.veto_items.push_back(node.name);
-      }
-      row.items.push_back(std::move(v));
+      if (in.veto && !v.value.is_zero()) row.veto_items.push_back(node.name);
     }
-    for (uint32_t o : program_.indicators) row.indicators.emplace_back(program_.nodes[o].name, nodes_[o][u]);
-    for (uint32_t o : program_.outputs) row.outputs.emplace_back(program_.nodes[o].name, nodes_[o][u]);
-    result.units.push_back(std::move(row));
+    row.indicators.reserve(program_.indicators.size());
+    for (uint32_t o : program_.indicators) row.indicators.push_back(nodes_[o][u]);
+    row.outputs.reserve(program_.outputs.size());
+    for (uint32_t o : program_.outputs) row.outputs.push_back(nodes_[o][u]);
   }
   return result;
 }

@@ -124,7 +124,7 @@ TEST_CASE("parameters are overridable per run") {
   Result r = session.finish();
   for (const auto& u : r.units) {
     REQUIRE(u.outputs.size() == 1);
-    CHECK(u.outputs[0].second == u.score * Rational(5) / Rational(100));
+    CHECK(u.outputs[0] == u.score * Rational(5) / Rational(100));
   }
 }
 
@@ -272,12 +272,12 @@ TEST_CASE("limits: literals beyond 64 bits are refused; sums beyond them stay ex
       Result r = session.finish();
       REQUIRE(r.units.size() == 1);
       // 9·10^18 squared plus 10^-12: 81·10^36 + 10^-12, exactly.
-      const Rational sum = *value_of(r.units[0], "和");
+      const Rational sum = *value_of(r, r.units[0], "和");
       CHECK(sum.is_wide());
       CHECK(format_decimal(sum, 12) == "81000000000000000000000000000000000000.000000000001");
-      CHECK(format_decimal(*value_of(r.units[0], "和的一半"), 13) == "40500000000000000000000000000000000000.0000000000005");
+      CHECK(format_decimal(*value_of(r, r.units[0], "和的一半"), 13) == "40500000000000000000000000000000000000.0000000000005");
       // Back within 64 bits, the value is an ordinary fraction again.
-      const Rational back = *value_of(r.units[0], "和减去自身");
+      const Rational back = *value_of(r, r.units[0], "和减去自身");
       CHECK_FALSE(back.is_wide());
       CHECK(back == Rational::make(1, 3));
       CHECK(r.units[0].score == Rational(0));  // 100 minus the deduction, at the lowest score

@@ -178,16 +178,17 @@ void run_case(const fs::path& path) {
       continue;
     }
     if (auto dot = want.name.find(".名次"); dot != std::string::npos) {
-      auto item = std::find_if(u->items.begin(), u->items.end(),
-                               [&](const NodeValue& v) { return v.name == want.name.substr(0, dot); });
-      REQUIRE(item != u->items.end());
+      auto info = std::find_if(result.items.begin(), result.items.end(),
+                               [&](const ItemInfo& v) { return v.name == want.name.substr(0, dot); });
+      REQUIRE(info != result.items.end());
+      const auto item = u->items.begin() + (info - result.items.begin());
       CHECK(item->has_rank);
       auto slash = want.value.find('/');
       CHECK(item->rank == std::stoll(want.value.substr(0, slash)));
       if (slash != std::string::npos) CHECK(item->ranked == std::stoul(want.value.substr(slash + 1)));
       continue;
     }
-    auto got = value_of(*u, want.name);
+    auto got = value_of(result, *u, want.name);
     REQUIRE(got.has_value());
     auto expected = parse_decimal(want.value);
     if (!expected) {  // a fraction such as 10/3

@@ -67,7 +67,7 @@ struct Checker {
     for (const auto& c : n.children) check(c);
   }
 
-  void check_score(const UnitResult& unit, const TraceNode& score) {
+  void check_score(const Result& result, const UnitResult& unit, const TraceNode& score) {
     INFO("unit " << unit.unit);
     CHECK(score.value == unit.score);
     Rational raw = program.base_score;
@@ -80,7 +80,10 @@ struct Checker {
     CHECK(vetoed == unit.vetoed);
     Rational clamped = std::min(std::max(raw, program.score_low), program.score_high);
     CHECK(score.value == (vetoed ? Rational(0) : clamped));
-    for (const auto& [name, value] : unit.categories) {
+    REQUIRE(unit.categories.size() == result.category_names.size());
+    for (size_t i = 0; i < unit.categories.size(); ++i) {
+      const std::string& name = result.category_names[i];
+      const Rational& value = unit.categories[i];
       auto it = std::find_if(score.children.begin(), score.children.end(), [&](const TraceNode& c) { return c.name == name; });
       REQUIRE(it != score.children.end());
       CHECK(it->value == value);
@@ -136,7 +139,7 @@ TEST_CASE("the trace adds up for every unit of every conformance case") {
     REQUIRE(result.traces.size() == result.units.size());
     Checker checker{*program, {}, 0};
     for (const auto& t : result.traces) checker.collect(t.unit, t.score);
-    for (size_t u = 0; u < result.units.size(); ++u) checker.check_score(result.units[u], result.traces[u].score);
+    for (size_t u = 0; u < result.units.size(); ++u) checker.check_score(result, result.units[u], result.traces[u].score);
     records += checker.checked_records;
     ++case_count;
   }
@@ -153,7 +156,7 @@ TEST_CASE("the bundled example's trace adds up and says why items gave nothing")
   Result result = session.finish();
   Checker checker{*program, {}, 0};
   for (const auto& t : result.traces) checker.collect(t.unit, t.score);
-  for (size_t u = 0; u < result.units.size(); ++u) checker.check_score(result.units[u], result.traces[u].score);
+  for (size_t u = 0; u < result.units.size(); ++u) checker.check_score(result, result.units[u], result.traces[u].score);
   // 县医保局's only serious_error_flagged dated 2021 is ignored, and the trace says so.
   const auto& unit = *std::find_if(result.traces.begin(), result.traces.end(), [](const UnitTrace& t) { return t.unit == "县医保局"; });
   const TraceNode* veto = find_node(unit.score, "严重低级表述错误");
